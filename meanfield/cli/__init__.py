@@ -1,0 +1,81 @@
+"""The `meanfield` command line.
+
+Each command lives in its own module of this package and exposes
+``register(commands)``; see :class:`Commands`. Errors raised as ValueError,
+TypeError, OSError or KeyError become one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Modules of this package that register commands, in the order shown by --help.
+COMMAND_MODULES = ("derive", "verify")
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, no usage dump
+        raise UsageError(f"{self.prog}: {message}")
+
+
+class Commands:
+    """Where command modules add their parsers.
+
+    ``top(name)`` adds ``meanfield NAME``; ``group(group, name)`` adds
+    ``meanfield GROUP NAME`` (for example ``solve capacity``), creating the
+    group on first use. Each returned parser must ``set_defaults(func=...)``,
+    with ``func(args) -> int`` the exit status.
+    """
+
+    def __init__(self, root: argparse.ArgumentParser):
+        self._top = root.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+        self._top.required = True
+        self._groups: dict[str, argparse._SubParsersAction] = {}
+
+    def top(self, name: str, help: str, **kwargs) -> argparse.ArgumentParser:
+        return self._top.add_parser(name, help=help, description=help, **kwargs)
+
+    def group(self, group: str, name: str, help: str, **kwargs) -> argparse.ArgumentParser:
+        if group not in self._groups:
+            parent = self._top.add_parser(group, help=f"{group} commands")
+            sub = parent.add_subparsers(dest=f"{group}_command", metavar="WHAT", parser_class=_Parser)
+            sub.required = True
+            self._groups[group] = sub
+        return self._groups[group].add_parser(name, help=help, description=help, **kwargs)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from meanfield import __version__
+
+    root = _Parser(prog="meanfield", description="Statistical mechanics of neural networks.")
+    root.add_argument("--version", action="version", version=f"meanfield {__version__}")
+    commands = Commands(root)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"meanfield.cli.{name}").register(commands)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except (ValueError, TypeError, OSError, KeyError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"meanfield: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("meanfield: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

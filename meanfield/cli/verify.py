@@ -1,0 +1,45 @@
+"""`meanfield verify [--json] [--only REGEX] [--examples N]`: run the check table."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def run(args) -> int:
+    from verify import run_checks
+
+    if args.examples is not None and args.examples < 1:
+        raise ValueError(f"--examples must be >= 1, got {args.examples}")
+
+    def progress(i, n, name):
+        if not args.json:
+            print(f"\r[{i + 1}/{n}] {name:<60.60}", end="", file=sys.stderr, flush=True)
+
+    results = run_checks(args.only, args.examples, progress)
+    if not args.json:
+        print("\r" + " " * 72 + "\r", end="", file=sys.stderr)
+    if not results:
+        raise ValueError(f"no check matches --only {args.only!r}")
+    ok = all(r.passed for r in results)
+    if args.json:
+        print(json.dumps({"passed": ok, "checks": [r.as_dict() for r in results]}, indent=2))
+    else:
+        w = max(len(r.name) for r in results)
+        o = max(len(r.oracle) for r in results)
+        print(f"{'check':<{w}}  {'oracle':<{o}}  {'examples':>8}  {'worst rel. err':>14}  {'tol':>8}  result")
+        for r in results:
+            print(f"{r.name:<{w}}  {r.oracle:<{o}}  {r.examples:>8}  {r.worst_error:>14.3e}  {r.tol:>8.1e}  {'pass' if r.passed else 'FAIL'}")
+        for r in results:
+            if not r.passed:
+                print(f"FAIL {r.name}: {r.failure}")
+        print(f"{sum(r.passed for r in results)} passed, {sum(not r.passed for r in results)} failed")
+    return 0 if ok else 1
+
+
+def register(commands) -> None:
+    p = commands.top("verify", "check every analytic result against independent oracles")
+    p.add_argument("--json", action="store_true", help="print results as JSON")
+    p.add_argument("--only", metavar="REGEX", help="run only checks whose name matches")
+    p.add_argument("--examples", type=int, metavar="N", help="examples per check (default: per check)")
+    p.set_defaults(func=run)

@@ -1,0 +1,16 @@
+import os
+
+from hypothesis import HealthCheck, settings
+
+# `ci`: reproducible and without deadlines (the first call of a jitted kernel compiles).
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=50,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+# `dev`: random exploration, more examples.
+settings.register_profile("dev", deadline=None, max_examples=200)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -1,0 +1,1 @@
+"""Symbolic derivations (sympy). Imports no numerics."""
