@@ -1,0 +1,417 @@
+"""Activation kernels: value and first and second derivatives in h and beta.
+
+Generated from theory/activations.py by `python -m numerics.codegen`; do not edit.
+"""
+
+import math
+
+from numba import njit
+
+from numerics._primitives import clamp, log_sigmoid, sigmoid, sign, two_product  # noqa: F401
+
+
+@njit(cache=True)
+def esp_value(h, beta):
+    """h*sigmoid(beta*h)"""
+    x = clamp(beta * h)
+    gx = x
+    s = sigmoid(gx)
+    if abs(gx) <= 700.0:
+        out = h * s
+        if math.isfinite(out):
+            return out
+    if gx > 0.0:
+        return h * s
+    if abs(gx) > 10000.0:
+        return 0.0
+    return sign(h) * math.exp(1 * math.log(abs(h)) + 1 * log_sigmoid(gx))
+
+
+@njit(cache=True)
+def esp_d_h(h, beta):
+    """(beta*h*sigmoid(-beta*h) + 1)*sigmoid(beta*h)"""
+    x = clamp(beta * h)
+    gx = x
+    s = sigmoid(gx)
+    t = sigmoid(-gx)
+    r0 = -t*x - 1
+    if abs(x - -1.2784645427610737) < 0.05:
+        xh, xl = two_product(beta, h)
+        d = (xh - -1.2784645427610737) + (xl - -1.0946994183093437e-16)
+        r0 = (((((((((((((((-5.7916539432921504e-09 * d + -2.034163166703614e-09) * d + 6.142639305906126e-08) * d + 1.804638217279897e-07) * d + -2.452193240702053e-07) * d + -2.7030492921149016e-06) * d + -4.090534237428612e-06) * d + 2.0634138179096108e-05) * d + 9.981523522997498e-05) * d + 1.8089630011588857e-05) * d + -0.0011010981897261161) * d + -0.003044531044637606) * d + 0.004718703555945578) * d + 0.04888293233231563) * d + 0.10890585285990005) * d + -1.0) * d
+    if abs(gx) <= 700.0:
+        out = -1.0 * s * r0
+        if math.isfinite(out):
+            return out
+    if gx > 0.0:
+        return -1.0 * s * r0
+    if abs(gx) > 10000.0:
+        return 0.0
+    return -1.0 * sign(r0) * math.exp(1 * log_sigmoid(gx) + 1 * math.log(abs(r0)))
+
+
+@njit(cache=True)
+def esp_d_beta(h, beta):
+    """h**2*sigmoid(-beta*h)*sigmoid(beta*h)"""
+    x = clamp(beta * h)
+    gx = x
+    s = sigmoid(gx)
+    t = sigmoid(-gx)
+    if abs(gx) <= 700.0:
+        out = h**2 * s * t
+        if math.isfinite(out):
+            return out
+    if abs(gx) > 10000.0:
+        return 0.0
+    return 1.0 * math.exp(2 * math.log(abs(h)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx))
+
+
+@njit(cache=True)
+def esp_d_hh(h, beta):
+    """beta*(beta*h*sigmoid(-beta*h) - beta*h*sigmoid(beta*h) + 2)*sigmoid(-beta*h)*sigmoid(beta*h)"""
+    x = clamp(beta * h)
+    gx = x
+    s = sigmoid(gx)
+    t = sigmoid(-gx)
+    tau = math.tanh(0.5 * gx)
+    r0 = tau*x - 2
+    if abs(x - -2.3993572805154675) < 0.05:
+        xh, xl = two_product(beta, h)
+        d = (xh - -2.3993572805154675) + (xl - -1.8464872855353363e-16)
+        r0 = (((((((((((((((-8.253457692188269e-11 * d + -2.994904113211425e-09) * d + -1.3081983663033934e-08) * d + -1.5976429579810104e-08) * d + 1.277632964329009e-07) * d + 8.627407780510399e-07) * d + 2.1431242875903015e-06) * d + -3.19807505440145e-06) * d + -4.8798917544170514e-05) * d + -0.0001839436560395359) * d + -0.00012244467631752294) * d + 0.002248725923422533) * d + 0.012715977581091808) * d + 0.030510173388064096) * d + 0.0) * d + -1.1996786402577337) * d
+    if abs(x - 2.3993572805154675) < 0.05:
+        xh, xl = two_product(beta, h)
+        d = (xh - 2.3993572805154675) + (xl - 1.8464872855353363e-16)
+        r0 = (((((((((((((((-8.253457692188269e-11 * d + 2.994904113211425e-09) * d + -1.3081983663033934e-08) * d + 1.5976429579810104e-08) * d + 1.277632964329009e-07) * d + -8.627407780510399e-07) * d + 2.1431242875903015e-06) * d + 3.19807505440145e-06) * d + -4.8798917544170514e-05) * d + 0.0001839436560395359) * d + -0.00012244467631752294) * d + -0.002248725923422533) * d + 0.012715977581091808) * d + -0.030510173388064096) * d + 0.0) * d + 1.1996786402577337) * d
+    if abs(gx) <= 700.0:
+        out = -1.0 * beta * s * t * r0
+        if math.isfinite(out):
+            return out
+    if abs(gx) > 10000.0:
+        return 0.0
+    return -1.0 * sign(beta) * sign(r0) * math.exp(1 * math.log(abs(beta)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx) + 1 * math.log(abs(r0)))
+
+
+@njit(cache=True)
+def esp_d_hbeta(h, beta):
+    """h*(beta*h*sigmoid(-beta*h) - beta*h*sigmoid(beta*h) + 2)*sigmoid(-beta*h)*sigmoid(beta*h)"""
+    x = clamp(beta * h)
+    gx = x
+    s = sigmoid(gx)
+    t = sigmoid(-gx)
+    tau = math.tanh(0.5 * gx)
+    r0 = tau*x - 2
+    if abs(x - -2.3993572805154675) < 0.05:
+        xh, xl = two_product(beta, h)
+        d = (xh - -2.3993572805154675) + (xl - -1.8464872855353363e-16)
+        r0 = (((((((((((((((-8.253457692188269e-11 * d + -2.994904113211425e-09) * d + -1.3081983663033934e-08) * d + -1.5976429579810104e-08) * d + 1.277632964329009e-07) * d + 8.627407780510399e-07) * d + 2.1431242875903015e-06) * d + -3.19807505440145e-06) * d + -4.8798917544170514e-05) * d + -0.0001839436560395359) * d + -0.00012244467631752294) * d + 0.002248725923422533) * d + 0.012715977581091808) * d + 0.030510173388064096) * d + 0.0) * d + -1.1996786402577337) * d
+    if abs(x - 2.3993572805154675) < 0.05:
+        xh, xl = two_product(beta, h)
+        d = (xh - 2.3993572805154675) + (xl - 1.8464872855353363e-16)
+        r0 = (((((((((((((((-8.253457692188269e-11 * d + 2.994904113211425e-09) * d + -1.3081983663033934e-08) * d + 1.5976429579810104e-08) * d + 1.277632964329009e-07) * d + -8.627407780510399e-07) * d + 2.1431242875903015e-06) * d + 3.19807505440145e-06) * d + -4.8798917544170514e-05) * d + 0.0001839436560395359) * d + -0.00012244467631752294) * d + -0.002248725923422533) * d + 0.012715977581091808) * d + -0.030510173388064096) * d + 0.0) * d + 1.1996786402577337) * d
+    if abs(gx) <= 700.0:
+        out = -1.0 * h * s * t * r0
+        if math.isfinite(out):
+            return out
+    if abs(gx) > 10000.0:
+        return 0.0
+    return -1.0 * sign(h) * sign(r0) * math.exp(1 * math.log(abs(h)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx) + 1 * math.log(abs(r0)))
+
+
+@njit(cache=True)
+def esp_d_betabeta(h, beta):
+    """h**3*(sigmoid(-beta*h) - sigmoid(beta*h))*sigmoid(-beta*h)*sigmoid(beta*h)"""
+    x = clamp(beta * h)
+    gx = x
+    s = sigmoid(gx)
+    t = sigmoid(-gx)
+    tau = math.tanh(0.5 * gx)
+    if abs(gx) <= 700.0:
+        out = -1.0 * h**3 * s * t * tau
+        if math.isfinite(out):
+            return out
+    if abs(gx) > 10000.0:
+        return 0.0
+    return -1.0 * sign(h) * sign(tau) * math.exp(3 * math.log(abs(h)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx) + 1 * math.log(abs(tau)))
+
+
+@njit(cache=True)
+def sigmoid_value(h, beta):
+    """sigmoid(beta*h)"""
+    x = clamp(beta * h)
+    gx = x
+    s = sigmoid(gx)
+    if abs(gx) <= 700.0:
+        out = s
+        if math.isfinite(out):
+            return out
+    if gx > 0.0:
+        return s
+    if abs(gx) > 10000.0:
+        return 0.0
+    return 1.0 * math.exp(1 * log_sigmoid(gx))
+
+
+@njit(cache=True)
+def sigmoid_d_h(h, beta):
+    """beta*sigmoid(-beta*h)*sigmoid(beta*h)"""
+    x = clamp(beta * h)
+    gx = x
+    s = sigmoid(gx)
+    t = sigmoid(-gx)
+    if abs(gx) <= 700.0:
+        out = beta * s * t
+        if math.isfinite(out):
+            return out
+    if abs(gx) > 10000.0:
+        return 0.0
+    return sign(beta) * math.exp(1 * math.log(abs(beta)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx))
+
+
+@njit(cache=True)
+def sigmoid_d_beta(h, beta):
+    """h*sigmoid(-beta*h)*sigmoid(beta*h)"""
+    x = clamp(beta * h)
+    gx = x
+    s = sigmoid(gx)
+    t = sigmoid(-gx)
+    if abs(gx) <= 700.0:
+        out = h * s * t
+        if math.isfinite(out):
+            return out
+    if abs(gx) > 10000.0:
+        return 0.0
+    return sign(h) * math.exp(1 * math.log(abs(h)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx))
+
+
+@njit(cache=True)
+def sigmoid_d_hh(h, beta):
+    """beta**2*(sigmoid(-beta*h) - sigmoid(beta*h))*sigmoid(-beta*h)*sigmoid(beta*h)"""
+    x = clamp(beta * h)
+    gx = x
+    s = sigmoid(gx)
+    t = sigmoid(-gx)
+    tau = math.tanh(0.5 * gx)
+    if abs(gx) <= 700.0:
+        out = -1.0 * beta**2 * s * t * tau
+        if math.isfinite(out):
+            return out
+    if abs(gx) > 10000.0:
+        return 0.0
+    return -1.0 * sign(tau) * math.exp(2 * math.log(abs(beta)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx) + 1 * math.log(abs(tau)))
+
+
+@njit(cache=True)
+def sigmoid_d_hbeta(h, beta):
+    """(beta*h*sigmoid(-beta*h) - beta*h*sigmoid(beta*h) + 1)*sigmoid(-beta*h)*sigmoid(beta*h)"""
+    x = clamp(beta * h)
+    gx = x
+    s = sigmoid(gx)
+    t = sigmoid(-gx)
+    tau = math.tanh(0.5 * gx)
+    r0 = tau*x - 1
+    if abs(x - -1.5434046384182085) < 0.05:
+        xh, xl = two_product(beta, h)
+        d = (xh - -1.5434046384182085) + (xl - 7.079881422148652e-17)
+        r0 = (((((((((((((((-6.424092959504293e-10 * d + 2.1133887026038295e-08) * d + 7.310682557581842e-08) * d + -3.32595873860243e-08) * d + -9.983445525787891e-07) * d + -2.6741691189273005e-06) * d + 3.976493404084567e-06) * d + 4.503293351894309e-05) * d + 9.02992588006912e-05) * d + -0.0002725085368596255) * d + -0.001946814020195957) * d + -0.002715440057555345) * d + 0.015222977765634103) * d + 0.0843023627125591) * d + 0.1450504921227858) * d + -1.0956614337239057) * d
+    if abs(x - 1.5434046384182085) < 0.05:
+        xh, xl = two_product(beta, h)
+        d = (xh - 1.5434046384182085) + (xl - -7.079881422148652e-17)
+        r0 = (((((((((((((((-6.424092959504293e-10 * d + -2.1133887026038295e-08) * d + 7.310682557581842e-08) * d + 3.32595873860243e-08) * d + -9.983445525787891e-07) * d + 2.6741691189273005e-06) * d + 3.976493404084567e-06) * d + -4.503293351894309e-05) * d + 9.02992588006912e-05) * d + 0.0002725085368596255) * d + -0.001946814020195957) * d + 0.002715440057555345) * d + 0.015222977765634103) * d + -0.0843023627125591) * d + 0.1450504921227858) * d + 1.0956614337239057) * d
+    if abs(gx) <= 700.0:
+        out = -1.0 * s * t * r0
+        if math.isfinite(out):
+            return out
+    if abs(gx) > 10000.0:
+        return 0.0
+    return -1.0 * sign(r0) * math.exp(1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx) + 1 * math.log(abs(r0)))
+
+
+@njit(cache=True)
+def sigmoid_d_betabeta(h, beta):
+    """h**2*(sigmoid(-beta*h) - sigmoid(beta*h))*sigmoid(-beta*h)*sigmoid(beta*h)"""
+    x = clamp(beta * h)
+    gx = x
+    s = sigmoid(gx)
+    t = sigmoid(-gx)
+    tau = math.tanh(0.5 * gx)
+    if abs(gx) <= 700.0:
+        out = -1.0 * h**2 * s * t * tau
+        if math.isfinite(out):
+            return out
+    if abs(gx) > 10000.0:
+        return 0.0
+    return -1.0 * sign(tau) * math.exp(2 * math.log(abs(h)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx) + 1 * math.log(abs(tau)))
+
+
+@njit(cache=True)
+def tanh_value(h, beta):
+    """tanh(beta*h)"""
+    x = clamp(beta * h)
+    gx = 2.0 * x
+    tau = math.tanh(0.5 * gx)
+    return tau
+
+
+@njit(cache=True)
+def tanh_d_h(h, beta):
+    """beta*(1 - tanh(beta*h)**2)"""
+    x = clamp(beta * h)
+    gx = 2.0 * x
+    s = sigmoid(gx)
+    t = sigmoid(-gx)
+    if abs(gx) <= 700.0:
+        out = 4.0 * beta * s * t
+        if math.isfinite(out):
+            return out
+    if abs(gx) > 10000.0:
+        return 0.0
+    return sign(beta) * math.exp(1.3862943611198906 + 1 * math.log(abs(beta)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx))
+
+
+@njit(cache=True)
+def tanh_d_beta(h, beta):
+    """h*(1 - tanh(beta*h)**2)"""
+    x = clamp(beta * h)
+    gx = 2.0 * x
+    s = sigmoid(gx)
+    t = sigmoid(-gx)
+    if abs(gx) <= 700.0:
+        out = 4.0 * h * s * t
+        if math.isfinite(out):
+            return out
+    if abs(gx) > 10000.0:
+        return 0.0
+    return sign(h) * math.exp(1.3862943611198906 + 1 * math.log(abs(h)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx))
+
+
+@njit(cache=True)
+def tanh_d_hh(h, beta):
+    """2*beta**2*(tanh(beta*h)**2 - 1)*tanh(beta*h)"""
+    x = clamp(beta * h)
+    gx = 2.0 * x
+    s = sigmoid(gx)
+    t = sigmoid(-gx)
+    tau = math.tanh(0.5 * gx)
+    if abs(gx) <= 700.0:
+        out = -8.0 * beta**2 * s * t * tau
+        if math.isfinite(out):
+            return out
+    if abs(gx) > 10000.0:
+        return 0.0
+    return -1.0 * sign(tau) * math.exp(2.0794415416798357 + 2 * math.log(abs(beta)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx) + 1 * math.log(abs(tau)))
+
+
+@njit(cache=True)
+def tanh_d_hbeta(h, beta):
+    """2*beta*h*tanh(beta*h)**3 - 2*beta*h*tanh(beta*h) - tanh(beta*h)**2 + 1"""
+    x = clamp(beta * h)
+    gx = 2.0 * x
+    s = sigmoid(gx)
+    t = sigmoid(-gx)
+    tau = math.tanh(0.5 * gx)
+    r0 = 2*tau*x - 1
+    if abs(x - -0.7717023192091043) < 0.05:
+        xh, xl = two_product(beta, h)
+        d = (xh - -0.7717023192091043) + (xl - 3.539940711074326e-17)
+        r0 = (((((((((((((((-4.2100935619407335e-05 * d + 0.0006925152100692229) * d + 0.001197782230234209) * d + -0.00027246253986631106) * d + -0.00408921928736272) * d + -0.005476698355563111) * d + 0.004071929245782597) * d + 0.02305686196169886) * d + 0.023116610252976948) * d + -0.03488109271803207) * d + -0.12459609729254124) * d + -0.08689408184177104) * d + 0.24356764425014565) * d + 0.6744189017004728) * d + 0.5802019684911432) * d + -2.1913228674478114) * d
+    if abs(x - 0.7717023192091043) < 0.05:
+        xh, xl = two_product(beta, h)
+        d = (xh - 0.7717023192091043) + (xl - -3.539940711074326e-17)
+        r0 = (((((((((((((((-4.2100935619407335e-05 * d + -0.0006925152100692229) * d + 0.001197782230234209) * d + 0.00027246253986631106) * d + -0.00408921928736272) * d + 0.005476698355563111) * d + 0.004071929245782597) * d + -0.02305686196169886) * d + 0.023116610252976948) * d + 0.03488109271803207) * d + -0.12459609729254124) * d + 0.08689408184177104) * d + 0.24356764425014565) * d + -0.6744189017004728) * d + 0.5802019684911432) * d + 2.1913228674478114) * d
+    if abs(gx) <= 700.0:
+        out = -4.0 * s * t * r0
+        if math.isfinite(out):
+            return out
+    if abs(gx) > 10000.0:
+        return 0.0
+    return -1.0 * sign(r0) * math.exp(1.3862943611198906 + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx) + 1 * math.log(abs(r0)))
+
+
+@njit(cache=True)
+def tanh_d_betabeta(h, beta):
+    """2*h**2*(tanh(beta*h)**2 - 1)*tanh(beta*h)"""
+    x = clamp(beta * h)
+    gx = 2.0 * x
+    s = sigmoid(gx)
+    t = sigmoid(-gx)
+    tau = math.tanh(0.5 * gx)
+    if abs(gx) <= 700.0:
+        out = -8.0 * h**2 * s * t * tau
+        if math.isfinite(out):
+            return out
+    if abs(gx) > 10000.0:
+        return 0.0
+    return -1.0 * sign(tau) * math.exp(2.0794415416798357 + 2 * math.log(abs(h)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx) + 1 * math.log(abs(tau)))
+
+
+@njit(cache=True)
+def relu_value(h, beta):
+    """Piecewise((h, h > 0), (0, True))"""
+    return float(((h) if (h > 0) else (0)))
+
+
+@njit(cache=True)
+def relu_d_h(h, beta):
+    """Piecewise((1, h > 0), (0, True))"""
+    return float(((1) if (h > 0) else (0)))
+
+
+@njit(cache=True)
+def relu_d_beta(h, beta):
+    """0"""
+    return float(0)
+
+
+@njit(cache=True)
+def relu_d_hh(h, beta):
+    """0"""
+    return float(0)
+
+
+@njit(cache=True)
+def relu_d_hbeta(h, beta):
+    """0"""
+    return float(0)
+
+
+@njit(cache=True)
+def relu_d_betabeta(h, beta):
+    """0"""
+    return float(0)
+
+
+@njit(cache=True)
+def linear_value(h, beta):
+    """h"""
+    return float(h)
+
+
+@njit(cache=True)
+def linear_d_h(h, beta):
+    """1"""
+    return float(1)
+
+
+@njit(cache=True)
+def linear_d_beta(h, beta):
+    """0"""
+    return float(0)
+
+
+@njit(cache=True)
+def linear_d_hh(h, beta):
+    """0"""
+    return float(0)
+
+
+@njit(cache=True)
+def linear_d_hbeta(h, beta):
+    """0"""
+    return float(0)
+
+
+@njit(cache=True)
+def linear_d_betabeta(h, beta):
+    """0"""
+    return float(0)

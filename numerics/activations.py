@@ -1,0 +1,97 @@
+"""`activation(name)`: vectorized, validated access to the generated kernels.
+
+Each method takes h and beta (anything numpy broadcasts, float64) and
+returns a float64 array (a float for scalar input). The scalar ``njit``
+kernels, for use inside other numba code, are in ``Activation.kernels``.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from functools import cached_property
+
+import numba
+import numpy as np
+
+from numerics._generated import activations as _gen
+
+NAMES = ("esp", "sigmoid", "tanh", "relu", "linear")
+KEYS = ("value", "d_h", "d_beta", "d_hh", "d_hbeta", "d_betabeta")
+Kernels = namedtuple("Kernels", KEYS)
+
+
+def _as_float_array(value, name: str) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be real numbers (bool, int or float), got dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (any finite float64 is allowed), got a non-finite value")
+    return arr
+
+
+class Activation:
+    """The kernels of one registered activation phi(h, beta) and its derivatives."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.kernels = Kernels(*(getattr(_gen, f"{name}_{k}") for k in KEYS))
+
+    def __repr__(self) -> str:
+        return f"activation({self.name!r})"
+
+    @cached_property
+    def _ufuncs(self) -> dict:
+        return {}
+
+    def _ufunc(self, key: str):
+        if key not in self._ufuncs:
+            kernel = getattr(self.kernels, key)
+            self._ufuncs[key] = numba.vectorize(["float64(float64, float64)"], cache=True)(kernel.py_func)
+        return self._ufuncs[key]
+
+    def _apply(self, key: str, h, beta):
+        h_arr = _as_float_array(h, "h")
+        b_arr = _as_float_array(beta, "beta")
+        try:
+            np.broadcast_shapes(h_arr.shape, b_arr.shape)
+        except ValueError:
+            raise ValueError(f"h and beta must broadcast together, got shapes {h_arr.shape} and {b_arr.shape}") from None
+        out = self._ufunc(key)(h_arr, b_arr)
+        return float(out) if np.ndim(out) == 0 else out
+
+    def value(self, h, beta):
+        """phi(h, beta)."""
+        return self._apply("value", h, beta)
+
+    def d_h(self, h, beta):
+        """d phi / d h: the back-propagated factor g(h)."""
+        return self._apply("d_h", h, beta)
+
+    def d_beta(self, h, beta):
+        """d phi / d beta."""
+        return self._apply("d_beta", h, beta)
+
+    def d_hh(self, h, beta):
+        """d^2 phi / d h^2."""
+        return self._apply("d_hh", h, beta)
+
+    def d_hbeta(self, h, beta):
+        """d^2 phi / d h d beta."""
+        return self._apply("d_hbeta", h, beta)
+
+    def d_betabeta(self, h, beta):
+        """d^2 phi / d beta^2."""
+        return self._apply("d_betabeta", h, beta)
+
+
+_CACHE: dict[str, Activation] = {}
+
+
+def activation(name: str) -> Activation:
+    """The registered activation ``name`` (one of :data:`NAMES`)."""
+    if name not in NAMES:
+        raise ValueError(f"activation {name!r} is not known; known activations: {', '.join(NAMES)}")
+    if name not in _CACHE:
+        _CACHE[name] = Activation(name)
+    return _CACHE[name]

@@ -1,0 +1,272 @@
+"""Generate numba kernels from the theory's activation derivatives.
+
+Run ``python -m numerics.codegen`` to rewrite ``numerics/_generated/activations.py``;
+a test fails when the committed file differs from a fresh generation.
+
+Every kernel f(h, beta) of the sigmoid and tanh families is brought by sympy
+into the product form
+
+    f = c * h**a * beta**b * s**i * t**j * tau**k * prod_m R_m(x)**n_m,
+
+with x = beta*h, s = sigma(g x), t = sigma(-g x), tau = tanh(g x / 2)
+(g = 1 for sigmoid, 2 for tanh) and residual factors R_m, each written in
+whichever of s, t, tau gives it the fewest terms. The generated code then
+
+* evaluates the product directly where no factor can under- or overflow
+  (x**m is split off h**a beta**b, so extreme h with tiny beta stay finite);
+* in the tails (|g x| > 700, where s or t is subnormal) sums logarithms:
+  log_sigmoid for the small factor, log|h|, log|beta|, log|R_m|;
+* near each real root x_r of a residual factor (|x - x_r| < ROOT_RADIUS)
+  replaces R_m by its Taylor series in d = x - x_r, with x = beta*h and x_r
+  both carried to twice double precision, so that the cancellation at the
+  root does not cost relative accuracy. Roots and Taylor coefficients come
+  from mpmath at 50 digits.
+Kernels without sigmoid or tanh (ReLU, linear) are printed as they are.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import mpmath
+import sympy as sp
+
+from theory import activations as act
+
+OUTPUT = Path(__file__).parent / "_generated" / "activations.py"
+TAIL = 700.0  # |g x| beyond which s or t may be subnormal
+ZERO_TAIL = 1e4  # |g x| beyond which every tail term underflows to 0
+ROOT_RADIUS = 0.05
+ROOT_TERMS = 16  # Taylor terms: ROOT_RADIUS**ROOT_TERMS ~ 1e-21
+ROOT_SCAN = (-60.0, 60.0)
+
+x, S, T, TAU = sp.symbols("x s t tau", real=True)
+
+
+@dataclass
+class Residual:
+    expr: sp.Expr  # in x and s, t, tau
+    power: int
+    roots: list  # [(hi, lo, [taylor coefficients c_1..c_K])]
+
+
+@dataclass
+class ProductForm:
+    g: int
+    const: sp.Rational
+    m: int  # power of x
+    a: int  # remaining power of h
+    b: int  # remaining power of beta
+    i: int  # power of s
+    j: int  # power of t
+    k: int  # power of tau
+    residuals: list
+
+
+def _family(expr: sp.Expr) -> int | None:
+    """g = 1 for expressions in sigmoid(+-beta h), 2 for tanh(beta h), None for neither."""
+    xs = act.beta * act.h
+    sig = expr.atoms(act.sigmoid)
+    tanh = expr.atoms(sp.tanh)
+    if sig and tanh:
+        raise NotImplementedError(f"mixed sigmoid and tanh in {expr}")
+    for f in sig | tanh:
+        if f.args[0] not in (xs, -xs):
+            raise NotImplementedError(f"argument {f.args[0]} is not +-beta*h")
+    if sig:
+        return 1
+    if tanh:
+        return 2
+    return None
+
+
+def _representations(r_s: sp.Expr) -> sp.Expr:
+    """Rewrite a polynomial in s (s + t = 1, tau = s - t) with the fewest terms."""
+    candidates = [
+        sp.expand(r_s),
+        sp.expand(r_s.subs(S, 1 - T)),
+        sp.expand(r_s.subs(S, (1 + TAU) / 2)),
+    ]
+    return min(candidates, key=lambda e: (len(sp.Add.make_args(e)), candidates.index(e)))
+
+
+def _residual_mpmath(expr: sp.Expr, g: int):
+    f = sp.lambdify((x, S, T, TAU), expr, modules="mpmath")
+
+    def r(xv):
+        gx = g * xv
+        return f(xv, 1 / (1 + mpmath.exp(-gx)), 1 / (1 + mpmath.exp(gx)), mpmath.tanh(gx / 2))
+
+    return r
+
+
+def _roots(expr: sp.Expr, g: int) -> list:
+    """Real roots of a residual factor in ROOT_SCAN as (hi, lo, Taylor coefficients c_1..c_K)."""
+    out = []
+    with mpmath.workdps(50):
+        r = _residual_mpmath(expr, g)
+        step = mpmath.mpf("0.01")
+        grid = [mpmath.mpf(ROOT_SCAN[0]) + n * step for n in range(int((ROOT_SCAN[1] - ROOT_SCAN[0]) / 0.01) + 1)]
+        vals = [r(v) for v in grid]
+        for v0, v1, f0, f1 in zip(grid, grid[1:], vals, vals[1:]):
+            if f0 != 0 and f0 * f1 > 0:
+                continue
+            root = v0 if f0 == 0 else mpmath.findroot(r, (v0, v1), solver="anderson")
+            hi = float(root)
+            coeffs = [float(c) for c in mpmath.taylor(r, root, ROOT_TERMS)[1:]]
+            out.append((hi, float(root - hi), coeffs))
+    return out
+
+
+def product_form(expr: sp.Expr) -> ProductForm | None:
+    """The product form of a kernel, or None when it has no sigmoid or tanh."""
+    g = _family(expr)
+    if g is None:
+        return None
+    xs = act.beta * act.h
+    if g == 1:
+        poly = expr.subs({act.sigmoid(-xs): 1 - S}).subs({act.sigmoid(xs): S})
+    else:
+        poly = expr.subs({sp.tanh(xs): 2 * S - 1})
+    const, factors = sp.factor_list(sp.expand(poly), act.h, act.beta, S)
+    form = ProductForm(g, sp.Rational(const), 0, 0, 0, 0, 0, 0, [])
+    for fac, n in factors:
+        if fac == act.h:
+            form.a += n
+        elif fac == act.beta:
+            form.b += n
+        elif fac == S:
+            form.i += n
+        elif fac in (S - 1, 1 - S):
+            form.j += n
+            form.const *= (-1) ** n if fac == S - 1 else 1
+        elif fac in (2 * S - 1, 1 - 2 * S):
+            form.k += n
+            form.const *= (-1) ** n if fac == 1 - 2 * S else 1
+        else:
+            in_x = sp.expand(fac.subs(act.h, x / act.beta))
+            if act.beta in in_x.free_symbols:
+                raise NotImplementedError(f"factor {fac} is not a function of beta*h")
+            rep = _representations(in_x)
+            form.residuals.append(Residual(rep, n, _roots(rep, g)))
+    form.m = min(form.a, form.b)
+    form.a -= form.m
+    form.b -= form.m
+    return form
+
+
+def _pow(name: str, n: int) -> list[str]:
+    return [] if n == 0 else [name] if n == 1 else [f"{name}**{n}"]
+
+
+def _kernel_source(fname: str, expr: sp.Expr) -> str:
+    form = product_form(expr)
+    head = [
+        "@njit(cache=True)",
+        f"def {fname}(h, beta):",
+        f'    """{sp.sstr(expr)}"""',
+    ]
+    if form is None:
+        body = sp.pycode(expr, fully_qualified_modules=False)
+        return "\n".join(head + [f"    return float({body})", ""])
+    g = form.g
+    lines = ["    x = clamp(beta * h)", f"    gx = {g}.0 * x" if g != 1 else "    gx = x"]
+    used = {S: form.i, T: form.j, TAU: form.k}
+    for r in form.residuals:
+        for sym in (S, T, TAU):
+            used[sym] = used[sym] or (sym in r.expr.free_symbols)
+    if used[S]:
+        lines.append("    s = sigmoid(gx)")
+    if used[T]:
+        lines.append("    t = sigmoid(-gx)")
+    if used[TAU]:
+        lines.append("    tau = math.tanh(0.5 * gx)")
+    for n, r in enumerate(form.residuals):
+        lines.append(f"    r{n} = {sp.pycode(r.expr)}")
+        for hi, lo, coeffs in r.roots:
+            horner = repr(coeffs[-1])
+            for c in reversed(coeffs[:-1]):
+                horner = f"({horner} * d + {c!r})"
+            lines += [
+                f"    if abs(x - {hi!r}) < {ROOT_RADIUS}:",
+                "        xh, xl = two_product(beta, h)",
+                f"        d = (xh - {hi!r}) + (xl - {lo!r})",
+                f"        r{n} = {horner} * d",
+            ]
+    c = form.const
+    factors = ([] if c == 1 else [repr(float(c))]) + _pow("x", form.m) + _pow("h", form.a) + _pow("beta", form.b)
+    factors += _pow("s", form.i) + _pow("t", form.j) + _pow("tau", form.k)
+    factors += [f for n, r in enumerate(form.residuals) for f in _pow(f"r{n}", r.power)]
+    product = " * ".join(factors) or "1.0"
+    if form.i == 0 and form.j == 0:  # no factor that can underflow
+        return "\n".join(head + lines + [f"    return {product}", ""])
+    lines += [
+        f"    if abs(gx) <= {TAIL}:",
+        f"        out = {product}",
+        "        if math.isfinite(out):",
+        "            return out",
+    ]
+    small = {"right": form.j, "left": form.i}
+    if small["right"] == 0:
+        lines += ["    if gx > 0.0:", f"        return {product}"]
+    if small["left"] == 0:
+        lines += ["    if gx < 0.0:", f"        return {product}"]
+    logs = [] if abs(c) == 1 else [repr(math.log(abs(float(c))))]
+    signs = [] if c > 0 else ["-1.0"]
+    for name, power in (("h", form.a + form.m), ("beta", form.b + form.m)):
+        if power:
+            logs.append(f"{power} * math.log(abs({name}))")
+            if power % 2:
+                signs.append(f"sign({name})")
+    if form.i:
+        logs.append(f"{form.i} * log_sigmoid(gx)")
+    if form.j:
+        logs.append(f"{form.j} * log_sigmoid(-gx)")
+    if form.k:
+        logs.append(f"{form.k} * math.log(abs(tau))")
+        if form.k % 2:
+            signs.append("sign(tau)")
+    for n, r in enumerate(form.residuals):
+        logs.append(f"{r.power} * math.log(abs(r{n}))")
+        if r.power % 2:
+            signs.append(f"sign(r{n})")
+    lines += [
+        f"    if abs(gx) > {ZERO_TAIL}:",
+        "        return 0.0",
+        f"    return {' * '.join(signs) or '1.0'} * math.exp({' + '.join(logs)})",
+        "",
+    ]
+    return "\n".join(head + lines)
+
+
+def generate() -> str:
+    """Source of numerics/_generated/activations.py."""
+    parts = [
+        '"""Activation kernels: value and first and second derivatives in h and beta.',
+        "",
+        "Generated from theory/activations.py by `python -m numerics.codegen`; do not edit.",
+        '"""',
+        "",
+        "import math",
+        "",
+        "from numba import njit",
+        "",
+        "from numerics._primitives import clamp, log_sigmoid, sigmoid, sign, two_product  # noqa: F401",
+        "",
+    ]
+    for name in act.REGISTRY:
+        for key, expr in act.derivatives(name).items():
+            parts += ["", _kernel_source(f"{name}_{key}", expr)]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def main() -> None:
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text(generate())
+    print(f"wrote {OUTPUT}")
+
+
+if __name__ == "__main__":
+    main()
