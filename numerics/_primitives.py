@@ -2,7 +2,7 @@
 
 sigmoid and log_sigmoid never overflow for finite input; two_product gives
 the exact product a*b as an unevaluated sum hi + lo (Dekker/Veltkamp), used
-where a kernel evaluates near a root of one of its factors.
+where rounding of beta*h would cost relative accuracy.
 """
 
 import math
@@ -23,11 +23,50 @@ def sigmoid(x):
 
 
 @njit(cache=True)
-def log_sigmoid(x):
-    """log sigma(x) = -log(1 + e^-x)."""
+def sigmoid_pair(x, xl):
+    """(sigma(x + xl), sigma(-x - xl)) from a single exponential, for a small correction xl.
+
+    xl is the rounding error of x (see product_low); to first order
+    sigma(x + xl) = sigma(x) (1 + xl sigma(-x)), which keeps full relative
+    precision in the tails where e^-|x| amplifies the rounding of x by |x|.
+    """
+    e = math.exp(-abs(x))
+    r = 1.0 / (1.0 + e)
     if x >= 0.0:
-        return -math.log1p(math.exp(-x))
-    return x - math.log1p(math.exp(x))
+        s, t = r, e * r
+    else:
+        s, t = e * r, r
+    return s * (1.0 + xl * t), t * (1.0 - xl * s)
+
+
+@njit(cache=True)
+def log_sigmoid(x, xl):
+    """log sigma(x + xl) as an unevaluated sum hi + lo, to first order in the small correction xl.
+
+    For x < 0, hi = x exactly and lo = xl - log1p(e^x) + ...: the large part
+    carries no rounding, so exp(hi + lo) keeps full relative precision.
+    """
+    if x >= 0.0:
+        e = math.exp(-x)
+        return -math.log1p(e), xl * e / (1.0 + e)
+    e = math.exp(x)
+    return x, xl / (1.0 + e) - math.log1p(e)
+
+
+@njit(cache=True)
+def two_sum(a, b):
+    """(s, e) with s = fl(a + b) and s + e = a + b exactly (Knuth)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+@njit(cache=True)
+def product_low(a, b, p):
+    """The rounding error a*b - p of p = fl(a*b), where it matters (|p| > 1), else 0."""
+    if abs(p) <= 1.0:
+        return 0.0
+    return two_product(a, b)[1]
 
 
 @njit(cache=True)
@@ -36,9 +75,11 @@ def sign(x):
 
 
 @njit(cache=True)
-def clamp(x):
-    """Replace +-inf (an overflowed beta*h) by +-1e300, where every kernel factor has saturated."""
-    return max(-1e300, min(1e300, x))
+def field(beta, h):
+    """beta*h clamped to +-1e300, computed without overflow (every kernel factor has saturated there)."""
+    if abs(beta) > 1.0 and abs(h) > 1e300 / abs(beta):
+        return 1e300 if (beta > 0.0) == (h > 0.0) else -1e300
+    return max(-1e300, min(1e300, beta * h))
 
 
 @njit(cache=True)

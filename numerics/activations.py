@@ -7,6 +7,7 @@ kernels, for use inside other numba code, are in ``Activation.kernels``.
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 from functools import cached_property
 
@@ -18,6 +19,7 @@ from numerics._generated import activations as _gen
 NAMES = ("esp", "sigmoid", "tanh", "relu", "linear")
 KEYS = ("value", "d_h", "d_beta", "d_hh", "d_hbeta", "d_betabeta")
 Kernels = namedtuple("Kernels", KEYS)
+PARALLEL_MIN_SIZE = 1 << 16  # below this, threads cost more than they save
 
 
 def _as_float_array(value, name: str) -> np.ndarray:
@@ -44,20 +46,24 @@ class Activation:
     def _ufuncs(self) -> dict:
         return {}
 
-    def _ufunc(self, key: str):
-        if key not in self._ufuncs:
+    def _ufunc(self, key: str, parallel: bool):
+        """The kernel as a numpy ufunc, compiled on first use (multithreaded for large inputs)."""
+        if (key, parallel) not in self._ufuncs:
             kernel = getattr(self.kernels, key)
-            self._ufuncs[key] = numba.vectorize(["float64(float64, float64)"], cache=True)(kernel.py_func)
-        return self._ufuncs[key]
+            target = "parallel" if parallel else "cpu"
+            ufunc = numba.vectorize(["float64(float64, float64)"], target=target, cache=True)(kernel.py_func)
+            self._ufuncs[key, parallel] = ufunc
+        return self._ufuncs[key, parallel]
 
     def _apply(self, key: str, h, beta):
         h_arr = _as_float_array(h, "h")
         b_arr = _as_float_array(beta, "beta")
         try:
-            np.broadcast_shapes(h_arr.shape, b_arr.shape)
+            shape = np.broadcast_shapes(h_arr.shape, b_arr.shape)
         except ValueError:
             raise ValueError(f"h and beta must broadcast together, got shapes {h_arr.shape} and {b_arr.shape}") from None
-        out = self._ufunc(key)(h_arr, b_arr)
+        parallel = math.prod(shape) >= PARALLEL_MIN_SIZE and numba.get_num_threads() > 1
+        out = self._ufunc(key, parallel)(h_arr, b_arr)
         return float(out) if np.ndim(out) == 0 else out
 
     def value(self, h, beta):

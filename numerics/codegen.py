@@ -12,8 +12,9 @@ with x = beta*h, s = sigma(g x), t = sigma(-g x), tau = tanh(g x / 2)
 (g = 1 for sigmoid, 2 for tanh) and residual factors R_m, each written in
 whichever of s, t, tau gives it the fewest terms. The generated code then
 
-* evaluates the product directly where no factor can under- or overflow
-  (x**m is split off h**a beta**b, so extreme h with tiny beta stay finite);
+* evaluates the product directly where no factor can under- or overflow,
+  bounded factors first and then x, beta and h one at a time (x**m is split
+  off h**a beta**b, so extreme h with tiny beta stay finite);
 * in the tails (|g x| > 700, where s or t is subnormal) sums logarithms:
   log_sigmoid for the small factor, log|h|, log|beta|, log|R_m|;
 * near each real root x_r of a residual factor (|x - x_r| < ROOT_RADIUS)
@@ -158,7 +159,8 @@ def product_form(expr: sp.Expr) -> ProductForm | None:
 
 
 def _pow(name: str, n: int) -> list[str]:
-    return [] if n == 0 else [name] if n == 1 else [f"{name}**{n}"]
+    """Repeated factors, so that a product multiplied left to right never overflows early."""
+    return [name] * n
 
 
 def _kernel_source(fname: str, expr: sp.Expr) -> str:
@@ -172,15 +174,15 @@ def _kernel_source(fname: str, expr: sp.Expr) -> str:
         body = sp.pycode(expr, fully_qualified_modules=False)
         return "\n".join(head + [f"    return float({body})", ""])
     g = form.g
-    lines = ["    x = clamp(beta * h)", f"    gx = {g}.0 * x" if g != 1 else "    gx = x"]
+    lines = ["    x = field(beta, h)", f"    gx = {g}.0 * x" if g != 1 else "    gx = x"]
+    if form.i or form.j or any(r.expr.free_symbols & {S, T} for r in form.residuals):
+        lines.append(f"    gxl = {g}.0 * product_low(beta, h, x)" if g != 1 else "    gxl = product_low(beta, h, x)")
     used = {S: form.i, T: form.j, TAU: form.k}
     for r in form.residuals:
         for sym in (S, T, TAU):
             used[sym] = used[sym] or (sym in r.expr.free_symbols)
-    if used[S]:
-        lines.append("    s = sigmoid(gx)")
-    if used[T]:
-        lines.append("    t = sigmoid(-gx)")
+    if used[S] or used[T]:
+        lines.append("    s, t = sigmoid_pair(gx, gxl)")
     if used[TAU]:
         lines.append("    tau = math.tanh(0.5 * gx)")
     for n, r in enumerate(form.residuals):
@@ -196,9 +198,11 @@ def _kernel_source(fname: str, expr: sp.Expr) -> str:
                 f"        r{n} = {horner} * d",
             ]
     c = form.const
-    factors = ([] if c == 1 else [repr(float(c))]) + _pow("x", form.m) + _pow("h", form.a) + _pow("beta", form.b)
-    factors += _pow("s", form.i) + _pow("t", form.j) + _pow("tau", form.k)
+    # bounded factors first, then the powers of x, beta and h one at a time: a zero factor
+    # (tau at x = 0) is never multiplied by an overflowed power
+    factors = ([] if c == 1 else [repr(float(c))]) + _pow("s", form.i) + _pow("t", form.j) + _pow("tau", form.k)
     factors += [f for n, r in enumerate(form.residuals) for f in _pow(f"r{n}", r.power)]
+    factors += _pow("x", form.m) + _pow("beta", form.b) + _pow("h", form.a)
     product = " * ".join(factors) or "1.0"
     if form.i == 0 and form.j == 0:  # no factor that can underflow
         return "\n".join(head + lines + [f"    return {product}", ""])
@@ -220,10 +224,6 @@ def _kernel_source(fname: str, expr: sp.Expr) -> str:
             logs.append(f"{power} * math.log(abs({name}))")
             if power % 2:
                 signs.append(f"sign({name})")
-    if form.i:
-        logs.append(f"{form.i} * log_sigmoid(gx)")
-    if form.j:
-        logs.append(f"{form.j} * log_sigmoid(-gx)")
     if form.k:
         logs.append(f"{form.k} * math.log(abs(tau))")
         if form.k % 2:
@@ -235,9 +235,20 @@ def _kernel_source(fname: str, expr: sp.Expr) -> str:
     lines += [
         f"    if abs(gx) > {ZERO_TAIL}:",
         "        return 0.0",
-        f"    return {' * '.join(signs) or '1.0'} * math.exp({' + '.join(logs)})",
-        "",
+        f"    lg = {' + '.join(logs) or '0.0'}",
+        "    if lg == -math.inf:",
+        "        return 0.0",
+        "    lo = 0.0",
     ]
+    # the log of the small sigmoid factor is large (~ -|x|): add it exactly (double-double)
+    for power, arg in ((form.i, "gx, gxl"), (form.j, "-gx, -gxl")):
+        if power:
+            lines += [
+                f"    p, q = log_sigmoid({arg})",
+                f"    lg, e = two_sum(lg, {power}.0 * p)",
+                f"    lo += e + {power}.0 * q",
+            ]
+    lines += [f"    return {' * '.join(signs) or '1.0'} * math.exp(lg) * (1.0 + lo)", ""]
     return "\n".join(head + lines)
 
 
@@ -253,7 +264,9 @@ def generate() -> str:
         "",
         "from numba import njit",
         "",
-        "from numerics._primitives import clamp, log_sigmoid, sigmoid, sign, two_product  # noqa: F401",
+        "from numerics._primitives import (  # noqa: F401",
+        "    field, log_sigmoid, product_low, sigmoid_pair, sign, two_product, two_sum,",
+        ")",
         "",
     ]
     for name in act.REGISTRY:

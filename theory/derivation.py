@@ -11,6 +11,20 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 
+def _portable(expr: sp.Basic) -> sp.Basic:
+    """Rewrite the package's own sympy functions in exp, leaving standard ones alone."""
+    own = lambda e: isinstance(e, sp.Function) and type(e).__module__.startswith("theory.")  # noqa: E731
+    return expr.replace(own, lambda e: e.rewrite(sp.exp))
+
+
+class _PortablePrinter(sp.printing.str.StrPrinter):
+    """sstr, except symbols whose names sympify reads as something else (beta, gamma, ...)."""
+
+    def _print_Symbol(self, expr):
+        name = expr.name
+        return name if isinstance(sp.sympify(name), sp.Symbol) else f"Symbol('{name}')"
+
+
 @dataclass(frozen=True)
 class Step:
     key: str
@@ -38,8 +52,12 @@ class Derivation:
         raise KeyError(key)
 
     def as_json(self) -> dict[str, str]:
-        """``{key: sympy string}``; ``sympy.sympify`` parses each value back."""
-        return {s.key: sp.sstr(s.expr) for s in self.steps}
+        """``{key: sympy string}``; plain ``sympy.sympify`` parses each value back.
+
+        Functions defined in this package (the logistic sigma) are written in
+        terms of exp, so the strings need no local definitions.
+        """
+        return {s.key: _PortablePrinter().doprint(_portable(s.expr)) for s in self.steps}
 
     def as_text(self, latex: bool = False) -> str:
         lines = [self.title, "=" * len(self.title)]

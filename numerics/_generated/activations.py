@@ -7,33 +7,43 @@ import math
 
 from numba import njit
 
-from numerics._primitives import clamp, log_sigmoid, sigmoid, sign, two_product  # noqa: F401
+from numerics._primitives import (  # noqa: F401
+    field, log_sigmoid, product_low, sigmoid_pair, sign, two_product, two_sum,
+)
 
 
 @njit(cache=True)
 def esp_value(h, beta):
     """h*sigmoid(beta*h)"""
-    x = clamp(beta * h)
+    x = field(beta, h)
     gx = x
-    s = sigmoid(gx)
+    gxl = product_low(beta, h, x)
+    s, t = sigmoid_pair(gx, gxl)
     if abs(gx) <= 700.0:
-        out = h * s
+        out = s * h
         if math.isfinite(out):
             return out
     if gx > 0.0:
-        return h * s
+        return s * h
     if abs(gx) > 10000.0:
         return 0.0
-    return sign(h) * math.exp(1 * math.log(abs(h)) + 1 * log_sigmoid(gx))
+    lg = 1 * math.log(abs(h))
+    if lg == -math.inf:
+        return 0.0
+    lo = 0.0
+    p, q = log_sigmoid(gx, gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    return sign(h) * math.exp(lg) * (1.0 + lo)
 
 
 @njit(cache=True)
 def esp_d_h(h, beta):
     """(beta*h*sigmoid(-beta*h) + 1)*sigmoid(beta*h)"""
-    x = clamp(beta * h)
+    x = field(beta, h)
     gx = x
-    s = sigmoid(gx)
-    t = sigmoid(-gx)
+    gxl = product_low(beta, h, x)
+    s, t = sigmoid_pair(gx, gxl)
     r0 = -t*x - 1
     if abs(x - -1.2784645427610737) < 0.05:
         xh, xl = two_product(beta, h)
@@ -47,32 +57,49 @@ def esp_d_h(h, beta):
         return -1.0 * s * r0
     if abs(gx) > 10000.0:
         return 0.0
-    return -1.0 * sign(r0) * math.exp(1 * log_sigmoid(gx) + 1 * math.log(abs(r0)))
+    lg = 1 * math.log(abs(r0))
+    if lg == -math.inf:
+        return 0.0
+    lo = 0.0
+    p, q = log_sigmoid(gx, gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    return -1.0 * sign(r0) * math.exp(lg) * (1.0 + lo)
 
 
 @njit(cache=True)
 def esp_d_beta(h, beta):
     """h**2*sigmoid(-beta*h)*sigmoid(beta*h)"""
-    x = clamp(beta * h)
+    x = field(beta, h)
     gx = x
-    s = sigmoid(gx)
-    t = sigmoid(-gx)
+    gxl = product_low(beta, h, x)
+    s, t = sigmoid_pair(gx, gxl)
     if abs(gx) <= 700.0:
-        out = h**2 * s * t
+        out = s * t * h * h
         if math.isfinite(out):
             return out
     if abs(gx) > 10000.0:
         return 0.0
-    return 1.0 * math.exp(2 * math.log(abs(h)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx))
+    lg = 2 * math.log(abs(h))
+    if lg == -math.inf:
+        return 0.0
+    lo = 0.0
+    p, q = log_sigmoid(gx, gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    p, q = log_sigmoid(-gx, -gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    return 1.0 * math.exp(lg) * (1.0 + lo)
 
 
 @njit(cache=True)
 def esp_d_hh(h, beta):
     """beta*(beta*h*sigmoid(-beta*h) - beta*h*sigmoid(beta*h) + 2)*sigmoid(-beta*h)*sigmoid(beta*h)"""
-    x = clamp(beta * h)
+    x = field(beta, h)
     gx = x
-    s = sigmoid(gx)
-    t = sigmoid(-gx)
+    gxl = product_low(beta, h, x)
+    s, t = sigmoid_pair(gx, gxl)
     tau = math.tanh(0.5 * gx)
     r0 = tau*x - 2
     if abs(x - -2.3993572805154675) < 0.05:
@@ -84,21 +111,31 @@ def esp_d_hh(h, beta):
         d = (xh - 2.3993572805154675) + (xl - 1.8464872855353363e-16)
         r0 = (((((((((((((((-8.253457692188269e-11 * d + 2.994904113211425e-09) * d + -1.3081983663033934e-08) * d + 1.5976429579810104e-08) * d + 1.277632964329009e-07) * d + -8.627407780510399e-07) * d + 2.1431242875903015e-06) * d + 3.19807505440145e-06) * d + -4.8798917544170514e-05) * d + 0.0001839436560395359) * d + -0.00012244467631752294) * d + -0.002248725923422533) * d + 0.012715977581091808) * d + -0.030510173388064096) * d + 0.0) * d + 1.1996786402577337) * d
     if abs(gx) <= 700.0:
-        out = -1.0 * beta * s * t * r0
+        out = -1.0 * s * t * r0 * beta
         if math.isfinite(out):
             return out
     if abs(gx) > 10000.0:
         return 0.0
-    return -1.0 * sign(beta) * sign(r0) * math.exp(1 * math.log(abs(beta)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx) + 1 * math.log(abs(r0)))
+    lg = 1 * math.log(abs(beta)) + 1 * math.log(abs(r0))
+    if lg == -math.inf:
+        return 0.0
+    lo = 0.0
+    p, q = log_sigmoid(gx, gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    p, q = log_sigmoid(-gx, -gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    return -1.0 * sign(beta) * sign(r0) * math.exp(lg) * (1.0 + lo)
 
 
 @njit(cache=True)
 def esp_d_hbeta(h, beta):
     """h*(beta*h*sigmoid(-beta*h) - beta*h*sigmoid(beta*h) + 2)*sigmoid(-beta*h)*sigmoid(beta*h)"""
-    x = clamp(beta * h)
+    x = field(beta, h)
     gx = x
-    s = sigmoid(gx)
-    t = sigmoid(-gx)
+    gxl = product_low(beta, h, x)
+    s, t = sigmoid_pair(gx, gxl)
     tau = math.tanh(0.5 * gx)
     r0 = tau*x - 2
     if abs(x - -2.3993572805154675) < 0.05:
@@ -110,37 +147,58 @@ def esp_d_hbeta(h, beta):
         d = (xh - 2.3993572805154675) + (xl - 1.8464872855353363e-16)
         r0 = (((((((((((((((-8.253457692188269e-11 * d + 2.994904113211425e-09) * d + -1.3081983663033934e-08) * d + 1.5976429579810104e-08) * d + 1.277632964329009e-07) * d + -8.627407780510399e-07) * d + 2.1431242875903015e-06) * d + 3.19807505440145e-06) * d + -4.8798917544170514e-05) * d + 0.0001839436560395359) * d + -0.00012244467631752294) * d + -0.002248725923422533) * d + 0.012715977581091808) * d + -0.030510173388064096) * d + 0.0) * d + 1.1996786402577337) * d
     if abs(gx) <= 700.0:
-        out = -1.0 * h * s * t * r0
+        out = -1.0 * s * t * r0 * h
         if math.isfinite(out):
             return out
     if abs(gx) > 10000.0:
         return 0.0
-    return -1.0 * sign(h) * sign(r0) * math.exp(1 * math.log(abs(h)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx) + 1 * math.log(abs(r0)))
+    lg = 1 * math.log(abs(h)) + 1 * math.log(abs(r0))
+    if lg == -math.inf:
+        return 0.0
+    lo = 0.0
+    p, q = log_sigmoid(gx, gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    p, q = log_sigmoid(-gx, -gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    return -1.0 * sign(h) * sign(r0) * math.exp(lg) * (1.0 + lo)
 
 
 @njit(cache=True)
 def esp_d_betabeta(h, beta):
     """h**3*(sigmoid(-beta*h) - sigmoid(beta*h))*sigmoid(-beta*h)*sigmoid(beta*h)"""
-    x = clamp(beta * h)
+    x = field(beta, h)
     gx = x
-    s = sigmoid(gx)
-    t = sigmoid(-gx)
+    gxl = product_low(beta, h, x)
+    s, t = sigmoid_pair(gx, gxl)
     tau = math.tanh(0.5 * gx)
     if abs(gx) <= 700.0:
-        out = -1.0 * h**3 * s * t * tau
+        out = -1.0 * s * t * tau * h * h * h
         if math.isfinite(out):
             return out
     if abs(gx) > 10000.0:
         return 0.0
-    return -1.0 * sign(h) * sign(tau) * math.exp(3 * math.log(abs(h)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx) + 1 * math.log(abs(tau)))
+    lg = 3 * math.log(abs(h)) + 1 * math.log(abs(tau))
+    if lg == -math.inf:
+        return 0.0
+    lo = 0.0
+    p, q = log_sigmoid(gx, gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    p, q = log_sigmoid(-gx, -gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    return -1.0 * sign(h) * sign(tau) * math.exp(lg) * (1.0 + lo)
 
 
 @njit(cache=True)
 def sigmoid_value(h, beta):
     """sigmoid(beta*h)"""
-    x = clamp(beta * h)
+    x = field(beta, h)
     gx = x
-    s = sigmoid(gx)
+    gxl = product_low(beta, h, x)
+    s, t = sigmoid_pair(gx, gxl)
     if abs(gx) <= 700.0:
         out = s
         if math.isfinite(out):
@@ -149,65 +207,102 @@ def sigmoid_value(h, beta):
         return s
     if abs(gx) > 10000.0:
         return 0.0
-    return 1.0 * math.exp(1 * log_sigmoid(gx))
+    lg = 0.0
+    if lg == -math.inf:
+        return 0.0
+    lo = 0.0
+    p, q = log_sigmoid(gx, gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    return 1.0 * math.exp(lg) * (1.0 + lo)
 
 
 @njit(cache=True)
 def sigmoid_d_h(h, beta):
     """beta*sigmoid(-beta*h)*sigmoid(beta*h)"""
-    x = clamp(beta * h)
+    x = field(beta, h)
     gx = x
-    s = sigmoid(gx)
-    t = sigmoid(-gx)
+    gxl = product_low(beta, h, x)
+    s, t = sigmoid_pair(gx, gxl)
     if abs(gx) <= 700.0:
-        out = beta * s * t
+        out = s * t * beta
         if math.isfinite(out):
             return out
     if abs(gx) > 10000.0:
         return 0.0
-    return sign(beta) * math.exp(1 * math.log(abs(beta)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx))
+    lg = 1 * math.log(abs(beta))
+    if lg == -math.inf:
+        return 0.0
+    lo = 0.0
+    p, q = log_sigmoid(gx, gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    p, q = log_sigmoid(-gx, -gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    return sign(beta) * math.exp(lg) * (1.0 + lo)
 
 
 @njit(cache=True)
 def sigmoid_d_beta(h, beta):
     """h*sigmoid(-beta*h)*sigmoid(beta*h)"""
-    x = clamp(beta * h)
+    x = field(beta, h)
     gx = x
-    s = sigmoid(gx)
-    t = sigmoid(-gx)
+    gxl = product_low(beta, h, x)
+    s, t = sigmoid_pair(gx, gxl)
     if abs(gx) <= 700.0:
-        out = h * s * t
+        out = s * t * h
         if math.isfinite(out):
             return out
     if abs(gx) > 10000.0:
         return 0.0
-    return sign(h) * math.exp(1 * math.log(abs(h)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx))
+    lg = 1 * math.log(abs(h))
+    if lg == -math.inf:
+        return 0.0
+    lo = 0.0
+    p, q = log_sigmoid(gx, gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    p, q = log_sigmoid(-gx, -gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    return sign(h) * math.exp(lg) * (1.0 + lo)
 
 
 @njit(cache=True)
 def sigmoid_d_hh(h, beta):
     """beta**2*(sigmoid(-beta*h) - sigmoid(beta*h))*sigmoid(-beta*h)*sigmoid(beta*h)"""
-    x = clamp(beta * h)
+    x = field(beta, h)
     gx = x
-    s = sigmoid(gx)
-    t = sigmoid(-gx)
+    gxl = product_low(beta, h, x)
+    s, t = sigmoid_pair(gx, gxl)
     tau = math.tanh(0.5 * gx)
     if abs(gx) <= 700.0:
-        out = -1.0 * beta**2 * s * t * tau
+        out = -1.0 * s * t * tau * beta * beta
         if math.isfinite(out):
             return out
     if abs(gx) > 10000.0:
         return 0.0
-    return -1.0 * sign(tau) * math.exp(2 * math.log(abs(beta)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx) + 1 * math.log(abs(tau)))
+    lg = 2 * math.log(abs(beta)) + 1 * math.log(abs(tau))
+    if lg == -math.inf:
+        return 0.0
+    lo = 0.0
+    p, q = log_sigmoid(gx, gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    p, q = log_sigmoid(-gx, -gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    return -1.0 * sign(tau) * math.exp(lg) * (1.0 + lo)
 
 
 @njit(cache=True)
 def sigmoid_d_hbeta(h, beta):
     """(beta*h*sigmoid(-beta*h) - beta*h*sigmoid(beta*h) + 1)*sigmoid(-beta*h)*sigmoid(beta*h)"""
-    x = clamp(beta * h)
+    x = field(beta, h)
     gx = x
-    s = sigmoid(gx)
-    t = sigmoid(-gx)
+    gxl = product_low(beta, h, x)
+    s, t = sigmoid_pair(gx, gxl)
     tau = math.tanh(0.5 * gx)
     r0 = tau*x - 1
     if abs(x - -1.5434046384182085) < 0.05:
@@ -224,30 +319,50 @@ def sigmoid_d_hbeta(h, beta):
             return out
     if abs(gx) > 10000.0:
         return 0.0
-    return -1.0 * sign(r0) * math.exp(1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx) + 1 * math.log(abs(r0)))
+    lg = 1 * math.log(abs(r0))
+    if lg == -math.inf:
+        return 0.0
+    lo = 0.0
+    p, q = log_sigmoid(gx, gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    p, q = log_sigmoid(-gx, -gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    return -1.0 * sign(r0) * math.exp(lg) * (1.0 + lo)
 
 
 @njit(cache=True)
 def sigmoid_d_betabeta(h, beta):
     """h**2*(sigmoid(-beta*h) - sigmoid(beta*h))*sigmoid(-beta*h)*sigmoid(beta*h)"""
-    x = clamp(beta * h)
+    x = field(beta, h)
     gx = x
-    s = sigmoid(gx)
-    t = sigmoid(-gx)
+    gxl = product_low(beta, h, x)
+    s, t = sigmoid_pair(gx, gxl)
     tau = math.tanh(0.5 * gx)
     if abs(gx) <= 700.0:
-        out = -1.0 * h**2 * s * t * tau
+        out = -1.0 * s * t * tau * h * h
         if math.isfinite(out):
             return out
     if abs(gx) > 10000.0:
         return 0.0
-    return -1.0 * sign(tau) * math.exp(2 * math.log(abs(h)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx) + 1 * math.log(abs(tau)))
+    lg = 2 * math.log(abs(h)) + 1 * math.log(abs(tau))
+    if lg == -math.inf:
+        return 0.0
+    lo = 0.0
+    p, q = log_sigmoid(gx, gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    p, q = log_sigmoid(-gx, -gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    return -1.0 * sign(tau) * math.exp(lg) * (1.0 + lo)
 
 
 @njit(cache=True)
 def tanh_value(h, beta):
     """tanh(beta*h)"""
-    x = clamp(beta * h)
+    x = field(beta, h)
     gx = 2.0 * x
     tau = math.tanh(0.5 * gx)
     return tau
@@ -256,59 +371,89 @@ def tanh_value(h, beta):
 @njit(cache=True)
 def tanh_d_h(h, beta):
     """beta*(1 - tanh(beta*h)**2)"""
-    x = clamp(beta * h)
+    x = field(beta, h)
     gx = 2.0 * x
-    s = sigmoid(gx)
-    t = sigmoid(-gx)
+    gxl = 2.0 * product_low(beta, h, x)
+    s, t = sigmoid_pair(gx, gxl)
     if abs(gx) <= 700.0:
-        out = 4.0 * beta * s * t
+        out = 4.0 * s * t * beta
         if math.isfinite(out):
             return out
     if abs(gx) > 10000.0:
         return 0.0
-    return sign(beta) * math.exp(1.3862943611198906 + 1 * math.log(abs(beta)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx))
+    lg = 1.3862943611198906 + 1 * math.log(abs(beta))
+    if lg == -math.inf:
+        return 0.0
+    lo = 0.0
+    p, q = log_sigmoid(gx, gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    p, q = log_sigmoid(-gx, -gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    return sign(beta) * math.exp(lg) * (1.0 + lo)
 
 
 @njit(cache=True)
 def tanh_d_beta(h, beta):
     """h*(1 - tanh(beta*h)**2)"""
-    x = clamp(beta * h)
+    x = field(beta, h)
     gx = 2.0 * x
-    s = sigmoid(gx)
-    t = sigmoid(-gx)
+    gxl = 2.0 * product_low(beta, h, x)
+    s, t = sigmoid_pair(gx, gxl)
     if abs(gx) <= 700.0:
-        out = 4.0 * h * s * t
+        out = 4.0 * s * t * h
         if math.isfinite(out):
             return out
     if abs(gx) > 10000.0:
         return 0.0
-    return sign(h) * math.exp(1.3862943611198906 + 1 * math.log(abs(h)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx))
+    lg = 1.3862943611198906 + 1 * math.log(abs(h))
+    if lg == -math.inf:
+        return 0.0
+    lo = 0.0
+    p, q = log_sigmoid(gx, gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    p, q = log_sigmoid(-gx, -gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    return sign(h) * math.exp(lg) * (1.0 + lo)
 
 
 @njit(cache=True)
 def tanh_d_hh(h, beta):
     """2*beta**2*(tanh(beta*h)**2 - 1)*tanh(beta*h)"""
-    x = clamp(beta * h)
+    x = field(beta, h)
     gx = 2.0 * x
-    s = sigmoid(gx)
-    t = sigmoid(-gx)
+    gxl = 2.0 * product_low(beta, h, x)
+    s, t = sigmoid_pair(gx, gxl)
     tau = math.tanh(0.5 * gx)
     if abs(gx) <= 700.0:
-        out = -8.0 * beta**2 * s * t * tau
+        out = -8.0 * s * t * tau * beta * beta
         if math.isfinite(out):
             return out
     if abs(gx) > 10000.0:
         return 0.0
-    return -1.0 * sign(tau) * math.exp(2.0794415416798357 + 2 * math.log(abs(beta)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx) + 1 * math.log(abs(tau)))
+    lg = 2.0794415416798357 + 2 * math.log(abs(beta)) + 1 * math.log(abs(tau))
+    if lg == -math.inf:
+        return 0.0
+    lo = 0.0
+    p, q = log_sigmoid(gx, gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    p, q = log_sigmoid(-gx, -gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    return -1.0 * sign(tau) * math.exp(lg) * (1.0 + lo)
 
 
 @njit(cache=True)
 def tanh_d_hbeta(h, beta):
     """2*beta*h*tanh(beta*h)**3 - 2*beta*h*tanh(beta*h) - tanh(beta*h)**2 + 1"""
-    x = clamp(beta * h)
+    x = field(beta, h)
     gx = 2.0 * x
-    s = sigmoid(gx)
-    t = sigmoid(-gx)
+    gxl = 2.0 * product_low(beta, h, x)
+    s, t = sigmoid_pair(gx, gxl)
     tau = math.tanh(0.5 * gx)
     r0 = 2*tau*x - 1
     if abs(x - -0.7717023192091043) < 0.05:
@@ -325,24 +470,44 @@ def tanh_d_hbeta(h, beta):
             return out
     if abs(gx) > 10000.0:
         return 0.0
-    return -1.0 * sign(r0) * math.exp(1.3862943611198906 + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx) + 1 * math.log(abs(r0)))
+    lg = 1.3862943611198906 + 1 * math.log(abs(r0))
+    if lg == -math.inf:
+        return 0.0
+    lo = 0.0
+    p, q = log_sigmoid(gx, gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    p, q = log_sigmoid(-gx, -gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    return -1.0 * sign(r0) * math.exp(lg) * (1.0 + lo)
 
 
 @njit(cache=True)
 def tanh_d_betabeta(h, beta):
     """2*h**2*(tanh(beta*h)**2 - 1)*tanh(beta*h)"""
-    x = clamp(beta * h)
+    x = field(beta, h)
     gx = 2.0 * x
-    s = sigmoid(gx)
-    t = sigmoid(-gx)
+    gxl = 2.0 * product_low(beta, h, x)
+    s, t = sigmoid_pair(gx, gxl)
     tau = math.tanh(0.5 * gx)
     if abs(gx) <= 700.0:
-        out = -8.0 * h**2 * s * t * tau
+        out = -8.0 * s * t * tau * h * h
         if math.isfinite(out):
             return out
     if abs(gx) > 10000.0:
         return 0.0
-    return -1.0 * sign(tau) * math.exp(2.0794415416798357 + 2 * math.log(abs(h)) + 1 * log_sigmoid(gx) + 1 * log_sigmoid(-gx) + 1 * math.log(abs(tau)))
+    lg = 2.0794415416798357 + 2 * math.log(abs(h)) + 1 * math.log(abs(tau))
+    if lg == -math.inf:
+        return 0.0
+    lo = 0.0
+    p, q = log_sigmoid(gx, gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    p, q = log_sigmoid(-gx, -gxl)
+    lg, e = two_sum(lg, 1.0 * p)
+    lo += e + 1.0 * q
+    return -1.0 * sign(tau) * math.exp(lg) * (1.0 + lo)
 
 
 @njit(cache=True)

@@ -1,0 +1,283 @@
+"""Check rows for the gate theory and the generated activation kernels.
+
+Oracles:
+* mpmath: the activation's value expression evaluated in mpmath and
+  differentiated numerically (mpmath.diff, steps relative to |h| and |beta|),
+  with the working precision doubled until two evaluations agree, so it is
+  independent of sympy's differentiation and of the kernels' rewriting;
+* JAX: autodiff of the activation written directly in jax.numpy;
+* high-precision evaluation of the derived limits, series and identities.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import mpmath
+import numpy as np
+import sympy as sp
+from hypothesis import strategies as st
+
+from numerics.activations import KEYS, NAMES, activation
+from theory import activations as ta
+from verify.metrics import relative_error
+from verify.registry import Check
+from verify.strategies import log_uniform, moderate_or_extreme
+
+ORDERS = {key: (nh, nb) for key, nh, nb in ta.DERIVATIVES}
+MP_MAX_DPS = 5120
+MP_ZERO_DPS = 2560
+
+
+_MP_SIGMOID = {"sigmoid": lambda z: 1 / (1 + mpmath.exp(-z))}
+
+
+@lru_cache(maxsize=None)
+def _mp_function(name: str, key: str):
+    """The theory's expression for d^n phi (value if key == "value") as an mpmath function."""
+    return sp.lambdify((ta.h, ta.beta), ta.derivatives(name)[key], modules=[_MP_SIGMOID, "mpmath"])
+
+
+def mp_reference(name: str, key: str, h: float, beta: float) -> float:
+    """The derived expression at the exact float64 inputs, to float64 accuracy.
+
+    The working precision doubles (40 to 5120 digits) until two nonzero
+    evaluations agree to 25 digits, which absorbs any cancellation in the
+    expression's form; a value still below 1e-1000 at 2560 digits is zero in
+    float64 (every term of these expressions is below 1e1000 in magnitude).
+    """
+    f = _mp_function(name, key)
+    previous = None
+    dps = 40
+    while dps <= MP_MAX_DPS:
+        with mpmath.workdps(dps):
+            value = f(mpmath.mpf(h), mpmath.mpf(beta))
+        if abs(value) < mpmath.mpf(10) ** -1000:
+            if dps >= MP_ZERO_DPS:  # terms are below 1e1000, so |value| < 1e-1000: zero in float64
+                return 0.0
+        elif previous is not None and abs(value - previous) <= mpmath.mpf(10) ** -25 * abs(value):
+            return float(value)
+        previous = value
+        dps *= 2
+    raise ArithmeticError(f"mpmath reference for {name}.{key} at h={h!r}, beta={beta!r} did not converge")
+
+
+def _derivative_error(name: str, key: str):
+    """The sympy derivative against mpmath's numerical differentiation of the value (60 digits)."""
+    nh, nb = ORDERS[key]
+
+    def error(ex):
+        h, beta = ex
+        with mpmath.workdps(60):
+            value = _mp_function(name, "value")
+            numeric = mpmath.diff(value, (mpmath.mpf(h), mpmath.mpf(beta)), (nh, nb))
+            derived = _mp_function(name, key)(mpmath.mpf(h), mpmath.mpf(beta))
+            return float(abs(numeric - derived) / max(abs(derived), 1))
+
+    return error
+
+
+def _jax():
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
+@lru_cache(maxsize=None)
+def jax_derivative(name: str, key: str):
+    """JAX autodiff of the activation written directly in jax.numpy."""
+    jax = _jax()
+    jnp = jax.numpy
+    forms = {
+        "esp": lambda h, b: h * jax.nn.sigmoid(b * h),
+        "sigmoid": lambda h, b: jax.nn.sigmoid(b * h),
+        "tanh": lambda h, b: jnp.tanh(b * h),
+        "relu": lambda h, b: jax.nn.relu(h),
+        "linear": lambda h, b: h + 0.0 * b,
+    }
+    f = forms[name]
+    nh, nb = ORDERS[key]
+    for _ in range(nh):
+        f = jax.grad(f, argnums=0)
+    for _ in range(nb):
+        f = jax.grad(f, argnums=1)
+    return jax.jit(f)
+
+
+# Points every kernel check runs: extremes of h and beta, signs, roots of residual factors.
+EXTREMES = tuple(
+    (h, b)
+    for h in (1e-300, -1e-300, 1e300, -1e300, 7.1e8, -7.4e8, -1.2784645427610737, 2.3993572805154675, 1.5434046384182074)
+    for b in (1e-6, -1e-6, 1.0, 1e3, -1e3)
+)
+
+
+def _kernel_error(name: str, key: str, f=None):
+    method = f or getattr(activation(name), key)
+
+    def error(ex):
+        h, beta = ex
+        return relative_error(method(h, beta), mp_reference(name, key, h, beta))
+
+    return error
+
+
+def _jax_error(name: str, key: str):
+    method = getattr(activation(name), key)
+
+    def error(ex):
+        h, beta = ex
+        ref = float(jax_derivative(name, key)(h, beta))
+        # JAX's own rounding (e.g. 1 - tanh^2 in the tails) scales with the size of the terms
+        return abs(method(h, beta) - ref) / max(abs(ref), (1 + abs(h)) ** 2 * (1 + abs(beta)) ** 2)
+
+    return error
+
+
+def _points(smooth: bool):
+    h = moderate_or_extreme(-300, 300)
+    if not smooth:  # ReLU has a kink at h = 0: compare away from it
+        h = h.filter(lambda v: v != 0.0)
+    return lambda: st.tuples(h, log_uniform(-6, 3))
+
+
+def _moderate_points():
+    return st.tuples(st.floats(-20, 20).filter(lambda v: abs(v) > 1e-3), log_uniform(-3, 1))
+
+
+def kernel_checks() -> list[Check]:
+    checks = []
+    for name in NAMES:
+        smooth = name != "relu"
+        for key in KEYS:
+            explicit = tuple(p for p in EXTREMES if smooth or p[0] != 0.0)
+            checks.append(Check(f"kernel {name}.{key} vs mpmath", "derived expression, adaptive precision", 1e-13,
+                                _points(smooth), _kernel_error(name, key), explicit=explicit, max_examples=60))
+            if key != "value":
+                checks.append(Check(f"derivative {name}.{key} vs mpmath.diff", "mpmath diff of the value, 60 digits",
+                                    1e-30, _moderate_points, _derivative_error(name, key), max_examples=20))
+            checks.append(Check(f"kernel {name}.{key} vs JAX", "JAX autodiff (float64)", 1e-12,
+                                _moderate_points, _jax_error(name, key), max_examples=60))
+    return checks
+
+
+# ---- limits, series and identities of the gate theory ----------------------------------------
+
+@lru_cache(maxsize=None)
+def _gate():
+    from theory.gate import derivation
+
+    return derivation()
+
+
+def _mp_expr(expr):
+    from theory import gate
+
+    return sp.lambdify((gate.h, gate.beta), expr, modules=[{"sigmoid": lambda z: 1 / (1 + mpmath.exp(-z))}, "mpmath"])
+
+
+def _noiseless(step: str, derived: str, scale_power: int):
+    """|step(h, beta) - derived(h)| at beta|h| = 50, relative to |h|^scale_power: O(e^-50)."""
+    def error(h):
+        with mpmath.workdps(60):
+            f, lim = _mp_expr(_gate()[step]), _mp_expr(_gate()[derived])
+            hm = mpmath.mpf(h)
+            bm = 50 / abs(hm)
+            return float(abs(f(hm, bm) - lim(hm, bm)) / abs(hm) ** scale_power)
+
+    return error
+
+
+def _series_error(h_beta):
+    """|<j> - series| / (|h| (beta|h|)^5): the derived series is exact to O(beta^5)."""
+    h, beta = h_beta
+    with mpmath.workdps(60):
+        f, ser = _mp_expr(_gate()["mean_signal"]), _mp_expr(_gate()["noisy_series"].removeO())
+        hm, bm = mpmath.mpf(h), mpmath.mpf(beta)
+        return float(abs(f(hm, bm) - ser(hm, bm)) / (abs(hm) * (bm * abs(hm)) ** 5))
+
+
+def _large_field(step: str, limit_step: str):
+    """|g(h) - lim_{h->oo} g| at beta h in [50, 700] (the vanishing-gradient argument)."""
+    def error(ex):
+        x, beta = ex
+        with mpmath.workdps(60):
+            f = _mp_expr(_gate()[step])
+            lim = _gate()[limit_step]
+            return float(abs(f(mpmath.mpf(x) / beta, mpmath.mpf(beta)) - mpmath.mpf(float(lim))) / max(1.0, beta))
+
+    return error
+
+
+def _tanh_identity_error(ex):
+    x, beta = ex
+    with mpmath.workdps(60):
+        xm, bm = mpmath.mpf(x), mpmath.mpf(beta)
+        lhs = mpmath.tanh(bm * xm / 2)
+        rhs = 2 / (1 + mpmath.exp(-bm * xm)) - 1
+        return float(abs(lhs - rhs) / abs(lhs))
+
+
+@lru_cache(maxsize=None)
+def _matched_beta():
+    from theory import noise
+
+    return sp.lambdify(noise.delta, noise.matched_beta(), "mpmath")
+
+
+@lru_cache(maxsize=None)
+def _cross_entropy():
+    from theory import cross_entropy as ce
+
+    d = ce.derivation()
+    return (sp.lambdify((ce.lam, ce.y, ce.q), d["exponent"], "mpmath"),
+            sp.lambdify((ce.y, ce.q), d["lambda_saddle"], "mpmath"))
+
+
+def _slope_error(delta):
+    """Slope of the erf law and of sigma(beta*(U-b)) at threshold, with the derived beta."""
+    with mpmath.workdps(50):
+        dm = mpmath.mpf(delta)
+        bstar = _matched_beta()(dm)
+        erf_law = lambda u: (1 + mpmath.erf(u / (dm * mpmath.sqrt(2)))) / 2  # noqa: E731
+        logistic = lambda u: 1 / (1 + mpmath.exp(-bstar * u))  # noqa: E731
+        return float(abs(mpmath.diff(erf_law, 0) / mpmath.diff(logistic, 0) - 1))
+
+
+def _saddle_error(ex):
+    """dS/dlambda at the derived saddle, by mpmath differentiation of the exponent."""
+    y, q = ex
+    s, saddle = _cross_entropy()
+    with mpmath.workdps(50):
+        lam_c = saddle(mpmath.mpf(y), mpmath.mpf(q))
+        return float(abs(mpmath.diff(lambda lv: s(lv, y, q), lam_c)))
+
+
+def theory_checks() -> list[Check]:
+    nonzero_h = lambda: log_uniform(-6, 6)  # noqa: E731
+    unit = st.floats(1e-3, 1 - 1e-3)
+    return [
+        Check("gate: ESP -> ReLU as beta -> oo", "mpmath at beta|h| = 50", 1e-20,
+              nonzero_h, _noiseless("mean_signal", "noiseless_limit", 1)),
+        Check("gate: g -> Heaviside as beta -> oo", "mpmath at beta|h| = 50", 1e-19,
+              nonzero_h, _noiseless("gradient", "noiseless_gradient", 0)),
+        Check("gate: ESP series for beta << 1", "mpmath, remainder / (|h| (beta h)^5)", 1e-2,
+              lambda: st.tuples(st.floats(-10, 10).filter(lambda v: abs(v) > 1e-3), st.floats(1e-6, 1e-3)),
+              _series_error),
+        Check("gate: sigmoid g -> 0 for h >> 1/beta", "mpmath at beta h in [50, 700]", 1e-20,
+              lambda: st.tuples(st.floats(50, 700), log_uniform(-3, 3, signed=False)),
+              _large_field("sigmoid_gradient", "sigmoid_gradient_large_field")),
+        Check("gate: ESP g -> 1 for h >> 1/beta", "mpmath at beta h in [50, 700]", 1e-19,
+              lambda: st.tuples(st.floats(50, 700), log_uniform(-3, 3, signed=False)),
+              _large_field("gradient", "esp_gradient_large_field")),
+        Check("noise: tanh(beta x/2) = 2 sigma(beta x) - 1", "mpmath 60 digits", 1e-50,
+              lambda: st.tuples(log_uniform(-6, 2), log_uniform(-3, 3, signed=False)), _tanh_identity_error),
+        Check("noise: matched slope beta = sqrt(8/pi)/delta", "mpmath diff at threshold", 1e-40,
+              lambda: log_uniform(-3, 3, signed=False), _slope_error, max_examples=20),
+        Check("cross-entropy: dS/dlambda = 0 at the saddle", "mpmath diff", 1e-40,
+              lambda: st.tuples(unit, unit), _saddle_error, max_examples=20),
+    ]
+
+
+CHECKS = kernel_checks() + theory_checks()
