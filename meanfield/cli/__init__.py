@@ -12,7 +12,7 @@ import importlib
 import sys
 
 # Modules of this package that register commands, in the order shown by --help.
-COMMAND_MODULES = ("derive", "verify")
+COMMAND_MODULES = ("derive", "verify", "reproduce")
 
 
 class UsageError(Exception):

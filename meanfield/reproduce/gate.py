@@ -1,0 +1,95 @@
+"""Stages for the gate theory: the derivations page and the activation figures."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import sympy as sp
+
+from meanfield.reproduce import Stage
+
+TOPICS = ("gate", "noise", "cross-entropy", "activations")
+
+
+def derivations(ctx) -> None:
+    """page.md / page.html: every derivation step as an equation."""
+    from meanfield.cli.derive import load
+
+    md, body = ["# Derivations", ""], ["<h1>Derivations</h1>"]
+    for topic in TOPICS:
+        ctx.progress(topic)
+        d = load(topic)
+        md += [f"## {d.title}", ""]
+        body.append(f"<h2>{html.escape(d.title)}</h2>")
+        for step in d.steps:
+            tex = sp.latex(step.expr)
+            md += [f"**{step.key}**: {step.description}", "", f"$$ {tex} $$", ""]
+            body.append(f"<p><b>{html.escape(step.key)}</b>: {html.escape(step.description)}</p><p>\\[ {html.escape(tex)} \\]</p>")
+        if topic == "noise":
+            ctx.number("minimax_beta", float(d["minimax_beta_delta1"]), "minimax c in sigma(c u) ~ Phi(u)")
+    (ctx.directory / "page.md").write_text("\n".join(md) + "\n")
+    (ctx.directory / "page.html").write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>meanfield derivations</title>"
+        "<script src='https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js' async></script>"
+        "<style>body{font-family:sans-serif;max-width:1000px;margin:auto;padding:1em}</style></head><body>"
+        + "\n".join(body) + "</body></html>\n")
+    ctx.note("The derivations page renders each step as LaTeX (MathJax in page.html, $$ in page.md).")
+
+
+def activations(ctx) -> None:
+    """ESP across beta with its ReLU and linear limits; g(h) of ESP against the sigmoid unit; erf vs logistic."""
+    import matplotlib.pyplot as plt
+    from scipy.special import ndtr
+
+    import numerics
+    from theory import noise
+
+    esp, sig, relu = (numerics.activation(n) for n in ("esp", "sigmoid", "relu"))
+    h = np.linspace(-6, 6, 601)
+    betas = (0.25, 1.0, 2.0, 5.0)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    data = {"h": h}
+    for beta in betas:
+        data[f"esp_beta_{beta}"] = esp.value(h, beta)
+        a.plot(h, data[f"esp_beta_{beta}"], label=f"ESP, β = {beta:g}")
+    a.plot(h, relu.value(h, 1.0), "k--", label="ReLU (β → ∞)")
+    a.plot(h, h / 2, "k:", label="h/2 (β → 0)")
+    a.set(xlabel="field h", ylabel="⟨j⟩ = h σ(βh)", title="ESP interpolates linear → ReLU", ylim=(-1.5, 6))
+    a.legend()
+    hh = np.linspace(-4, 12, 801)
+    data["h_gradient"] = hh
+    data["g_esp"], data["g_sigmoid"] = esp.d_h(hh, 1.0), sig.d_h(hh, 1.0)
+    b.plot(hh, data["g_esp"], label="ESP: g = σ(βh)[1 + βh σ(−βh)]")
+    b.plot(hh, data["g_sigmoid"], label="sigmoid: g = β σ(βh) σ(−βh)")
+    b.set(xlabel="field h (β = 1)", ylabel="back-propagated factor g(h)", title="g → 1 for ESP, → 0 for sigmoid")
+    b.legend()
+    ctx.figure("activations", fig, "ESP for several β with its ReLU and linear limits (left); the back-propagated "
+               "factor g(h): ESP tends to 1 for h ≫ 1/β while the sigmoid unit's vanishes (right).", data)
+    ctx.number("g_esp_at_beta_h_10", float(esp.d_h(10.0, 1.0)), "ESP g(h) at βh = 10")
+    ctx.number("g_sigmoid_at_beta_h_10", float(sig.d_h(10.0, 1.0)), "sigmoid g(h) at βh = 10")
+
+    c_star, err = noise.minimax_constant()
+    u = np.linspace(-4, 4, 801)
+    slope = float(sp.sqrt(8 / sp.pi))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    erf_law = ndtr(u)
+    a.plot(u, erf_law, "k", label="½[1 + erf(u/√2)]")
+    a.plot(u, 1 / (1 + np.exp(-slope * u)), "--", label=f"σ(√(8/π) u), slope-matched")
+    a.plot(u, 1 / (1 + np.exp(-c_star * u)), ":", label=f"σ({c_star:.4f} u), minimax")
+    a.set(xlabel="(Ū − b)/δ", ylabel="firing probability P(s = 1)", title="Gaussian noise: erf law and logistic fits")
+    a.legend()
+    b.plot(u, 1 / (1 + np.exp(-slope * u)) - erf_law, "--", label="slope-matched")
+    b.plot(u, 1 / (1 + np.exp(-c_star * u)) - erf_law, ":", label="minimax")
+    b.set(xlabel="(Ū − b)/δ", ylabel="logistic − erf law", title="approximation error")
+    b.legend()
+    ctx.figure("noise", fig, "The Gaussian-noise firing probability and its logistic approximations: slope matching "
+               f"gives β = √(8/π)/δ ≈ {slope:.4f}/δ, the minimax fit c* = {c_star:.7f}/δ (max error {err:.5f}).",
+               {"u": u, "erf_law": erf_law, "slope_matched": slope, "minimax": c_star, "minimax_error": err})
+    ctx.number("matched_beta_delta_1", slope, "slope-matched β for δ = 1, √(8/π)")
+
+
+STAGES = (
+    Stage("derivations", "Derivations: the gate, noise and cross-entropy results", derivations),
+    Stage("activations", "Activations: ESP, its limits and the back-propagated factor", activations),
+)
