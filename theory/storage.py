@@ -1,0 +1,370 @@
+"""Gardner's storage problem in replica symmetry (talk: "Perceptron learning and the
+storage problem", "Replica symmetric solution").
+
+Spherical perceptron, N couplings with J.J = N, P = alpha N random patterns
+with random labels, stability kappa. With H(x) = int_x^oo Dt the Gaussian
+tail, M(x) = G(x)/H(x) its inverse Mills ratio (G the standard normal
+density) and the local field x = (kappa + sqrt(q) t)/sqrt(1 - q), the RS
+log-volume (the typical fraction of the sphere that stores the patterns) is
+
+    S(q) = 1/2 ln(1 - q) + q/(2 (1 - q)) + alpha int Dt ln H(x).
+
+Because the number of replicas goes to zero, the saddle point is a MINIMUM
+of S in q (at alpha = 0, S is increasing with S(0) = 0). Derived here:
+
+* dS/dq by differentiation and Gaussian integration by parts (Stein's lemma,
+  int Dt t f(t) = int Dt f'(t)): the saddle point q/(1-q) = alpha <M(x)^2>;
+* q -> 1: (1-q) M(x)^2 -> (kappa+t)^2 for t > -kappa, so
+  alpha_c(kappa) = 1 / int_{-kappa}^oo Dt (t+kappa)^2 (erfc and exp), alpha_c(0) = 2,
+  and the approach 1 - q ~ delta / (1 + alpha_c H(-kappa)) at alpha = alpha_c (1 - delta);
+* de Almeida-Thouless: RS is stable while the replicon ratio
+  lambda = alpha <[(ln H)''(x)]^2> stays below 1; at capacity lambda -> alpha_c H(-kappa),
+  which is < 1 exactly for kappa > 0 (kappa = 0 is marginal), so RS holds for
+  kappa >= 0 and for kappa < 0 the AT line is crossed before alpha_c.
+
+Ising couplings J_i = +-1 (entropy = log of the number of solutions / N):
+
+    s(q, qhat) = -qhat (1-q)/2 + int Dz ln 2cosh(sqrt(qhat) z) + alpha int Dt ln H(x),
+
+    1 - q = <sech^2(sqrt(qhat) z)>_z,   qhat = alpha <M(x)^2>_t / (1 - q).
+
+Its q -> 1 limit gives Gardner and Derrida's alpha = 2 alpha_c(kappa)/pi (4/pi at
+kappa = 0), larger than the information bound 1: the RS entropy becomes
+negative first, and Krauth and Mezard's capacity is where it vanishes
+(computed numerically, numerics.storage). The replicon ratio picks up the
+spin factor <sech^4>/(1-q)^2 in place of 1.
+
+Teacher-student Gibbs learning (spherical teacher and student, labels from
+the teacher, the student drawn uniformly from the version space): at the
+Nishimori point q = R, with y = sqrt(R/(1-R)),
+
+    s(R) = 1/2 ln(1 - R) + R/2 + 2 alpha int Dt H(-y t) ln H(-y t),
+    R/sqrt(1 - R) = alpha sqrt(2/pi) <M(sqrt(R) s)>_s
+                  = (alpha/pi) int Ds exp(-R s^2/2) / H(sqrt(R) s)   (Engel & Van den Broeck),
+
+generalization error eps = arccos(R)/pi and eps ~ c/alpha for alpha -> oo with
+c = sqrt(2) / (pi sqrt(2/pi) <M(s)>_s).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import mpmath
+import sympy as sp
+
+from theory.derivation import Derivation
+
+t, z, s = sp.symbols("t z s", real=True)  # Gaussian integration variables
+x, u = sp.symbols("x u", real=True)  # a local field; a generic argument
+q = sp.Symbol("q", positive=True)  # overlap between two solutions, 0 < q < 1
+qhat = sp.Symbol("qhat", positive=True)  # its conjugate (Ising couplings)
+kappa = sp.Symbol("kappa", real=True)  # stability
+alpha = sp.Symbol("alpha", positive=True)  # patterns per coupling, P/N
+R = sp.Symbol("R", positive=True)  # teacher-student overlap, 0 < R < 1
+y = sp.Symbol("y", positive=True)  # sqrt(R/(1-R))
+delta = sp.Symbol("delta", positive=True)  # alpha = alpha_c (1 - delta)
+
+SQRT2PI = sp.sqrt(2 * sp.pi)
+
+
+def density(v: sp.Expr) -> sp.Expr:
+    """Standard normal density G(v)."""
+    return sp.exp(-(v**2) / 2) / SQRT2PI
+
+
+def gaussian_average(expr: sp.Expr, v: sp.Symbol) -> sp.Integral:
+    """<expr>_v = int Dv expr, unevaluated."""
+    return sp.Integral(density(v) * expr, (v, -sp.oo, sp.oo))
+
+
+class H(sp.Function):
+    """Gaussian tail H(x) = int_x^oo Dt = erfc(x/sqrt 2)/2, H'(x) = -G(x)."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, v):
+        if v.is_zero:
+            return sp.Rational(1, 2)
+
+    def fdiff(self, argindex=1):
+        return -density(self.args[0])
+
+    def _eval_rewrite_as_erfc(self, v, **kwargs):
+        return sp.erfc(v / sp.sqrt(2)) / 2
+
+    _eval_rewrite_as_exp = _eval_rewrite_as_erfc
+
+
+class LogH(sp.Function):
+    """ln H(x), with (ln H)'(x) = -M(x)."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, v):
+        if v.is_zero:
+            return -sp.log(2)
+
+    def fdiff(self, argindex=1):
+        return -Mills(self.args[0])
+
+    def _eval_rewrite_as_erfc(self, v, **kwargs):
+        return sp.log(sp.erfc(v / sp.sqrt(2)) / 2)
+
+    _eval_rewrite_as_exp = _eval_rewrite_as_erfc
+
+
+class Mills(sp.Function):
+    """Inverse Mills ratio M(x) = G(x)/H(x); it obeys the Riccati equation M' = M (M - x)."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, v):
+        if v.is_zero:
+            return sp.sqrt(2 / sp.pi)
+
+    def fdiff(self, argindex=1):
+        v = self.args[0]
+        return Mills(v) * (Mills(v) - v)
+
+    def _eval_rewrite_as_erfc(self, v, **kwargs):
+        return sp.sqrt(2 / sp.pi) * sp.exp(-(v**2) / 2) / sp.erfc(v / sp.sqrt(2))
+
+    _eval_rewrite_as_exp = _eval_rewrite_as_erfc
+
+
+class LogTwoCosh(sp.Function):
+    """ln(2 cosh y), with derivative tanh y."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sp.tanh(self.args[0])
+
+    def _eval_rewrite_as_exp(self, v, **kwargs):
+        return sp.log(sp.exp(v) + sp.exp(-v))
+
+
+OWN_FUNCTIONS = (H, LogH, Mills, LogTwoCosh)
+
+
+def field() -> sp.Expr:
+    """The local field x = (kappa + sqrt(q) t)/sqrt(1 - q) of the spherical/Ising RS theory."""
+    return (kappa + sp.sqrt(q) * t) / sp.sqrt(1 - q)
+
+
+def by_parts(integrand: sp.Expr, v: sp.Symbol, arg: sp.Expr, eliminate: sp.Symbol | None = None) -> sp.Expr:
+    """Apply Stein's lemma int Dv v f(v) = int Dv f'(v) to an integrand linear in v.
+
+    ``arg`` is the argument (linear in v) of the functions in the integrand. It
+    is replaced by a placeholder X, explicit occurrences are folded into X by
+    solving arg = X for ``eliminate``, the coefficient of v is differentiated
+    along v, and the result is returned in terms of ``arg``.
+    """
+    X = sp.Dummy("X")
+    e = integrand.xreplace({arg: X})
+    if eliminate is not None:
+        e = e.subs(eliminate, sp.solve(sp.Eq(arg, X), eliminate)[0])
+    poly = sp.Poly(sp.expand(e), v)
+    if poly.degree() > 1:
+        raise ValueError(f"integrand is not linear in {v}: {integrand}")
+    a0, a1 = poly.coeff_monomial(1), poly.coeff_monomial(v)
+    out = a0 + sp.diff(a1.xreplace({X: arg}), v).xreplace({arg: X})
+    if eliminate is not None:
+        out = out.subs(eliminate, sp.solve(sp.Eq(arg, X), eliminate)[0])
+    out = sp.factor(sp.simplify(out))
+    if v in out.free_symbols:
+        raise ArithmeticError(f"by-parts result still depends on {v} outside the field: {out}")
+    return out.xreplace({X: arg})
+
+
+def _tail_power_integral(k: int) -> sp.Expr:
+    """int_R sech(y)^(2k) dy, with u = tanh y (du = sech^2 y dy)."""
+    return sp.integrate((1 - u**2) ** (k - 1), (u, -1, 1))
+
+
+def _mills_asymptote(order: int) -> sp.Expr:
+    """M(x) = x + sum_k c_k x^(1-2k) for x -> oo, from the Riccati equation M' = M (M - x).
+
+    In w = 1/x the residual M' - M (M - x) is a series in w^2 whose first
+    ``order`` coefficients fix c_1..c_order.
+    """
+    w = sp.Dummy("w", positive=True)
+    cs = sp.symbols(f"c1:{order + 1}")
+    trial = 1 / w + sum(c * w ** (2 * k + 1) for k, c in enumerate(cs))
+    residual = sp.expand(-(w**2) * sp.diff(trial, w) - trial * (trial - 1 / w))
+    eqs = [residual.coeff(w, 2 * k) for k in range(order)]
+    sol = sp.solve(eqs, cs, dict=True)[0]
+    return trial.subs(sol).subs(w, 1 / x)
+
+
+@lru_cache(maxsize=None)
+def derivation() -> Derivation:
+    d = Derivation("Gardner's storage problem: replica-symmetric solution")
+    xq = field()
+
+    # ---- spherical perceptron ------------------------------------------------------------
+    d.add("field", "local field of a pattern at overlap q: x = (kappa + sqrt(q) t)/sqrt(1-q)", xq)
+    entropic = sp.log(1 - q) / 2 + q / (2 * (1 - q))
+    d.add("entropic_part", "entropic part of S: volume of the sphere at overlap q", entropic)
+    d.add("energetic_integrand", "energetic integrand: ln H(x), the log-fraction of fields above kappa", LogH(xq))
+    entropy = d.add("entropy", "RS log-volume S(q) (minimized over q)", entropic + alpha * gaussian_average(LogH(xq), t))
+
+    d_entropic = d.add("dS_dq_entropic", "d/dq of the entropic part", sp.factor(sp.diff(entropic, q)))
+    raw = d.add("dS_dq_integrand_raw", "d/dq of the energetic integrand, before integration by parts",
+                sp.diff(LogH(xq), q))
+    dint = d.add("dS_dq_integrand", "... after Gaussian integration by parts in t", by_parts(raw, t, xq, kappa))
+    dS = d.add("dS_dq", "dS/dq", d_entropic + alpha * gaussian_average(dint, t))
+    mean_m2 = gaussian_average(Mills(xq) ** 2, t)
+    saddle = d.add("saddle", "saddle point dS/dq = 0, times 2(1-q)", sp.Eq(q / (1 - q), alpha * mean_m2))
+    check = sp.expand(2 * (1 - q) * dS.subs(gaussian_average(dint, t), -mean_m2 / (2 * (1 - q))))
+    if sp.simplify(check - (saddle.lhs - saddle.rhs)) != 0:
+        raise ArithmeticError("saddle-point equation is not 2(1-q) dS/dq = 0")
+    d.add("saddle_integrand", "integrand of the scaled saddle point q = alpha <(1-q) M(x)^2>_t",
+          (1 - q) * Mills(xq) ** 2)
+    d.add("curvature_alpha0", "d^2S/dq^2 at alpha = 0, q = 0: positive, so the saddle is a minimum of S",
+          sp.diff(entropic, q, 2).subs(q, 0))
+
+    # q -> 1: asymptotics of the Mills ratio
+    d.add("mills_riccati", "M'(x) = M (M - x) (checked against the erfc form)", sp.diff(Mills(x), x))
+    mp = d.add("mills_limit_pos", "lim_{x->oo} M(x)/x", sp.limit((Mills(x) / x).rewrite(sp.erfc), x, sp.oo))
+    mn = d.add("mills_limit_neg", "lim_{x->-oo} M(x)", sp.limit(Mills(x).rewrite(sp.erfc), x, -sp.oo))
+    d.add("mills_asymptote", "M(x) for x -> oo, from the Riccati equation with M ~ x", _mills_asymptote(3))
+    scale = sp.limit(sp.sqrt(1 - q) * xq, q, 1)
+    d.add("saddle_integrand_q1", "lim_{q->1} (1-q) M(x)^2: (kappa+t)^2 for t > -kappa, 0 below",
+          sp.Piecewise((scale**2 * mp**2, t > -kappa), (mn, True)))
+    cap_integral = sp.integrate(density(t) * (t + kappa) ** 2, (t, -kappa, sp.oo))
+    cap_integral = _tail_form(cap_integral)
+    d.add("capacity_integral", "int_{-kappa}^oo Dt (t+kappa)^2", cap_integral)
+    alpha_c = d.add("capacity", "alpha_c(kappa): q -> 1 in q = alpha <(1-q) M^2>", 1 / cap_integral)
+    d.add("capacity_kappa0", "alpha_c(0)", sp.nsimplify(sp.simplify(alpha_c.subs(kappa, 0))))
+
+    # approach to capacity: (1-q) M^2 = (kappa + sqrt(q) t)^2 + 2(1-q) + O((1-q)^2/x^2) for t > -kappa
+    eps = sp.Symbol("epsilon", positive=True)  # 1 - q
+    m_asym = _mills_asymptote(3)
+    first = sp.series(sp.expand(m_asym**2), x, sp.oo, 2).removeO()  # x^2 + 2 + O(1/x^2)
+    local = sp.expand(eps * first.subs(x, xq.subs(q, 1 - eps)))
+    slope_integrand = sp.simplify(sp.series(local, eps, 0, 2).removeO().coeff(eps, 1))
+    d.add("near_capacity_integrand", "d/d(1-q) of (1-q) M(x)^2 at q = 1, t > -kappa", slope_integrand)
+    k_coef = _tail_form(sp.integrate(density(t) * slope_integrand, (t, -kappa, sp.oo)))
+    d.add("near_capacity_coefficient", "K(kappa) = int_{-kappa}^oo Dt (2 - t (t+kappa)): <(1-q)M^2> = 1/alpha_c + K (1-q)",
+          k_coef)
+    # q = alpha I(q), alpha = alpha_c (1 - delta), I = 1/alpha_c + K (1-q): linear order in delta
+    lin = sp.solve(sp.Eq(1 - eps, alpha_c * (1 - delta) * (1 / alpha_c + k_coef * eps)), eps)[0]
+    slope = sp.limit(lin / delta, delta, 0)
+    compact = 1 / (1 + alpha_c * k_coef)
+    if sp.simplify((slope - compact).rewrite(sp.erfc)) != 0:
+        raise ArithmeticError("near-capacity slope is not 1/(1 + alpha_c K)")
+    d.add("near_capacity_slope", "lim (1-q)/delta at alpha = alpha_c (1 - delta), delta -> 0: 1/(1 + alpha_c K)", compact)
+
+    # de Almeida-Thouless
+    curv = d.add("log_tail_curvature", "(ln H)''(x)", sp.diff(LogH(x), x, 2))
+    d.add("replicon_integrand", "replicon integrand [(ln H)''(x)]^2", curv.subs(x, xq) ** 2)
+    d.add("replicon", "replicon ratio lambda = alpha <[(ln H)''(x)]^2>; RS is stable while lambda < 1",
+          alpha * gaussian_average(curv.subs(x, xq) ** 2, t))
+    curv_pos = sp.limit(curv.subs(Mills(x), m_asym), x, sp.oo)
+    d.add("log_tail_curvature_pos", "lim_{x->oo} (ln H)''(x) (asymptote of M)", curv_pos)
+    at_cap = alpha_c * _tail_form(sp.integrate(density(t) * curv_pos**2, (t, -kappa, sp.oo)))
+    d.add("replicon_at_capacity", "lambda at q -> 1, alpha = alpha_c: alpha_c(kappa) H(-kappa)", at_cap)
+    d.add("replicon_at_capacity_kappa0", "... at kappa = 0: marginal", sp.nsimplify(sp.simplify(at_cap.subs(kappa, 0))))
+
+    # ---- Ising couplings ----------------------------------------------------------------------
+    yq = sp.sqrt(qhat) * z
+    spin_entropic = d.add("ising_entropic_part", "-qhat (1-q)/2", -qhat * (1 - q) / 2)
+    d.add("ising_spin_integrand", "spin integrand ln 2cosh(sqrt(qhat) z)", LogTwoCosh(yq))
+    spin = spin_entropic + gaussian_average(LogTwoCosh(yq), z)
+    d.add("ising_entropy", "RS entropy s(q, qhat) for J_i = +-1",
+          spin + alpha * gaussian_average(LogH(xq), t))
+    ds_dqhat = by_parts(sp.diff(LogTwoCosh(yq), qhat), z, yq)
+    d.add("ising_dqhat_integrand", "d/dqhat of ln 2cosh(sqrt(qhat) z), by parts in z", ds_dqhat)
+    sech2 = sp.factor(2 * ds_dqhat)
+    if sp.simplify(sech2 - sp.sech(yq) ** 2) != 0:
+        raise ArithmeticError("1 - tanh^2 is not sech^2")
+    d.add("ising_overlap", "ds/dqhat = 0: 1 - q = <sech^2(sqrt(qhat) z)>_z", sp.Eq(1 - q, gaussian_average(sp.sech(yq) ** 2, z)))
+    d.add("ising_overlap_integrand", "integrand of 1 - q = <sech^2(sqrt(qhat) z)>_z", sp.sech(yq) ** 2)
+    mean_scaled = gaussian_average((1 - q) * Mills(xq) ** 2, t)
+    per_scaled = sp.simplify(dint / ((1 - q) * Mills(xq) ** 2))  # d/dq ln H(x) = per_scaled (1-q) M^2, by parts
+    conj = sp.solve(sp.diff(spin, q) + alpha * sp.Symbol("D"), qhat)[0].subs(sp.Symbol("D"), per_scaled * mean_scaled)
+    d.add("ising_conjugate", "ds/dq = 0: qhat = alpha <(1-q) M(x)^2>_t / (1-q)^2", sp.Eq(qhat, conj))
+    d.add("ising_spin_replicon_integrand", "spin factor of the replicon: sech^4(sqrt(qhat) z)", sp.sech(yq) ** 4)
+    d.add("ising_replicon", "replicon ratio alpha <[(ln H)'']^2>_t <sech^4>_z / (1-q)^2",
+          alpha * gaussian_average(curv.subs(x, xq) ** 2, t) * gaussian_average(sp.sech(yq) ** 4, z) / (1 - q) ** 2)
+    # q -> 1: <sech^2(sqrt(qhat) z)> = int du G(u/sqrt(qhat)) sech^2(u)/sqrt(qhat) -> 2/sqrt(2 pi qhat)
+    overlap_q1 = sp.simplify(density(0) * _tail_power_integral(1))  # lim sqrt(qhat) (1-q)
+    d.add("ising_q1_overlap", "lim_{qhat->oo} sqrt(qhat) (1-q)", overlap_q1)
+    d.add("ising_q1_overlap_qhat", "hence (1-q)^2 qhat -> 2/pi", overlap_q1**2)
+    d.add("ising_q1_conjugate", "and (1-q)^2 qhat -> alpha <(kappa+t)^2 theta(kappa+t)> = alpha/alpha_c", alpha / alpha_c)
+    gd = sp.solve(sp.Eq(overlap_q1**2, alpha / alpha_c), alpha)[0]
+    if sp.simplify((gd - 2 * alpha_c / sp.pi).rewrite(sp.erfc)) != 0:
+        raise ArithmeticError("q -> 1 Ising capacity is not 2 alpha_c/pi")
+    gd = d.add("ising_rs_capacity", "q -> 1 value of alpha (Gardner-Derrida): 2 alpha_c(kappa)/pi", 2 * alpha_c / sp.pi)
+    d.add("ising_rs_capacity_kappa0", "... at kappa = 0 (exceeds the bound alpha <= 1)",
+          sp.nsimplify(sp.simplify(gd.subs(kappa, 0))))
+
+    # ---- teacher-student Gibbs learning -----------------------------------------------------
+    # rho = 1 - R > 0 while manipulating square roots; written back in R at the end.
+    rho = sp.Symbol("rho", positive=True)
+    back = {rho: 1 - R}
+    ts_entropic = sp.log(1 - R) / 2 + R / 2
+    ts_integrand = 2 * H(-y * t) * LogH(-y * t)
+    y_of_r = sp.sqrt((1 - rho) / rho)
+    d.add("ts_entropy", "Gibbs learning at q = R, y = sqrt(R/(1-R)): s(R)",
+          ts_entropic + alpha * gaussian_average(ts_integrand, t).subs(y, sp.sqrt(R / (1 - R))))
+    dy = sp.diff(ts_integrand, y).replace(Mills, lambda v: density(v) / H(v))
+    dy = sp.expand(sp.simplify(dy))
+    d.add("ts_dy_integrand", "d/dy of 2 H(-yt) ln H(-yt)", dy)
+    odd = dy.coeff(LogH(-y * t), 0)
+    if sp.integrate(density(t) * odd, (t, -sp.oo, sp.oo)) != 0:
+        raise ArithmeticError("the term without ln H does not integrate to zero")
+    rest = dy.coeff(LogH(-y * t), 1)  # 2 t G(yt), times ln H(-yt)
+    a = 1 + y**2
+    gauss = sp.exp(-a * t**2 / 2)
+    kernel = sp.simplify(density(t) * rest / (t * gauss))  # Dt 2 t G(yt) = kernel t exp(-a t^2/2) dt
+    if t in kernel.free_symbols:
+        raise ArithmeticError("unexpected t-dependence of the Gaussian kernel")
+    # t exp(-a t^2/2) = -(1/a) d/dt exp(-a t^2/2): int dt t e L = (1/a) int dt e L'
+    by_t = sp.simplify(kernel / a * gauss * sp.diff(LogH(-y * t), t))
+    d.add("ts_dy_by_parts", "int Dt ... = int dt of this (by parts in t; odd part dropped)", by_t)
+    # d/dR = (dy/dR) d/dy, then t = -sqrt(1-R) s
+    dR = (by_t * sp.diff(y_of_r, rho) * sp.diff(1 - R, R)).subs(y, y_of_r)
+    sub = sp.simplify(dR.subs(t, -sp.sqrt(rho) * s) * sp.sqrt(rho) / density(s))
+    d.add("ts_dR_integrand", "d/dR of the energetic term: int Ds of this (t = -sqrt(1-R) s)", sub.subs(back))
+    ts_rhs = sp.simplify(sub * 2 * rho / sp.sqrt(rho))
+    d.add("ts_saddle_integrand", "integrand of the saddle point R/sqrt(1-R) = alpha <.>_s", ts_rhs.subs(back))
+    lhs = sp.simplify(-sp.diff(ts_entropic, R).subs(R, 1 - rho) * 2 * rho / sp.sqrt(rho))
+    ts_saddle = d.add("ts_saddle", "ds/dR = 0, times 2 sqrt(1-R)",
+                      sp.Eq(lhs.subs(back), alpha * gaussian_average(ts_rhs.subs(back), s)))
+    engel = sp.simplify(ts_rhs.replace(Mills, lambda v: density(v) / H(v)) * density(s))
+    d.add("ts_saddle_engel", "the same integrand with Ds: (1/pi) exp(-(1+R) s^2/2)/H(sqrt(R) s)", engel.subs(back))
+    if sp.simplify(ts_saddle.lhs - R / sp.sqrt(1 - R)) != 0:
+        raise ArithmeticError("entropic derivative does not give R/sqrt(1-R)")
+    d.add("ts_error", "generalization error", sp.acos(R) / sp.pi)
+    stable = 2 * sp.asin(sp.sqrt((1 - R) / 2)) / sp.pi
+    if sp.simplify(sp.diff(stable - sp.acos(R) / sp.pi, R)) != 0 or (stable - sp.acos(R) / sp.pi).subs(R, 1) != 0:
+        raise ArithmeticError("arccos(R) != 2 arcsin(sqrt((1-R)/2))")
+    d.add("ts_error_stable", "generalization error as 2 arcsin(sqrt((1-R)/2))/pi, accurate for R -> 1", stable)
+    c_int = gaussian_average(ts_rhs.subs(rho, 0), s)
+    d.add("ts_large_alpha_overlap", "alpha -> oo: R -> 1 and (1-R) alpha^2 -> 1/C^2, C = this", c_int)
+    eps_series = sp.series(stable.subs(R, 1 - delta), delta, 0, 2).removeO()  # delta = 1 - R
+    lead = sp.simplify(sp.limit(eps_series / sp.sqrt(delta), delta, 0))
+    const = lead / c_int
+    d.add("ts_asymptote_constant", "eps ~ c/alpha, c = sqrt(2)/(pi C)", const)
+    c_mp = sp.lambdify(s, density(s) * ts_rhs.subs(rho, 0).rewrite(sp.erfc), "mpmath")
+    with mpmath.workdps(40):
+        value = mpmath.quad(c_mp, [-mpmath.inf, -5, 0, 5, mpmath.inf])
+        d.add("ts_asymptote_value", "c numerically (mpmath quadrature, 30 digits)",
+              sp.Float(str(sp.N(lead, 40) / sp.Float(str(value), 40)), 30))
+    return d
+
+
+def _tail_form(expr: sp.Expr) -> sp.Expr:
+    """Write erf/erfc of kappa through H(-kappa) = erfc(-kappa/sqrt 2)/2 (no cancellation for kappa < 0)."""
+    e = sp.expand(sp.powsimp(sp.expand(expr.rewrite(sp.erfc))))
+    e = sp.expand(e.subs(sp.erfc(sp.sqrt(2) * kappa / 2), 2 - 2 * H(-kappa)))
+    out = sp.collect(e, H(-kappa), sp.factor)
+    if sp.simplify((out - expr).rewrite(sp.erfc)) != 0:
+        raise ArithmeticError("tail form changed the value")
+    return out
