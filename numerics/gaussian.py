@@ -1,0 +1,125 @@
+"""Stable Gaussian-tail primitives and Gaussian-measure quadrature (numpy, float64).
+
+With G the standard normal density and H(x) = int_x^oo Dt = erfc(x/sqrt 2)/2:
+
+* ``tail(x)`` = H(x) and ``log_tail(x)`` = ln H(x) (scipy's ndtr / log_ndtr, so
+  ln H stays finite where H underflows, x up to ~1e154);
+* ``mills(x)`` = G(x)/H(x), the inverse Mills ratio, via erfcx for x >= 0
+  (no underflow of G or H) and directly for x < 0 (H >= 1/2);
+* ``mills_excess(x)`` = M(x) - x without the cancellation of the difference
+  for large x (Laplace's continued fraction for x >= 3);
+* ``log_two_cosh(y)`` = ln 2cosh y and ``sech(y)``, finite for every finite y.
+
+``gaussian_rule(center, scale)`` returns nodes and weights of a composite
+Gauss-Legendre rule for int Dt f(t) whose panels are graded geometrically
+around ``center`` from width ``scale``: the rule for integrands with a
+boundary layer, such as the Gardner integrands near q -> 1, where a fixed
+Gauss-Hermite rule fails.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from scipy import special
+
+SQRT2 = np.sqrt(2.0)
+SQRT_2_OVER_PI = np.sqrt(2.0 / np.pi)
+INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
+_CF_THRESHOLD = 3.0  # mills_excess: continued fraction at and above this x
+_CF_TERMS = 80  # enough for 1e-16 relative accuracy at x = 3
+
+
+def tail(x):
+    """H(x) = int_x^oo Dt."""
+    return special.ndtr(-np.asarray(x, dtype=np.float64))
+
+
+def log_tail(x):
+    """ln H(x), accurate where H underflows."""
+    return special.log_ndtr(-np.asarray(x, dtype=np.float64))
+
+
+def density(x):
+    """G(x) = exp(-x^2/2)/sqrt(2 pi)."""
+    x = np.asarray(x, dtype=np.float64)
+    return INV_SQRT_2PI * np.exp(-0.5 * x * x)
+
+
+def mills(x):
+    """M(x) = G(x)/H(x) (~ x for x -> oo, ~ G(x) for x -> -oo)."""
+    x = np.asarray(x, dtype=np.float64)
+    pos = x >= 0.0
+    out = np.empty_like(x)
+    out[pos] = SQRT_2_OVER_PI / special.erfcx(x[pos] / SQRT2)
+    xn = x[~pos]
+    out[~pos] = density(xn) / special.ndtr(-xn)
+    return out if out.ndim else float(out)
+
+
+def mills_excess(x):
+    """M(x) - x, by the continued fraction 1/(x + 2/(x + 3/(x + ...))) for x >= 3."""
+    x = np.asarray(x, dtype=np.float64)
+    big = x >= _CF_THRESHOLD
+    out = np.empty_like(x)
+    xs = x[~big]
+    out[~big] = mills(xs) - xs
+    xb = x[big]
+    frac = np.zeros_like(xb)
+    for k in range(_CF_TERMS, 1, -1):  # backward evaluation of x + k/(x + (k+1)/(...))
+        frac = k / (xb + frac)
+    out[big] = 1.0 / (xb + frac)
+    return out if out.ndim else float(out)
+
+
+def log_two_cosh(y):
+    """ln(2 cosh y) = |y| + log1p(exp(-2|y|))."""
+    a = np.abs(np.asarray(y, dtype=np.float64))
+    return a + np.log1p(np.exp(-2.0 * a))
+
+
+def sech(y):
+    """1/cosh y = 2 e^-|y| / (1 + e^-2|y|)."""
+    e = np.exp(-np.abs(np.asarray(y, dtype=np.float64)))
+    return 2.0 * e / (1.0 + e * e)
+
+
+@lru_cache(maxsize=None)
+def _legendre(order: int) -> tuple[np.ndarray, np.ndarray]:
+    nodes, weights = np.polynomial.legendre.leggauss(order)
+    return nodes, weights
+
+
+def panel_edges(center: float, scale: float, width: float, cutoff: float) -> np.ndarray:
+    """Edges in [-cutoff, cutoff]: widths scale, scale, 2 scale, 4 scale, ... away from center, at most width."""
+    c = min(max(center, -cutoff), cutoff)
+    steps = [0.0]
+    h = min(scale, width)
+    while steps[-1] < 2.0 * cutoff:
+        steps.append(steps[-1] + h)
+        h = min(2.0 * h if len(steps) > 2 else h, width)
+    steps = np.asarray(steps)
+    right = c + steps[c + steps < cutoff]
+    left = c - steps[1:][c - steps[1:] > -cutoff]
+    return np.concatenate(([-cutoff], left[::-1], right, [cutoff]))
+
+
+def gaussian_rule(center: float = 0.0, scale: float = 1.0, *, order: int = 20, width: float = 0.5,
+                  cutoff: float = 14.0) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes t and weights w with sum(w f(t)) = int Dt f(t) for f of at most polynomial growth.
+
+    Panels are graded geometrically around ``center`` (first width ``scale``,
+    doubling up to ``width``), each with an ``order``-point Gauss-Legendre rule;
+    |t| > ``cutoff`` is dropped (G(14) t^k < 1e-40 for the integrands here).
+    """
+    if not (np.isfinite(center) and np.isfinite(scale) and scale > 0):
+        raise ValueError(f"gaussian_rule needs finite center and scale > 0, got center={center!r}, scale={scale!r}")
+    edges = panel_edges(float(center), float(scale), width, cutoff)
+    edges = np.unique(edges)
+    x, w = _legendre(order)
+    half = 0.5 * np.diff(edges)
+    mid = 0.5 * (edges[1:] + edges[:-1])
+    nodes = (mid[:, None] + half[:, None] * x[None, :]).ravel()
+    weights = (half[:, None] * w[None, :]).ravel() * density(nodes)
+    return nodes, weights
