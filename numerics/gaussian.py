@@ -42,8 +42,8 @@ def log_tail(x):
 
 
 def density(x):
-    """G(x) = exp(-x^2/2)/sqrt(2 pi)."""
-    x = np.asarray(x, dtype=np.float64)
+    """G(x) = exp(-x^2/2)/sqrt(2 pi) (|x| capped at 40, where G underflows, so that x^2 cannot overflow)."""
+    x = np.minimum(np.abs(np.asarray(x, dtype=np.float64)), 40.0)
     return INV_SQRT_2PI * np.exp(-0.5 * x * x)
 
 
