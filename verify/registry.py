@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 # Modules of this package whose ``CHECKS`` list joins the table.
-CHECK_MODULES = ("verify.gate",)
+CHECK_MODULES = ("verify.gate", "verify.storage", "verify.mlp")
 
 
 @dataclass(frozen=True)
@@ -126,12 +126,13 @@ def all_checks(pattern: str | None = None) -> list[Check]:
     return checks
 
 
-def run_checks(pattern: str | None = None, max_examples: int | None = None, progress: Callable | None = None):
+def run_checks(pattern: str | None = None, max_examples: int | None = None, progress: Callable | None = None,
+               derandomize: bool = True):
     """Run all (matching) checks; ``progress(i, n, name)`` is called before each."""
     checks = all_checks(pattern)
     results = []
     for i, check in enumerate(checks):
         if progress:
             progress(i, len(checks), check.name)
-        results.append(run_check(check, max_examples))
+        results.append(run_check(check, max_examples, derandomize))
     return results

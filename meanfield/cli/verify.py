@@ -1,4 +1,4 @@
-"""`meanfield verify [--json] [--only REGEX] [--examples N]`: run the check table."""
+"""`meanfield verify [--json] [--only REGEX] [--examples N] [--random]`: run the check table."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def run(args) -> int:
         if not args.json:
             print(f"\r[{i + 1}/{n}] {name:<60.60}", end="", file=sys.stderr, flush=True)
 
-    results = run_checks(args.only, args.examples, progress)
+    results = run_checks(args.only, args.examples, progress, derandomize=not args.random)
     if not args.json:
         print("\r" + " " * 72 + "\r", end="", file=sys.stderr)
     if not results:
@@ -42,4 +42,5 @@ def register(commands) -> None:
     p.add_argument("--json", action="store_true", help="print results as JSON")
     p.add_argument("--only", metavar="REGEX", help="run only checks whose name matches")
     p.add_argument("--examples", type=int, metavar="N", help="examples per check (default: per check)")
+    p.add_argument("--random", action="store_true", help="fresh random examples instead of the reproducible draw")
     p.set_defaults(func=run)
