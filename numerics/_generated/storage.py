@@ -1,0 +1,129 @@
+"""Storage-problem kernels: integrands of the RS saddle points and closed forms.
+
+Generated from theory/storage.py by `python -m numerics.codegen_storage`; do not edit.
+"""
+
+from numpy import arcsin, exp, log, pi, sqrt  # noqa: F401
+
+from numerics.gaussian import log_tail, log_two_cosh, mills, mills_excess, sech, tail  # noqa: F401
+
+
+def gardner_saddle_integrand(t, q, kappa):
+    """integrand of the scaled saddle point q = alpha <(1-q) M(x)^2>_t (theory.storage: saddle_integrand).
+
+    (1 - q)*Mills((kappa + sqrt(q)*t)/sqrt(1 - q))**2
+    """
+    x0 = 1 - q
+    return x0*mills((kappa + sqrt(q)*t)/sqrt(x0))**2
+
+
+def gardner_energetic_integrand(t, q, kappa):
+    """energetic integrand: ln H(x), the log-fraction of fields above kappa (theory.storage: energetic_integrand).
+
+    LogH((kappa + sqrt(q)*t)/sqrt(1 - q))
+    """
+    return log_tail((kappa + sqrt(q)*t)/sqrt(1 - q))
+
+
+def gardner_entropic_part(q):
+    """entropic part of S: volume of the sphere at overlap q (theory.storage: entropic_part).
+
+    q/(2 - 2*q) + log(1 - q)/2
+    """
+    return q/(2 - 2*q) + (1/2)*log(1 - q)
+
+
+def gardner_replicon_integrand(t, q, kappa):
+    """replicon integrand [(ln H)''(x)]^2 (theory.storage: replicon_integrand).
+
+    (-Mills((kappa + sqrt(q)*t)/sqrt(1 - q)) + (kappa + sqrt(q)*t)/sqrt(1 - q))**2*Mills((kappa + sqrt(q)*t)/sqrt(1 - q))**2
+    """
+    x0 = (kappa + sqrt(q)*t)/sqrt(1 - q)
+    x1 = mills_excess(x0)
+    return x1**2*(x0 + x1)**2
+
+
+def gardner_capacity(kappa):
+    """alpha_c(kappa): q -> 1 in q = alpha <(1-q) M^2> (theory.storage: capacity).
+
+    1/(sqrt(2)*kappa*exp(-kappa**2/2)/(2*sqrt(pi)) + (kappa**2 + 1)*H(-kappa))
+    """
+    x0 = kappa**2
+    return ((1/2)*sqrt(2)*kappa*exp(-1/2*x0)/sqrt(pi) + (x0 + 1)*tail(-kappa))**(-1.0)
+
+
+def gardner_near_capacity_slope(kappa):
+    """lim (1-q)/delta at alpha = alpha_c (1 - delta), delta -> 0: 1/(1 + alpha_c K) (theory.storage: near_capacity_slope).
+
+    1/(1 + H(-kappa)/(sqrt(2)*kappa*exp(-kappa**2/2)/(2*sqrt(pi)) + (kappa**2 + 1)*H(-kappa)))
+    """
+    x0 = tail(-kappa)
+    x1 = kappa**2
+    return (x0/((1/2)*sqrt(2)*kappa*exp(-1/2*x1)/sqrt(pi) + x0*(x1 + 1)) + 1)**(-1.0)
+
+
+def gardner_replicon_at_capacity(kappa):
+    """lambda at q -> 1, alpha = alpha_c: alpha_c(kappa) H(-kappa) (theory.storage: replicon_at_capacity).
+
+    H(-kappa)/(sqrt(2)*kappa*exp(-kappa**2/2)/(2*sqrt(pi)) + (kappa**2 + 1)*H(-kappa))
+    """
+    x0 = tail(-kappa)
+    x1 = kappa**2
+    return x0/((1/2)*sqrt(2)*kappa*exp(-1/2*x1)/sqrt(pi) + x0*(x1 + 1))
+
+
+def ising_overlap_integrand(z, qhat):
+    """integrand of 1 - q = <sech^2(sqrt(qhat) z)>_z (theory.storage: ising_overlap_integrand).
+
+    sech(sqrt(qhat)*z)**2
+    """
+    return sech(sqrt(qhat)*z)**2
+
+
+def ising_spin_integrand(z, qhat):
+    """spin integrand ln 2cosh(sqrt(qhat) z) (theory.storage: ising_spin_integrand).
+
+    LogTwoCosh(sqrt(qhat)*z)
+    """
+    return log_two_cosh(sqrt(qhat)*z)
+
+
+def ising_entropic_part(q, qhat):
+    """-qhat (1-q)/2 (theory.storage: ising_entropic_part).
+
+    -qhat*(1 - q)/2
+    """
+    return -1/2*qhat*(1 - q)
+
+
+def ising_spin_replicon_integrand(z, qhat):
+    """spin factor of the replicon: sech^4(sqrt(qhat) z) (theory.storage: ising_spin_replicon_integrand).
+
+    sech(sqrt(qhat)*z)**4
+    """
+    return sech(sqrt(qhat)*z)**4
+
+
+def ising_rs_capacity(kappa):
+    """q -> 1 value of alpha (Gardner-Derrida): 2 alpha_c(kappa)/pi (theory.storage: ising_rs_capacity).
+
+    2/(pi*(sqrt(2)*kappa*exp(-kappa**2/2)/(2*sqrt(pi)) + (kappa**2 + 1)*H(-kappa)))
+    """
+    x0 = kappa**2
+    return 2/(pi*((1/2)*sqrt(2)*kappa*exp(-1/2*x0)/sqrt(pi) + (x0 + 1)*tail(-kappa)))
+
+
+def teacher_saddle_integrand(s, R):
+    """integrand of the saddle point R/sqrt(1-R) = alpha <.>_s (theory.storage: ts_saddle_integrand).
+
+    sqrt(2)*Mills(sqrt(R)*s)/sqrt(pi)
+    """
+    return sqrt(2)*mills(sqrt(R)*s)/sqrt(pi)
+
+
+def teacher_error(R):
+    """generalization error as 2 arcsin(sqrt((1-R)/2))/pi, accurate for R -> 1 (theory.storage: ts_error_stable).
+
+    2*asin(sqrt(1/2 - R/2))/pi
+    """
+    return 2*arcsin(sqrt(1/2 - 1/2*R))/pi

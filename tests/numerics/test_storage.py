@@ -1,0 +1,284 @@
+"""numerics.storage: RS solvers against mpmath and published values; the finite-N twin against
+Cover's exact count, and its seeding, deciders and validation."""
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+
+from numerics import codegen_storage
+from numerics import storage as ns
+
+
+def _H(x):
+    return mpmath.erfc(x / mpmath.sqrt(2)) / 2
+
+
+def _M(x):
+    return mpmath.npdf(x) / _H(x)
+
+
+def test_generated_kernels_are_up_to_date():
+    assert codegen_storage.OUTPUT.read_text() == codegen_storage.generate()
+
+
+# ---- spherical ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kappa", [-1.93, -0.41, 0.0, 0.77, 4.6])
+def test_capacity_against_quadrature(kappa):
+    with mpmath.workdps(40):
+        ref = 1 / mpmath.quad(lambda t: mpmath.npdf(t) * (t + kappa) ** 2, [-kappa, mpmath.inf])
+    assert ns.capacity(kappa).alpha_c == pytest.approx(float(ref), rel=1e-13)
+    assert float(ns.capacity(kappa)) == ns.capacity(kappa).alpha_c
+
+
+def test_capacity_at_zero_is_two():
+    assert ns.capacity(0.0).alpha_c == 2.0
+
+
+def _mp_q(alpha, kappa):
+    """Gardner's equation written from the talk's slide form, q/(1-q) = alpha <M(x)^2>, solved by mpmath."""
+    with mpmath.workdps(20):
+        a, k = mpmath.mpf(alpha), mpmath.mpf(kappa)
+
+        def f(q):
+            sq, w = mpmath.sqrt(q), mpmath.sqrt(1 - q)
+            t0, s = -k / sq, w / sq
+            pts = [-mpmath.inf] + [t0 + c * s for c in (-30, -3, 0, 3, 30)] + [mpmath.inf]
+            return q / (1 - q) - a * mpmath.quad(lambda t: mpmath.npdf(t) * _M((k + sq * t) / w) ** 2, pts)
+
+        return mpmath.findroot(f, (mpmath.mpf("0.05"), mpmath.mpf("0.999")), solver="anderson")
+
+
+@pytest.mark.parametrize("alpha,kappa", [(1.37, 0.0), (0.21, 1.6)])
+def test_saddle_against_mpmath(alpha, kappa):
+    assert ns.storage_saddle(alpha, kappa).q == pytest.approx(float(_mp_q(alpha, kappa)), rel=1e-12)
+
+
+def test_small_alpha_expansion():
+    # q = alpha <(1-q) M(x)^2> -> alpha M(kappa)^2 for alpha -> 0; S -> alpha ln H(kappa)
+    for kappa in (0.0, 1.2):
+        alpha = 1e-9
+        res = ns.storage_saddle(alpha, kappa)
+        assert res.q == pytest.approx(alpha * float(_M(kappa)) ** 2, rel=1e-8)
+        assert res.entropy == pytest.approx(alpha * float(mpmath.log(_H(kappa))), rel=1e-8)
+
+
+def test_saddle_monotone_and_entropy_decreasing():
+    results = [ns.storage_saddle(a, 0.5) for a in np.linspace(0.05, 0.95, 10)]
+    qs = [r.q for r in results]
+    entropies = [r.entropy for r in results]
+    assert np.all(np.diff(qs) > 0) and np.all(np.diff(entropies) < 0) and entropies[0] < 0
+
+
+def test_q_approaches_one_at_capacity():
+    alpha_c = ns.capacity(0.0).alpha_c
+    for delta in (1e-4, 1e-8, 1e-12):
+        res = ns.storage_saddle(alpha_c * (1 - delta), 0.0)
+        assert (1 - res.q) / delta == pytest.approx(0.5, rel=10 * math.sqrt(delta) + 1e-3)
+
+
+def test_rs_stable_for_nonnegative_kappa():
+    for kappa in (0.0, 0.3, 2.0):
+        alpha_c = ns.capacity(kappa).alpha_c
+        for f in (0.1, 0.5, 0.99, 1 - 1e-6):
+            assert ns.storage_saddle(f * alpha_c, kappa).rs_stable
+
+
+@pytest.mark.parametrize("kappa", [-1.0, -0.3])
+def test_at_line(kappa):
+    alpha_at = ns.at_line(kappa)
+    alpha_c = ns.capacity(kappa).alpha_c
+    assert 0 < alpha_at < alpha_c and ns.capacity(kappa).alpha_at == alpha_at
+    assert ns.storage_saddle(alpha_at, kappa).replicon == pytest.approx(1.0, rel=1e-10)
+    assert ns.storage_saddle(alpha_at * 0.99, kappa).rs_stable
+    assert not ns.storage_saddle(alpha_at * 1.01, kappa).rs_stable
+
+
+def test_at_line_tiny_negative_kappa_resolves_to_capacity():
+    kappa = -1e-9
+    assert ns.at_line(kappa) == ns.capacity(kappa).alpha_c
+
+
+# ---- Ising --------------------------------------------------------------------------------------
+
+def test_ising_capacity_published():
+    cap = ns.capacity(0.0, "ising")
+    # Krauth & Mezard (1989), 9 digits from Ding & Sun (2019): 0.833078599
+    assert cap.alpha_c == pytest.approx(0.833078599, abs=1e-9)
+    # Gardner & Derrida (1988): q -> 1 gives 4/pi
+    assert cap.alpha_rs == pytest.approx(4 / math.pi, rel=1e-15)
+    assert ns.storage_saddle(cap.alpha_c, 0.0, "ising").entropy == pytest.approx(0.0, abs=1e-12)
+
+
+def test_ising_small_alpha_entropy_is_log2():
+    res = ns.storage_saddle(1e-8, 0.0, "ising")
+    assert res.entropy == pytest.approx(math.log(2), rel=1e-7)
+    assert res.qhat == pytest.approx(1e-8 * 2 / math.pi, rel=1e-6)
+
+
+def test_ising_rs_is_ill_defined_between_km_and_gd():
+    res = ns.storage_saddle(1.2, 0.0, "ising")
+    assert res.entropy < 0 and not res.rs_stable
+    with pytest.raises(ValueError, match="q < 1"):
+        ns.storage_saddle(1.3, 0.0, "ising")
+
+
+# ---- teacher-student ----------------------------------------------------------------------------
+
+def _mp_error(alpha):
+    """Engel & Van den Broeck's form R/sqrt(1-R) = (alpha/pi) int Ds exp(-R s^2/2)/H(sqrt(R) s)."""
+    with mpmath.workdps(20):
+        a = mpmath.mpf(alpha)
+
+        def f(r):
+            g = lambda s: mpmath.npdf(s) * mpmath.exp(-r * s * s / 2) / _H(mpmath.sqrt(r) * s)  # noqa: E731
+            return r / mpmath.sqrt(1 - r) - a / mpmath.pi * mpmath.quad(g, [-mpmath.inf, 0, mpmath.inf])
+
+        r = mpmath.findroot(f, (mpmath.mpf("1e-3"), 1 - mpmath.mpf(10) ** -8), solver="anderson")
+        return float(mpmath.acos(r) / mpmath.pi)
+
+
+@pytest.mark.parametrize("alpha", [0.37, 23.0])
+def test_teacher_student_against_mpmath(alpha):
+    assert ns.teacher_student(alpha).error == pytest.approx(_mp_error(alpha), rel=1e-11)
+
+
+def test_teacher_student_limits():
+    assert ns.teacher_student(1e-6).error == pytest.approx(0.5, abs=1e-6)
+    assert 3000 * ns.teacher_student(3000.0).error == pytest.approx(0.6246582, rel=1e-6)
+
+
+# ---- validation -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call,exc,match", [
+    (lambda: ns.storage_saddle(0.0), ValueError, "alpha"),
+    (lambda: ns.storage_saddle(-1.0), ValueError, "alpha"),
+    (lambda: ns.storage_saddle(2.0), ValueError, "capacity"),
+    (lambda: ns.storage_saddle(1.0, float("inf")), ValueError, "kappa"),
+    (lambda: ns.storage_saddle("1"), TypeError, "alpha"),
+    (lambda: ns.storage_saddle(True), TypeError, "alpha"),
+    (lambda: ns.storage_saddle(1.0, weights="binary"), ValueError, "weights"),
+    (lambda: ns.capacity(float("nan")), ValueError, "kappa"),
+    (lambda: ns.teacher_student(float("nan")), ValueError, "alpha"),
+    (lambda: ns.at_line(0.5), ValueError, "kappa"),
+    (lambda: ns.simulate_storage(1, [1.0], 3), ValueError, "n"),
+    (lambda: ns.simulate_storage(10, [1.0], 0), ValueError, "trials"),
+    (lambda: ns.simulate_storage(10, [1.0], 2.5), TypeError, "trials"),
+    (lambda: ns.simulate_storage(10, [0.0], 3), ValueError, "alpha"),
+    (lambda: ns.simulate_storage(10, [], 3), ValueError, "alphas"),
+    (lambda: ns.simulate_storage(10, [1.0], 3, kappa=-0.5), ValueError, "kappa"),
+    (lambda: ns.simulate_storage(10, [1.0], 3, kappa=0.5, method="highs"), ValueError, "highs"),
+    (lambda: ns.simulate_storage(10, [1.0], 3, patterns="uniform"), ValueError, "patterns"),
+])
+def test_bad_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_teacher_student_too_large_alpha_is_reported():
+    with pytest.raises(ValueError, match="alpha is too large"):
+        ns.teacher_student(1e12)
+
+
+def test_nonconvergence_raises_naming_parameters(monkeypatch):
+    class Info:
+        converged = False
+        flag = "convergence error"
+
+    monkeypatch.setattr(ns.optimize, "brentq", lambda *a, **k: (0.5, Info()))
+    with pytest.raises(ns.ConvergenceError, match=r"alpha=1.0, kappa=0.0"):
+        ns.storage_saddle(1.0, 0.0)
+
+
+@pytest.mark.filterwarnings("error")
+def test_no_warnings_at_extremes():
+    ns.storage_saddle(1e-12, -2.0)
+    ns.storage_saddle(ns.capacity(5.0).alpha_c * (1 - 1e-10), 5.0)
+    ns.teacher_student(1e4)
+
+
+# ---- finite-N twin ------------------------------------------------------------------------------
+
+def _cover(n, p):
+    return sum(math.comb(p - 1, k) for k in range(min(n, p))) / 2 ** (p - 1)
+
+
+def test_simulation_independent_of_workers_and_alpha_list():
+    a = ns.simulate_storage(20, [1.5, 2.0, 2.5], 12, seed=3, workers=1)
+    b = ns.simulate_storage(20, [2.5, 2.0], 12, seed=3, workers=2)
+    assert a.separable[1:] == b.separable[::-1]
+    assert a.patterns == (30, 40, 50) and a.method == "highs"
+
+
+def test_seed_changes_instances():
+    r1 = ns.instance(30, 60, 0, 1, "gaussian")
+    r2 = ns.instance(30, 60, 0, 2, "gaussian")
+    r3 = ns.instance(30, 60, 0, 1, "gaussian")
+    assert not np.array_equal(r1, r2) and np.array_equal(r1, r3)
+    assert np.allclose(np.abs(ns.instance(30, 60, 0, 1, "binary")), 1 / math.sqrt(30), rtol=1e-15)
+
+
+def test_lp_and_nnls_agree_instance_by_instance():
+    for p in (50, 60, 70):
+        for trial in range(25):
+            rows = ns.instance(30, p, trial, 11, "gaussian")
+            assert ns.stores_lp(rows) == ns.stores_nnls(rows, 0.0)
+
+
+def test_simple_instances():
+    assert ns.stores_lp(np.array([[1.0, 0.0], [0.0, 1.0]]))
+    assert not ns.stores_lp(np.array([[1.0, 0.0], [-1.0, 0.0]]))
+    assert not ns.stores_nnls(np.array([[1.0, 0.0], [-1.0, 0.0]]), 0.0)
+    # rows e_i/sqrt(2), |J|^2 = 2: the best J = (1, 1) has stability 1/sqrt(2) = 0.7071
+    rows = np.eye(2) / math.sqrt(2)
+    assert ns.stores_nnls(rows, 0.707) and not ns.stores_nnls(rows, 0.708)
+
+
+def test_fraction_agrees_with_cover():
+    sim = ns.simulate_storage(40, [1.5, 2.0, 2.5], 150, seed=5, workers=2)
+    for p, f in zip(sim.patterns, sim.fraction):
+        ref = _cover(40, p)
+        assert abs(f - ref) <= 4 * math.sqrt(ref * (1 - ref) / sim.trials) + 1e-12
+
+
+def test_stability_lowers_the_fraction():
+    zero = ns.simulate_storage(40, [1.0], 60, seed=2, method="nnls", workers=1)
+    positive = ns.simulate_storage(40, [1.0], 60, kappa=0.5, seed=2, workers=1)
+    assert positive.method == "nnls"
+    assert positive.fraction[0] < zero.fraction[0]
+    assert set(positive.separable) <= set(range(61))
+
+
+def test_crossing_interpolation():
+    sim = ns.StorageSimulation(10, (1.0, 2.0, 3.0), (10, 20, 30), 100, 0.0, 0, "gaussian", "highs", (90, 60, 20),
+                               np.array([0.9, 0.6, 0.2]), np.array([0.03, 0.05, 0.04]))
+    alpha, err = sim.crossing()
+    assert alpha == pytest.approx(2.25) and err > 0
+    flat = ns.StorageSimulation(10, (1.0,), (10,), 10, 0.0, 0, "gaussian", "highs", (10,), np.array([1.0]),
+                                np.array([0.0]))
+    with pytest.raises(ValueError, match="cross"):
+        flat.crossing()
+
+
+@pytest.mark.slow
+def test_curves_cross_half_at_alpha_c_for_n_50_to_400():
+    """Gaussian and binary patterns, N = 50..400: the crossing of 1/2 agrees with alpha_c(0) = 2."""
+    for n in (50, 100, 200, 400):
+        for patterns in ("gaussian", "binary"):
+            sim = ns.simulate_storage(n, [1.8, 1.9, 2.1, 2.2], 200, seed=n, patterns=patterns, method="nnls")
+            alpha, err = sim.crossing()
+            assert abs(alpha - 2.0) < 3 * err + 0.02 * (patterns == "binary"), (n, patterns, alpha, err)
+
+
+@pytest.mark.slow
+def test_positive_kappa_crossing_approaches_capacity():
+    kappa = 0.5
+    alpha_c = ns.capacity(kappa).alpha_c
+    gaps = []
+    for n in (50, 200):
+        sim = ns.simulate_storage(n, list(np.linspace(0.6, 1.3, 8)), 150, kappa=kappa, seed=n)
+        alpha, err = sim.crossing()
+        gaps.append(abs(alpha - alpha_c))
+    assert gaps[1] < gaps[0] and gaps[1] < 0.1
