@@ -2,3 +2,6 @@
 
 from numerics.activations import NAMES as ACTIVATIONS
 from numerics.activations import Activation, activation
+from numerics.data import digits, load, mnist, one_hot, read_idx, split, synthetic
+from numerics.network import Network
+from numerics.train import TrainResult, TrainState, train

@@ -1,0 +1,665 @@
+"""Multilayer perceptrons with one trainable inverse temperature per unit.
+
+Conventions (shared/DESIGN.md): layer l has ``W{l}`` (n_{l-1}, n_l), ``b{l}``
+(n_l,) and ``beta{l}`` (n_l,); ``h_l = a_{l-1} @ W_l + b_l``; a hidden unit
+outputs ``a = phi(h, beta)`` for a registered activation phi (``esp``:
+h sigma(beta h), Milletari et al. Eq. 6). Output layers: ``sigmoid``
+(binary cross-entropy of the logits z = beta_L h_L), ``softmax``
+(cross-entropy of softmax(z)), ``linear`` (a = h_L, loss 1/2 |a - y|^2).
+The loss is the mean over samples.
+
+Forward and backward passes run in numba, one sample at a time inside
+fixed chunks of samples (the chunks, not the threads, fix the summation
+order, so results are bit-identical for any thread count). Every activation
+value and derivative comes from the generated kernels
+(``numerics.activation(name).kernels``); the output layer uses the
+cross-entropy gradients dL/dz = sigma(z) - y and softmax(z) - y and the
+squared-error gradient a - y.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from numerics.activations import NAMES as ACTIVATIONS
+from numerics.activations import activation
+
+OUTPUTS = ("sigmoid", "softmax", "linear")
+OUT_SIGMOID, OUT_SOFTMAX, OUT_LINEAR = range(3)
+# ESP networks (the paper's code): every beta trainable, drawn from N(0, 0.004^2).
+ESP_BETA_STD = 0.004
+# Columns of the integer layer table handed to the kernels.
+N_IN, N_OUT, W_OFF, B_OFF, BETA_OFF, U_OFF, ACT, BETA_GRAD = range(8)
+# Samples go through the network in blocks of BLOCK; a batch is summed in at most MAX_GROUPS
+# partial sums (each over whole blocks), in an order that does not depend on the thread count.
+BLOCK, MAX_GROUPS = 32, 64
+# Work (samples x (parameters + 10 units)) above which a batch is split over threads.
+PARALLEL_WORK = 8000
+
+
+# -- activation dispatch -------------------------------------------------------------------------
+
+
+def _chain(kernels):
+    """An njit ``f(k, h, beta)`` that calls ``kernels[k](h, beta)``."""
+    first = kernels[0]
+    if len(kernels) == 1:
+
+        @njit(cache=True)
+        def last(k, h, beta):
+            return first(h, beta)
+
+        return last
+    rest = _chain(kernels[1:])
+
+    @njit(cache=True)
+    def call(k, h, beta):
+        if k == 0:
+            return first(h, beta)
+        return rest(k - 1, h, beta)
+
+    return call
+
+
+def kernel_switch(key: str):
+    """njit ``f(k, h, beta)``: kernel ``key`` (value, d_h, ...) of activation ``ACTIVATIONS[k]``."""
+    return _chain([getattr(activation(name).kernels, key) for name in ACTIVATIONS])
+
+
+_phi = kernel_switch("value")
+_phi_h = kernel_switch("d_h")
+_phi_beta = kernel_switch("d_beta")
+_sigmoid = activation("sigmoid").kernels.value  # sigma(beta h)
+
+
+# -- block kernels -------------------------------------------------------------------------------
+#
+# Samples are processed in blocks of up to BLOCK, stored unit-major: column s of H (pre-activations
+# of every layer), A (inputs, then every layer's outputs) and D (dL/dh) belongs to sample s of the
+# block, so the inner loops run over samples.
+
+
+@njit(cache=True)
+def _softplus(t):
+    """log(1 + e^t) without overflow."""
+    return max(t, 0.0) + math.log1p(math.exp(-abs(t)))
+
+
+@njit(cache=True)
+def _load_block(X, rows, lo, nb, A):
+    for s in range(nb):
+        x = rows[lo + s]
+        for i in range(X.shape[1]):
+            A[i, s] = X[x, i]
+
+
+@njit(cache=True)
+def _forward_block(theta, lay, out_kind, nb, H, A):
+    """Pre-activations H and activations A (after the inputs; the last layer's: the outputs a_L) of nb samples."""
+    n0 = A.shape[0] - H.shape[0]
+    n_layers = lay.shape[0]
+    for l in range(n_layers):
+        n_in, n_out, wo, bo, bto, uo, k = lay[l, N_IN], lay[l, N_OUT], lay[l, W_OFF], lay[l, B_OFF], lay[l, BETA_OFF], lay[l, U_OFF], lay[l, ACT]
+        ai0 = 0 if l == 0 else n0 + lay[l - 1, U_OFF]
+        for j in range(n_out):
+            u = uo + j
+            bj = theta[bo + j]
+            for s in range(nb):
+                H[u, s] = bj
+            for i in range(n_in):
+                w = theta[wo + i * n_out + j]
+                for s in range(nb):
+                    H[u, s] += A[ai0 + i, s] * w
+        ao = n0 + uo
+        if l < n_layers - 1:
+            for j in range(n_out):
+                beta = theta[bto + j]
+                for s in range(nb):
+                    A[ao + j, s] = _phi(k, H[uo + j, s], beta)
+        elif out_kind == OUT_SIGMOID:
+            for j in range(n_out):
+                beta = theta[bto + j]
+                for s in range(nb):
+                    A[ao + j, s] = _sigmoid(H[uo + j, s], beta)
+        elif out_kind == OUT_SOFTMAX:
+            for s in range(nb):
+                zmax = -math.inf
+                for j in range(n_out):
+                    zmax = max(zmax, theta[bto + j] * H[uo + j, s])
+                total = 0.0
+                for j in range(n_out):
+                    e = math.exp(theta[bto + j] * H[uo + j, s] - zmax)
+                    A[ao + j, s] = e
+                    total += e
+                for j in range(n_out):
+                    A[ao + j, s] /= total
+        else:
+            for j in range(n_out):
+                for s in range(nb):
+                    A[ao + j, s] = H[uo + j, s]
+
+
+@njit(cache=True)
+def _output_block(theta, Y, rows, lo, lay, out_kind, nb, H, A, D, g, want_grad):
+    """Summed loss of the block; with ``want_grad`` also dL/dh_L into D and dL/dbeta_L into g."""
+    n0 = A.shape[0] - H.shape[0]
+    last = lay.shape[0] - 1
+    n_out, bto, uo = lay[last, N_OUT], lay[last, BETA_OFF], lay[last, U_OFF]
+    ao = n0 + uo
+    loss = 0.0
+    for s in range(nb):
+        row = rows[lo + s]
+        if out_kind == OUT_SIGMOID:
+            # -[y log sigma(z) + (1-y) log sigma(-z)] = softplus((1 - 2y) z) for y in {0, 1}
+            for j in range(n_out):
+                loss += _softplus((1.0 - 2.0 * Y[row, j]) * theta[bto + j] * H[uo + j, s])
+        elif out_kind == OUT_SOFTMAX:
+            # sum_j y_j (logsumexp(z) - z_j), logsumexp = z_max + log1p(sum_{j != max} e^{z_j - z_max})
+            jmax = 0
+            for j in range(1, n_out):
+                if theta[bto + j] * H[uo + j, s] > theta[bto + jmax] * H[uo + jmax, s]:
+                    jmax = j
+            zmax = theta[bto + jmax] * H[uo + jmax, s]
+            rest = 0.0
+            for j in range(n_out):
+                if j != jmax:
+                    rest += math.exp(theta[bto + j] * H[uo + j, s] - zmax)
+            excess = math.log1p(rest)
+            for j in range(n_out):
+                if Y[row, j] != 0.0:
+                    loss += Y[row, j] * (zmax - theta[bto + j] * H[uo + j, s] + excess)
+        else:
+            for j in range(n_out):
+                r = H[uo + j, s] - Y[row, j]
+                loss += 0.5 * r * r
+        if not want_grad:
+            continue
+        # r = dL/dz: sigma(z) - y, with sigma(z) - 1 = -sigma(-z); softmax(z) - y, with
+        # p_c - 1 = -sum_{k != c} p_k for the labelled class c; both free of cancellation.
+        for j in range(n_out):
+            if out_kind == OUT_LINEAR:
+                D[uo + j, s] = A[ao + j, s] - Y[row, j]
+                continue
+            if Y[row, j] != 1.0:
+                r = A[ao + j, s]
+            elif out_kind == OUT_SIGMOID:
+                r = -_sigmoid(-H[uo + j, s], theta[bto + j])
+            else:
+                r = 0.0
+                for k in range(n_out):
+                    if k != j:
+                        r -= A[ao + k, s]
+            D[uo + j, s] = r * theta[bto + j]
+            if lay[last, BETA_GRAD]:
+                g[bto + j] += r * H[uo + j, s]
+    return loss
+
+
+@njit(cache=True)
+def _backward_block(theta, lay, nb, H, A, D, g):
+    """Add dL/dW, dL/db, dL/dbeta of the block to g, given dL/dh_L in D."""
+    n0 = A.shape[0] - H.shape[0]
+    for l in range(lay.shape[0] - 1, -1, -1):
+        n_in, n_out, wo, bo, uo = lay[l, N_IN], lay[l, N_OUT], lay[l, W_OFF], lay[l, B_OFF], lay[l, U_OFF]
+        ai0 = 0 if l == 0 else n0 + lay[l - 1, U_OFF]
+        for j in range(n_out):
+            acc = 0.0
+            for s in range(nb):
+                acc += D[uo + j, s]
+            g[bo + j] += acc
+        for i in range(n_in):
+            for j in range(n_out):
+                acc = 0.0
+                for s in range(nb):
+                    acc += A[ai0 + i, s] * D[uo + j, s]
+                g[wo + i * n_out + j] += acc
+        if l == 0:
+            break
+        pu, pk, pbt, pgrad = lay[l - 1, U_OFF], lay[l - 1, ACT], lay[l - 1, BETA_OFF], lay[l - 1, BETA_GRAD]
+        for i in range(n_in):
+            u = pu + i
+            for s in range(nb):
+                D[u, s] = 0.0
+            for j in range(n_out):  # dL/da of the layer below
+                w = theta[wo + i * n_out + j]
+                for s in range(nb):
+                    D[u, s] += w * D[uo + j, s]
+            beta = theta[pbt + i]
+            acc = 0.0
+            for s in range(nb):
+                da = D[u, s]
+                D[u, s] = da * _phi_h(pk, H[u, s], beta)
+                if pgrad:
+                    acc += da * _phi_beta(pk, H[u, s], beta)
+            if pgrad:
+                g[pbt + i] += acc
+
+
+@njit(cache=True)
+def _group(theta, X, Y, rows, lo, hi, lay, out_kind, want_grad, g, H, A, D):
+    """Summed loss (and gradient into g) of the samples rows[lo:hi], block by block."""
+    if want_grad:
+        g[:] = 0.0
+    loss = 0.0
+    for start in range(lo, hi, BLOCK):
+        nb = min(BLOCK, hi - start)
+        _load_block(X, rows, start, nb, A)
+        _forward_block(theta, lay, out_kind, nb, H, A)
+        loss += _output_block(theta, Y, rows, start, lay, out_kind, nb, H, A, D, g, want_grad)
+        if want_grad:
+            _backward_block(theta, lay, nb, H, A, D, g)
+    return loss
+
+
+@njit(cache=True)
+def n_groups(size):
+    """Number of partial sums for a batch of ``size`` samples (fixed: it sets the summation order)."""
+    return max(1, min(MAX_GROUPS, (size + BLOCK - 1) // BLOCK))
+
+
+@njit(cache=True)
+def _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, G, H, A, D, losses):
+    size = rows.shape[0]
+    ng = n_groups(size)
+    for c in range(ng):
+        losses[c] = _group(theta, X, Y, rows, c * size // ng, (c + 1) * size // ng, lay, out_kind, want_grad, G[c], H[c], A[c], D[c])
+
+
+@njit(cache=True, parallel=True)
+def _groups_parallel(theta, X, Y, rows, lay, out_kind, want_grad, G, H, A, D, losses):
+    size = rows.shape[0]
+    ng = n_groups(size)
+    for c in prange(ng):
+        losses[c] = _group(theta, X, Y, rows, c * size // ng, (c + 1) * size // ng, lay, out_kind, want_grad, G[c], H[c], A[c], D[c])
+
+
+@njit(cache=True)
+def batch_loss_grad(theta, X, Y, rows, lay, out_kind, want_grad, parallel, G, H, A, D, losses, grad):
+    """Mean loss over X[rows] (and its gradient into ``grad``), summed group by group in a fixed order."""
+    size = rows.shape[0]
+    if parallel:
+        _groups_parallel(theta, X, Y, rows, lay, out_kind, want_grad, G, H, A, D, losses)
+    else:
+        _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, G, H, A, D, losses)
+    ng = n_groups(size)
+    loss = 0.0
+    for c in range(ng):
+        loss += losses[c]
+    if want_grad:
+        grad[:] = G[0]
+        for c in range(1, ng):
+            grad += G[c]
+        grad /= size
+    return loss / size
+
+
+@njit(cache=True)
+def _forward_rows(theta, X, lay, out_kind, lo, hi, Hb, Ab, H, A):
+    rows = np.arange(X.shape[0])
+    for start in range(lo, hi, BLOCK):
+        nb = min(BLOCK, hi - start)
+        _load_block(X, rows, start, nb, Ab)
+        _forward_block(theta, lay, out_kind, nb, Hb, Ab)
+        for s in range(nb):
+            for u in range(Hb.shape[0]):
+                H[start + s, u] = Hb[u, s]
+            for u in range(Ab.shape[0]):
+                A[start + s, u] = Ab[u, s]
+
+
+@njit(cache=True, parallel=True)
+def _forward_all(theta, X, lay, out_kind, Hw, Aw, H, A):
+    """H (m, units) and A (m, inputs + units) of all samples, using the group work arrays Hw, Aw."""
+    size = X.shape[0]
+    ng = n_groups(size)
+    for c in prange(ng):
+        _forward_rows(theta, X, lay, out_kind, c * size // ng, (c + 1) * size // ng, Hw[c], Aw[c], H, A)
+
+
+# -- the network ---------------------------------------------------------------------------------
+
+
+def parse_arch(arch) -> tuple[int, ...]:
+    """Layer widths from ``"2-8-2-1"`` (or a sequence of ints): at least two, each >= 1."""
+    if isinstance(arch, str):
+        if not re.fullmatch(r"\s*\d+(\s*-\s*\d+)+\s*", arch):
+            raise ValueError(f"arch {arch!r} is not valid: give two or more positive integer layer widths separated by '-', e.g. 2-8-2-1")
+        sizes = tuple(int(p) for p in arch.split("-"))
+    else:
+        sizes = tuple(arch)
+        if len(sizes) < 2 or not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in sizes):
+            raise ValueError(f"arch {arch!r} is not valid: give two or more positive integer layer widths")
+        sizes = tuple(int(n) for n in sizes)
+    if min(sizes) < 1:
+        raise ValueError(f"arch {arch!r} is not valid: every layer width must be >= 1")
+    return sizes
+
+
+def _per_layer(value, sizes, name, kind):
+    """Broadcast a network-wide or per-layer option to one (n_l,) array per layer."""
+    n_layers = len(sizes) - 1
+    if not isinstance(value, (list, tuple)):
+        value = [value] * n_layers
+    if len(value) != n_layers:
+        raise ValueError(f"{name} needs one entry per layer ({n_layers}), got {len(value)}")
+    out = []
+    for l, (v, n) in enumerate(zip(value, sizes[1:]), start=1):
+        arr = np.asarray(v)
+        if arr.ndim == 0:
+            arr = np.full(n, arr.item())
+        if arr.shape != (n,):
+            raise ValueError(f"{name} for layer {l} must be a scalar or have shape ({n},), got shape {arr.shape}")
+        if kind == "bool":
+            if arr.dtype != np.bool_:
+                raise TypeError(f"{name} for layer {l} must be bool, got dtype {arr.dtype}")
+        else:
+            if arr.dtype.kind not in "biuf" or not np.all(np.isfinite(arr.astype(np.float64))):
+                raise ValueError(f"{name} for layer {l} must be finite real numbers, got {v!r}")
+            arr = arr.astype(np.float64)
+        out.append(arr)
+    return tuple(out)
+
+
+class Network:
+    """An MLP: widths, hidden activations, output kind, and which inverse temperatures are trained.
+
+    Build one with :meth:`from_spec`. ``beta_mean[l] + beta_std[l] * N(0, 1)``
+    is the initial inverse temperature of each unit of layer l+1;
+    ``train_beta[l]`` says which of them are trained.
+    """
+
+    def __init__(self, sizes, hidden, output, train_beta, beta_mean, beta_std):
+        self.sizes = tuple(int(n) for n in sizes)
+        self.hidden = tuple(hidden)
+        self.output = output
+        self.train_beta = tuple(np.asarray(t, dtype=bool) for t in train_beta)
+        self.beta_mean = tuple(np.asarray(b, dtype=np.float64) for b in beta_mean)
+        self.beta_std = tuple(np.asarray(s, dtype=np.float64) for s in beta_std)
+        self.n_layers = len(self.sizes) - 1
+        if len(self.hidden) != self.n_layers - 1:
+            raise ValueError(f"hidden needs one activation per hidden layer ({self.n_layers - 1}), got {len(self.hidden)}")
+        for name in self.hidden:
+            if name not in ACTIVATIONS:
+                raise ValueError(f"hidden activation {name!r} is not known; known: {', '.join(ACTIVATIONS)}")
+        if output not in OUTPUTS:
+            raise ValueError(f"output {output!r} is not known; known: {', '.join(OUTPUTS)}")
+        if output == "softmax" and self.sizes[-1] < 2:
+            raise ValueError(f"a softmax output needs at least 2 units, got arch {self.arch}")
+        for s in self.beta_std:
+            if np.any(s < 0):
+                raise ValueError(f"beta_std must be >= 0, got {s}")
+        self._build_layout()
+
+    # construction ------------------------------------------------------------------------------
+
+    @classmethod
+    def from_spec(cls, arch, hidden="esp", output="sigmoid", train_beta=None, beta_init=None, beta_std=None):
+        """A network from ``arch`` ("2-8-2-1"), a hidden activation (or one per hidden layer) and an output.
+
+        Defaults follow the paper: in a network with ESP units every beta
+        (ESP layers and a sigmoid/softmax output) is trained and starts at
+        N(0, 0.004^2), nearly linear units; other layers use the standard
+        unit, beta = 1 fixed; a linear output's beta plays no role and stays
+        fixed. ``train_beta`` (bool, or per layer: bool or bool array),
+        ``beta_init`` (the mean; float, or per layer: float or array) and
+        ``beta_std`` override the defaults; a given ``beta_init`` is taken
+        exactly unless ``beta_std`` is also given.
+        """
+        sizes = parse_arch(arch)
+        n_hidden = len(sizes) - 2
+        if isinstance(hidden, str):
+            hidden = [hidden] * n_hidden
+        hidden = list(hidden)
+        if len(hidden) != n_hidden:
+            raise ValueError(f"hidden needs one activation per hidden layer ({n_hidden}) for arch {arch!r}, got {len(hidden)}")
+        for name in hidden:
+            if name not in ACTIVATIONS:
+                raise ValueError(f"hidden activation {name!r} is not known; known: {', '.join(ACTIVATIONS)}")
+        if output not in OUTPUTS:
+            raise ValueError(f"output {output!r} is not known; known: {', '.join(OUTPUTS)}")
+        esp_net = "esp" in hidden or (n_hidden == 0 and output != "linear")
+        esp_like = [name == "esp" for name in hidden] + [esp_net and output != "linear"]
+        default_train = [bool(e) for e in esp_like]
+        default_mean = [0.0 if e else 1.0 for e in esp_like]
+        default_std = [ESP_BETA_STD if e else 0.0 for e in esp_like]
+        train = _per_layer(default_train if train_beta is None else train_beta, sizes, "train_beta", "bool")
+        mean = _per_layer(default_mean if beta_init is None else beta_init, sizes, "beta_init", "float")
+        if beta_std is None:
+            beta_std = default_std if beta_init is None else 0.0
+        std = _per_layer(beta_std, sizes, "beta_std", "float")
+        return cls(sizes, hidden, output, train, mean, std)
+
+    def config(self) -> dict:
+        """JSON-ready description; :meth:`from_config` rebuilds the network."""
+        return {
+            "arch": self.arch,
+            "hidden": list(self.hidden),
+            "output": self.output,
+            "train_beta": [t.tolist() for t in self.train_beta],
+            "beta_mean": [b.tolist() for b in self.beta_mean],
+            "beta_std": [s.tolist() for s in self.beta_std],
+        }
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> Network:
+        return cls(parse_arch(cfg["arch"]), cfg["hidden"], cfg["output"], cfg["train_beta"], cfg["beta_mean"], cfg["beta_std"])
+
+    @property
+    def arch(self) -> str:
+        return "-".join(str(n) for n in self.sizes)
+
+    def __repr__(self) -> str:
+        return f"Network({self.arch}, hidden={list(self.hidden)}, output={self.output!r})"
+
+    def _build_layout(self):
+        """Offsets of every array in the full parameter vector (W1, b1, beta1, W2, ...) and unit buffers."""
+        lay = np.zeros((self.n_layers, 8), dtype=np.int64)
+        self.shapes = {}
+        off = unit = 0
+        trainable = []
+        for l in range(self.n_layers):
+            n_in, n_out = self.sizes[l], self.sizes[l + 1]
+            act = ACTIVATIONS.index(self.hidden[l]) if l < self.n_layers - 1 else -1
+            lay[l] = (n_in, n_out, off, off + n_in * n_out, off + n_in * n_out + n_out, unit, act, self.train_beta[l].any())
+            for name, shape in ((f"W{l + 1}", (n_in, n_out)), (f"b{l + 1}", (n_out,)), (f"beta{l + 1}", (n_out,))):
+                self.shapes[name] = shape
+            trainable.append(np.ones(n_in * n_out + n_out, dtype=bool))
+            trainable.append(self.train_beta[l])
+            off += n_in * n_out + 2 * n_out
+            unit += n_out
+        self.layout = lay
+        self.n_full = off
+        self.n_units = unit
+        self.trainable_index = np.flatnonzero(np.concatenate(trainable)).astype(np.int64)
+        self.n_params = self.trainable_index.size
+        self.out_kind = OUTPUTS.index(self.output)
+
+    # parameters --------------------------------------------------------------------------------
+
+    def init(self, seed=0) -> dict:
+        """Glorot-uniform W, zero b, beta = beta_mean + beta_std * N(0, 1); ``seed`` an int or SeedSequence."""
+        rng = np.random.default_rng(seed)
+        params = {}
+        for l in range(self.n_layers):
+            n_in, n_out = self.sizes[l], self.sizes[l + 1]
+            limit = math.sqrt(6.0 / (n_in + n_out))
+            params[f"W{l + 1}"] = rng.uniform(-limit, limit, size=(n_in, n_out))
+            params[f"b{l + 1}"] = np.zeros(n_out)
+            beta = self.beta_mean[l].copy()
+            if np.any(self.beta_std[l] > 0):
+                beta += self.beta_std[l] * rng.standard_normal(n_out)
+            params[f"beta{l + 1}"] = beta
+        return params
+
+    def pack(self, params: dict) -> np.ndarray:
+        """All parameters (trainable or not) as one vector in the order W1, b1, beta1, W2, ... (row-major)."""
+        if not isinstance(params, dict):
+            raise TypeError(f"params must be a dict of arrays, got {type(params).__name__}")
+        parts = []
+        for name, shape in self.shapes.items():
+            if name not in params:
+                raise ValueError(f"params lacks {name!r} (shape {shape}) for a {self.arch} network")
+            arr = np.asarray(params[name], dtype=np.float64)
+            if arr.shape != shape:
+                raise ValueError(f"params[{name!r}] must have shape {shape}, got {arr.shape}")
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"params[{name!r}] must be finite")
+            parts.append(arr.ravel())
+        return np.concatenate(parts)
+
+    def unpack(self, vector) -> dict:
+        """Inverse of :meth:`pack`: a dict of (copied) arrays."""
+        vector = np.asarray(vector, dtype=np.float64)
+        if vector.shape != (self.n_full,):
+            raise ValueError(f"a packed parameter vector of a {self.arch} network has shape ({self.n_full},), got {vector.shape}")
+        out, off = {}, 0
+        for name, shape in self.shapes.items():
+            size = math.prod(shape)
+            out[name] = vector[off : off + size].reshape(shape).copy()
+            off += size
+        return out
+
+    def flatten(self, params: dict) -> np.ndarray:
+        """The trainable parameters as one vector, order W1, b1, beta1, W2, ... (row-major); fixed betas left out."""
+        return self.pack(params)[self.trainable_index]
+
+    def unflatten(self, theta, params: dict | None = None) -> dict:
+        """Parameters from a trainable vector; fixed entries from ``params`` (default: their fixed initial value)."""
+        theta = np.asarray(theta, dtype=np.float64)
+        if theta.shape != (self.n_params,):
+            raise ValueError(f"theta must have shape ({self.n_params},) (the trainable parameters), got {theta.shape}")
+        if params is None:
+            random_fixed = [l + 1 for l in range(self.n_layers) if np.any(self.beta_std[l][~self.train_beta[l]] > 0)]
+            if random_fixed:
+                raise ValueError(f"fixed betas of layer(s) {random_fixed} are random; pass params to take them from")
+            full = self.pack({name: np.zeros(shape) for name, shape in self.shapes.items()})
+            for l in range(self.n_layers):
+                o = self.layout[l, BETA_OFF]
+                full[o : o + self.sizes[l + 1]] = self.beta_mean[l]
+        else:
+            full = self.pack(params)
+        full[self.trainable_index] = theta
+        return self.unpack(full)
+
+    # data --------------------------------------------------------------------------------------
+
+    def targets(self, X, y) -> tuple[np.ndarray, np.ndarray]:
+        """Validated ``(X, Y)``: X float64 (m, n_0); Y float64 (m, n_L) in the output's form.
+
+        sigmoid: labels in {0, 1}; softmax: class labels 0..n_L-1 or one-hot
+        rows; linear: any finite targets.
+        """
+        from numerics.data import check_xy, one_hot
+
+        X, y = check_xy(X, y)
+        self._check_width(X)
+        n_out = self.sizes[-1]
+        if self.output == "softmax" and y.ndim == 1:
+            if np.any(y != np.round(y)) or y.min() < 0 or y.max() > n_out - 1:
+                raise ValueError(f"softmax labels must be integers 0..{n_out - 1}, got values in [{y.min()}, {y.max()}]")
+            return X, one_hot(y, n_out)
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if Y.shape[1] != n_out:
+            raise ValueError(f"targets have {Y.shape[1]} columns; the network has {n_out} outputs (arch {self.arch})")
+        if self.output == "sigmoid" and not np.all((Y == 0) | (Y == 1)):
+            bad = Y[(Y != 0) & (Y != 1)][0]
+            raise ValueError(f"labels for a sigmoid output must be 0 or 1, got {bad}")
+        if self.output == "softmax" and not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=1) == 1)):
+            raise ValueError("softmax targets given as rows must be one-hot (a single 1 per row)")
+        return X, np.ascontiguousarray(Y)
+
+    def _check_width(self, X):
+        if X.shape[1] != self.sizes[0]:
+            raise ValueError(f"input width {X.shape[1]} does not match the network's {self.sizes[0]} inputs (arch {self.arch})")
+
+    def inputs(self, X) -> np.ndarray:
+        """Validated inputs: float64 (m, n_0), finite."""
+        from numerics.data import check_xy
+
+        X, _ = check_xy(X, np.zeros(np.shape(X)[0] if np.ndim(X) else 0))
+        self._check_width(X)
+        return X
+
+    # evaluation --------------------------------------------------------------------------------
+
+    def workspace(self, batch: int) -> tuple:
+        """Work arrays for :func:`batch_loss_grad` on batches of up to ``batch`` samples."""
+        ng = n_groups(batch)
+        return (
+            np.zeros((ng, self.n_full)),
+            np.zeros((ng, self.n_units, BLOCK)),
+            np.zeros((ng, self.sizes[0] + self.n_units, BLOCK)),
+            np.zeros((ng, self.n_units, BLOCK)),
+            np.zeros(ng),
+            np.zeros(self.n_full),
+        )
+
+    def forward_packed(self, theta, X, work=None) -> tuple[np.ndarray, np.ndarray]:
+        """(H, A) for a packed parameter vector and validated X: H (m, units), A (m, inputs + units)."""
+        m = X.shape[0]
+        work = self.workspace(m) if work is None else work
+        H = np.empty((m, self.n_units))
+        A = np.empty((m, self.sizes[0] + self.n_units))
+        _forward_all(theta, X, self.layout, self.out_kind, work[1], work[2], H, A)
+        return H, A
+
+    def parallel(self, batch: int) -> bool:
+        """Whether a batch of this size is worth splitting over the numba threads."""
+        return numba.get_num_threads() > 1 and batch * (self.n_full + 10 * self.n_units) >= PARALLEL_WORK
+
+    def _evaluate(self, params, X, y, want_grad):
+        theta = self.pack(params)
+        X, Y = self.targets(X, y)
+        rows = np.arange(X.shape[0], dtype=np.int64)
+        work = self.workspace(X.shape[0])
+        loss = batch_loss_grad(theta, X, Y, rows, self.layout, self.out_kind, want_grad, self.parallel(X.shape[0]), *work)
+        return loss, work[-1]
+
+    def loss(self, params: dict, X, y) -> float:
+        """Mean loss over the samples."""
+        return float(self._evaluate(params, X, y, False)[0])
+
+    def loss_and_grad(self, params: dict, X, y) -> tuple[float, dict]:
+        """Mean loss and its gradient: a dict over the arrays with trainable entries.
+
+        A partially trained beta{l} gets its partial derivatives for all units.
+        """
+        loss, grad = self._evaluate(params, X, y, True)
+        full = self.unpack(grad)
+        keep = {f"W{l + 1}" for l in range(self.n_layers)} | {f"b{l + 1}" for l in range(self.n_layers)}
+        keep |= {f"beta{l + 1}" for l in range(self.n_layers) if self.train_beta[l].any()}
+        return float(loss), {name: full[name] for name in self.shapes if name in keep}
+
+    def forward(self, params: dict, X) -> tuple[list, list]:
+        """Per-layer pre-activations and activations: ``hs[l]`` (m, n_{l+1}); ``activations[0] = X``,
+        ``activations[l+1]`` the outputs of layer l+1 (the last: the network's output a_L)."""
+        theta = self.pack(params)
+        X = self.inputs(X)
+        H, A = self.forward_packed(theta, X)
+        cuts = np.cumsum(self.sizes[1:])[:-1]
+        hs = np.split(H, cuts, axis=1)
+        acts = [A[:, : self.sizes[0]]] + np.split(A[:, self.sizes[0] :], cuts, axis=1)
+        return hs, acts
+
+    def predict(self, params: dict, X) -> np.ndarray:
+        """Outputs a_L (m, n_L): sigma(z), softmax(z), or h_L."""
+        return self.forward(params, X)[1][-1]
+
+    def accuracy(self, params: dict, X, y) -> float:
+        """Fraction of samples classified right (sigmoid: every z_j on the side of its label; softmax: argmax)."""
+        if self.output == "linear":
+            raise ValueError("accuracy is defined for sigmoid and softmax outputs, not for a linear output")
+        X, Y = self.targets(X, y)
+        return float(accuracy_of(self.output, self.predict(params, X), Y))
+
+
+def accuracy_of(output: str, predictions: np.ndarray, Y: np.ndarray) -> float:
+    """Classification accuracy of outputs a_L against targets Y (both (m, n_L))."""
+    if output == "sigmoid":
+        return float(np.mean(np.all((predictions > 0.5) == (Y > 0.5), axis=1)))
+    return float(np.mean(np.argmax(predictions, axis=1) == np.argmax(Y, axis=1)))

@@ -1,0 +1,353 @@
+"""Training an MLP: Adam or SGD with exponential learning-rate decay, full batch or mini-batches.
+
+The epochs run inside numba (:func:`_run_epochs`); Python takes over only
+between segments of epochs, to record metrics, take parameter snapshots,
+report progress and honour a stop request. Segment lengths never change the
+arithmetic, so a run stopped and resumed from a :class:`TrainState` ends
+with bit-identical parameters.
+
+Schedule (TensorFlow's ``exponential_decay``, not staircased): update t
+(counted from 0) uses the rate ``lr * decay_rate**(t / decay_steps)``; the
+paper uses lr = 0.01, decay_rate = 0.9, decay_steps = 500 with Adam
+(Kingma & Ba 2015, Algorithm 1: beta1 = 0.9, beta2 = 0.999, eps = 1e-8).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit
+
+from numerics.network import Network, accuracy_of, batch_loss_grad
+
+OPTIMIZERS = ("adam", "sgd")
+ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
+SEGMENT_SECONDS = 0.2  # Python regains control about this often (progress, stop requests)
+
+
+@njit(cache=True)
+def _apply_step(theta, tidx, grad, m1, m2, t, adam, rate, b1, b2, eps):
+    """One update of the trainable entries theta[tidx]; t counts updates from 1 (Adam's bias correction)."""
+    if adam:
+        c1 = 1.0 - b1**t
+        c2 = 1.0 - b2**t
+        for k in range(tidx.shape[0]):
+            p = tidx[k]
+            g = grad[p]
+            m1[k] = b1 * m1[k] + (1.0 - b1) * g
+            m2[k] = b2 * m2[k] + (1.0 - b2) * g * g
+            theta[p] -= rate * (m1[k] / c1) / (math.sqrt(m2[k] / c2) + eps)
+    else:
+        for k in range(tidx.shape[0]):
+            theta[tidx[k]] -= rate * grad[tidx[k]]
+
+
+@njit(cache=True)
+def _run_epochs(theta, tidx, m1, m2, step, X, Y, order, batch, lay, out_kind, par_full, par_batch, adam, lr, decay_rate,
+                decay_steps, b1, b2, eps, G, H, A, D, closs, grad, losses):
+    """Train for ``losses.shape[0]`` epochs; ``losses[e]`` is the training loss at the start of epoch e.
+
+    Full batch when ``batch >= m``, else the mini-batches of ``order[e]``
+    (a permutation per epoch). ``step[0]`` counts updates. Returns the
+    number of epochs completed: fewer when a loss is not finite.
+    """
+    m = X.shape[0]
+    rows_all = np.arange(m)
+    full = batch >= m
+    for e in range(losses.shape[0]):
+        loss = batch_loss_grad(theta, X, Y, rows_all, lay, out_kind, full, par_full, G, H, A, D, closs, grad)
+        losses[e] = loss
+        if not math.isfinite(loss):
+            return e
+        starts = 1 if full else (m + batch - 1) // batch
+        for s in range(starts):
+            if not full:
+                rows = order[e, s * batch : min((s + 1) * batch, m)]
+                batch_loss_grad(theta, X, Y, rows, lay, out_kind, True, par_batch, G, H, A, D, closs, grad)
+            rate = lr * decay_rate ** (step[0] / decay_steps)
+            step[0] += 1
+            _apply_step(theta, tidx, grad, m1, m2, step[0], adam, rate, b1, b2, eps)
+    return losses.shape[0]
+
+
+@dataclass
+class TrainState:
+    """Everything needed to continue a run: parameters, optimizer moments, update count, shuffling RNG, history."""
+
+    epoch: int
+    step: int
+    theta: np.ndarray  # all parameters, packed (Network.pack)
+    m1: np.ndarray  # Adam moments of the trainable parameters
+    m2: np.ndarray
+    rng_state: dict  # numpy bit-generator state of the mini-batch shuffler
+    history: dict = field(default_factory=dict)
+
+    def copy(self) -> TrainState:
+        return TrainState(self.epoch, self.step, self.theta.copy(), self.m1.copy(), self.m2.copy(),
+                          json.loads(json.dumps(self.rng_state)), {k: list(v) for k, v in self.history.items()})
+
+    def arrays(self) -> dict:
+        """As flat arrays (for an .npz file); :meth:`from_arrays` inverts it."""
+        out = {"epoch": np.int64(self.epoch), "step": np.int64(self.step), "theta": self.theta, "m1": self.m1,
+               "m2": self.m2, "rng_state": np.array(json.dumps(self.rng_state))}
+        out.update({f"history_{k}": np.asarray(v) for k, v in self.history.items()})
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays) -> TrainState:
+        history = {k[len("history_"):]: list(np.asarray(arrays[k])) for k in arrays if k.startswith("history_")}
+        return cls(int(arrays["epoch"]), int(arrays["step"]), np.array(arrays["theta"], dtype=np.float64),
+                   np.array(arrays["m1"], dtype=np.float64), np.array(arrays["m2"], dtype=np.float64),
+                   json.loads(str(arrays["rng_state"])), history)
+
+
+@dataclass
+class TrainResult:
+    """``params`` at the end (or at the stop), ``history`` as arrays, the resumable ``state``."""
+
+    net: Network
+    params: dict
+    history: dict
+    state: TrainState
+    finished: bool
+    seconds: float
+
+    def checkpoint_params(self, i: int) -> dict:
+        """The parameters of snapshot i (taken at epoch ``history['checkpoint_epoch'][i]``)."""
+        return self.net.unpack(self.history["checkpoint_theta"][i])
+
+
+class TrainingDiverged(FloatingPointError):
+    """The training loss became non-finite; ``state`` is the last finite checkpoint."""
+
+    def __init__(self, message: str, epoch: int, state: TrainState):
+        super().__init__(message)
+        self.epoch = epoch
+        self.state = state
+
+
+class _Data:
+    """Validated data with work arrays for loss and output evaluation."""
+
+    def __init__(self, net: Network, X, y, name: str):
+        try:
+            self.X, self.Y = net.targets(X, y)
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+        self.net = net
+        self.m = self.X.shape[0]
+        self.rows = np.arange(self.m, dtype=np.int64)
+        self.work = net.workspace(self.m)
+
+    def loss(self, theta) -> float:
+        net = self.net
+        return float(batch_loss_grad(theta, self.X, self.Y, self.rows, net.layout, net.out_kind, False, net.parallel(self.m), *self.work))
+
+    def outputs(self, theta) -> np.ndarray:
+        _, A = self.net.forward_packed(theta, self.X, self.work)
+        return A[:, A.shape[1] - self.net.sizes[-1] :]
+
+
+def _epochs_at(every, epochs: int, name: str) -> set:
+    """Epochs 0, K, 2K, ... and the last, for ``every`` = K (None: only 0 and the last)."""
+    if every is None:
+        return {0, epochs}
+    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+        raise ValueError(f"{name} must be a positive integer number of epochs, got {every!r}")
+    return set(range(0, epochs + 1, int(every))) | {epochs}
+
+
+def _check_positive(value, name: str, upper: float = math.inf):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not (0 < value <= upper) or not math.isfinite(value):
+        bound = f"(0, {upper}]" if math.isfinite(upper) else "> 0 and finite"
+        raise ValueError(f"{name} must be a number {bound}, got {value!r}")
+
+
+def train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float | None = None,
+          decay_steps: float | None = None, optimizer: str = "adam", batch_size: int | None = None, seed=0,
+          X_test=None, y_test=None, record: int | None = None, checkpoints: int | None = None,
+          params: dict | None = None, resume: TrainState | None = None, on_checkpoint=None, progress=None,
+          stop=None) -> TrainResult:
+    """Train ``net`` for ``epochs`` epochs (in total, counting those of ``resume``).
+
+    ``record=K``: train accuracy, residuals a_L - y on the training set, test
+    loss and accuracy at epochs 0, K, 2K, ... and the last (default: about
+    100 records); the training loss is kept at every epoch.
+    ``checkpoints=K``: parameter snapshots at those epochs (default: first
+    and last), each also passed to ``on_checkpoint(state)``.
+    ``seed`` (int or SeedSequence) spawns the initialization (unless
+    ``params`` is given) and the mini-batch shuffling. ``progress(epoch,
+    epochs, loss)`` is called between segments; ``stop()`` returning True ends
+    the run early with ``finished=False`` (its state passed to
+    ``on_checkpoint``), to be continued with ``resume``.
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a numerics.Network, got {type(net).__name__}")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
+    epochs = int(epochs)
+    _check_positive(lr, "lr")
+    if (decay_rate is None) != (decay_steps is None):
+        raise ValueError("decay_rate and decay_steps must be given together (or neither)")
+    if decay_rate is not None:
+        _check_positive(decay_rate, "decay_rate")
+        _check_positive(decay_steps, "decay_steps")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+    train_data = _Data(net, X, y, "training data")
+    m = train_data.m
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
+        raise ValueError(f"batch_size must be a positive integer (or None for full batch), got {batch_size!r}")
+    batch = m if batch_size is None else min(int(batch_size), m)
+    if (X_test is None) != (y_test is None):
+        raise ValueError("X_test and y_test must be given together (or neither)")
+    test_data = None if X_test is None else _Data(net, X_test, y_test, "test data")
+    if record is None:
+        record = max(1, epochs // 100)
+    record_at = _epochs_at(record, epochs, "record")
+    checkpoint_at = _epochs_at(checkpoints, epochs, "checkpoints")
+    classify = net.output != "linear"
+
+    seeds = (seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)).spawn(2)
+    shuffler = np.random.Generator(np.random.PCG64(seeds[1]))
+    if resume is not None:
+        state = resume.copy()
+        if state.theta.shape != (net.n_full,) or state.m1.shape != (net.n_params,):
+            raise ValueError(f"resume state does not belong to a {net.arch} network with these trainable parameters")
+        if state.epoch > epochs:
+            raise ValueError(f"resume state is at epoch {state.epoch}, beyond epochs={epochs}")
+        shuffler.bit_generator.state = state.rng_state
+    else:
+        theta = net.pack(net.init(seeds[0]) if params is None else params)
+        zeros = np.zeros(net.n_params)
+        state = TrainState(0, 0, theta, zeros, zeros.copy(), shuffler.bit_generator.state, {})
+    hist = state.history
+    for key in ("loss", "epoch", "checkpoint_epoch", "checkpoint_theta") + (("train_accuracy", "residuals") if classify else ("residuals",)):
+        hist.setdefault(key, [])
+    if test_data is not None:
+        for key in ("test_loss",) + (("test_accuracy",) if classify else ()):
+            hist.setdefault(key, [])
+
+    def observe(theta, epoch):
+        if epoch in record_at and (not hist["epoch"] or hist["epoch"][-1] < epoch):
+            out = train_data.outputs(theta)
+            hist["epoch"].append(epoch)
+            hist["residuals"].append(out - train_data.Y)
+            if classify:
+                hist["train_accuracy"].append(accuracy_of(net.output, out, train_data.Y))
+            if test_data is not None:
+                hist["test_loss"].append(test_data.loss(theta))
+                if classify:
+                    hist["test_accuracy"].append(accuracy_of(net.output, test_data.outputs(theta), test_data.Y))
+        if epoch in checkpoint_at and (not hist["checkpoint_epoch"] or hist["checkpoint_epoch"][-1] < epoch):
+            hist["checkpoint_epoch"].append(epoch)
+            hist["checkpoint_theta"].append(theta.copy())
+            return True
+        return False
+
+    lay, out_kind = net.layout, net.out_kind
+    par_full, par_batch = net.parallel(m), net.parallel(batch)
+    adam = optimizer == "adam"
+    rate0 = float(lr)
+    decay = (1.0, 1.0) if decay_rate is None else (float(decay_rate), float(decay_steps))
+    work = net.workspace(m)
+    step = np.array([state.step], dtype=np.int64)
+    stops = sorted(record_at | checkpoint_at)
+    last_checkpoint = state.copy()
+    started = time.perf_counter()
+    segment = 1
+    if observe(state.theta, state.epoch):
+        last_checkpoint = state.copy()
+        if on_checkpoint:
+            on_checkpoint(last_checkpoint)
+    while state.epoch < epochs:
+        if stop is not None and stop():
+            state.rng_state = shuffler.bit_generator.state
+            if on_checkpoint:
+                on_checkpoint(state.copy())
+            break
+        target = min(e for e in stops if e > state.epoch)
+        n = min(segment, target - state.epoch)
+        order = np.stack([shuffler.permutation(m) for _ in range(n)]) if batch < m else np.zeros((1, 1), dtype=np.int64)
+        losses = np.empty(n)
+        t0 = time.perf_counter()
+        done = _run_epochs(state.theta, net.trainable_index, state.m1, state.m2, step, train_data.X, train_data.Y, order,
+                           batch, lay, out_kind, par_full, par_batch, adam, rate0, decay[0], decay[1],
+                           ADAM_B1, ADAM_B2, ADAM_EPS, *work, losses)
+        elapsed = time.perf_counter() - t0
+        hist["loss"].extend(losses[: done + (done < n)].tolist())
+        if done < n:
+            bad = state.epoch + done
+            raise TrainingDiverged(
+                f"training loss became {losses[done]} at epoch {bad} (try a smaller lr); "
+                f"kept the last finite checkpoint, epoch {last_checkpoint.epoch}", bad, last_checkpoint)
+        state.epoch += n
+        state.step = int(step[0])
+        segment = max(1, min(100000, int(n * SEGMENT_SECONDS / max(elapsed, 1e-6))))
+        if state.epoch == epochs:
+            hist["loss"].append(train_data.loss(state.theta))
+            if not math.isfinite(hist["loss"][-1]):
+                raise TrainingDiverged(f"training loss became {hist['loss'][-1]} at epoch {epochs} (try a smaller lr); "
+                                       f"kept the last finite checkpoint, epoch {last_checkpoint.epoch}", epochs, last_checkpoint)
+        state.rng_state = shuffler.bit_generator.state
+        if observe(state.theta, state.epoch):
+            last_checkpoint = state.copy()
+            if on_checkpoint:
+                on_checkpoint(last_checkpoint)
+        if progress:
+            progress(state.epoch, epochs, hist["loss"][-1])
+    if epochs == 0 and not hist["loss"]:
+        hist["loss"].append(train_data.loss(state.theta))
+    seconds = time.perf_counter() - started
+    return TrainResult(net, net.unpack(state.theta), history_arrays(hist, net), state, state.epoch == epochs, seconds)
+
+
+def history_arrays(hist: dict, net: Network) -> dict:
+    """History lists as arrays (residuals (records, m, n_L); snapshots (checkpoints, parameters))."""
+    out = {}
+    for key, values in hist.items():
+        if key == "residuals":
+            out[key] = np.array(values).reshape(len(values), -1, net.sizes[-1]) if values else np.zeros((0, 0, net.sizes[-1]))
+        elif key == "checkpoint_theta":
+            out[key] = np.array(values).reshape(len(values), net.n_full)
+        elif key in ("epoch", "checkpoint_epoch"):
+            out[key] = np.array(values, dtype=np.int64)
+        else:
+            out[key] = np.array(values, dtype=np.float64)
+    return out
+
+
+class StopOnInterrupt:
+    """Context manager turning the first Ctrl-C into a stop request (``bool(self)``); a second one interrupts at once.
+
+    Use ``stop=handler`` with :func:`train` so that an interrupted run ends at a
+    consistent state that :func:`train` hands to ``on_checkpoint``.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
