@@ -1,0 +1,111 @@
+"""Kernels of the function-space theory: dense overlap maps, entropies, MAJ-k pair probabilities.
+
+Generated from theory/function_space.py and theory/majority.py by
+`python -m numerics.codegen_function_space`; do not edit.
+"""
+
+import math
+
+from numba import njit
+
+
+@njit(cache=True)
+def log1mexp(a):
+    """log(1 - exp(a)) for a < 0, accurate for a near 0 and for a -> -oo."""
+    if a > -0.6931471805599453:
+        return math.log(-math.expm1(a))
+    return math.log1p(-math.exp(a))
+
+
+@njit(cache=True)
+def sign_kernel(rho):
+    """E[sgn u sgn v] = (2/pi) asin(rho) (arcsine law)."""
+    return 2*math.asin(rho)/math.pi
+
+
+@njit(cache=True)
+def relu_overlap(rho):
+    """Normalized ReLU overlap (arc-cosine kernel)."""
+    return (rho*math.asin(rho) + (1/2)*math.pi*rho + math.sqrt(1 - rho**2))/math.pi
+
+
+@njit(cache=True)
+def error_step(r, x):
+    """r_l = 1 - q_l from r_(l-1) and x_l = 1 - c_l (beta -> oo)."""
+    return 4*math.asin(math.sqrt(-1/2*r*x + (1/2)*r + (1/2)*x))/math.pi
+
+
+@njit(cache=True)
+def error_step_inverse(r):
+    """y = A^-1(r): the x that gives error r from r_(l-1) = 0."""
+    return 2*math.sin((1/4)*math.pi*r)**2
+
+
+@njit(cache=True)
+def log_error_step_inverse_small(lr):
+    """log A^-1(exp(lr)) to leading order, exact in float64 for exp(lr) < 1e-17."""
+    return 2*lr - 3*math.log(2) + 2*math.log(math.pi)
+
+
+@njit(cache=True)
+def x_of_eta(eta):
+    """x = 1 - sqrt(1 - eta^2) without cancellation."""
+    return eta**2/(math.sqrt(1 - eta**2) + 1)
+
+
+@njit(cache=True)
+def x_of_p(p):
+    """x = 1 - (1 - 2p) = 2p."""
+    return 2*p
+
+
+@njit(cache=True)
+def log_eta_of_log_x(lx):
+    """log eta from log x (continuous weights)."""
+    return (1/2)*lx + (1/2)*math.log1p(-1/2*math.exp(lx)) + (1/2)*math.log(2)
+
+
+@njit(cache=True)
+def log_p_of_log_x(lx):
+    """log p from log x (binary weights)."""
+    return lx - math.log(2)
+
+
+@njit(cache=True)
+def log_budget_x(ltheta, ly):
+    """log x_l for r_(l-1) = theta y_l, from log theta and log y_l."""
+    return ly + log1mexp(ltheta) - log1mexp(ltheta + ly)
+
+
+@njit(cache=True)
+def layer_entropy_continuous(lx):
+    """log eta of one layer from log x (Eq. 9)."""
+    return (1/2)*lx + (1/2)*math.log1p(-1/2*math.exp(lx)) + (1/2)*math.log(2)
+
+
+@njit(cache=True)
+def layer_entropy_binary(lx):
+    """H2(p) of one layer from log x, p = x/2 (Eq. 12)."""
+    return -(1 - 1/2*math.exp(lx))*math.log1p(-1/2*math.exp(lx)) - 1/2*(lx - math.log(2))*math.exp(lx)
+
+
+@njit(cache=True)
+def majority_effective_inputs(m, q, p):
+    """(<w s>, <s^ w s>) after flips with probability p."""
+    return (-2*m*p + m, -2*p*q + q)
+
+
+@njit(cache=True)
+def majority_pair_probabilities(m_hat, m_eff, q_eff):
+    """P(s^, s) for (s^, s) = (+,+), (+,-), (-,+), (-,-)."""
+    return ((1/4)*m_eff + (1/4)*m_hat + (1/4)*q_eff + 1/4, -1/4*m_eff + (1/4)*m_hat - 1/4*q_eff + 1/4, (1/4)*m_eff - 1/4*m_hat - 1/4*q_eff + 1/4, -1/4*m_eff - 1/4*m_hat + (1/4)*q_eff + 1/4)
+
+
+def majority_slope(n):
+    """M_k'(0) for k = 2n + 1 (exact integers)."""
+    return math.factorial(2*n + 1)/((4**n*math.factorial(n)**2))
+
+
+def majority_critical_perturbation(n):
+    """p_c for k = 2n + 1."""
+    return (-4**n*math.factorial(n)**2 + math.factorial(2*n + 1))/((2*math.factorial(2*n + 1)))

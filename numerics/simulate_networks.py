@@ -1,0 +1,176 @@
+"""Monte Carlo twins of the function-space recursions: coupled finite networks, measured overlaps.
+
+* :func:`simulate_overlap` - a reference network of width N and a perturbed copy (Li & Saad, Fig. 1)
+  read M random +-1 inputs; per layer the overlap (1/NM) sum s^ s (sign or stochastic units) or the
+  normalized overlap sum a^ a / sqrt(sum a^2 sum a'^2) (activation units). Twin of
+  :func:`numerics.function_space.overlap_recursion`.
+* :func:`simulate_majority` - sparse MAJ-k networks of width N with random wiring (k inputs per unit,
+  drawn with replacement), reference weights +1, perturbed weights flipped with probability p. Twin of
+  :func:`numerics.majority.majority_recursion`.
+
+Each replica draws fresh weights, wiring and inputs from its own child of one
+``numpy.random.SeedSequence``; the estimate is the replica mean and its standard error the replica
+standard deviation / sqrt(R), so it includes the sample-to-sample fluctuation of the weights.
+Replicas run in threads (BLAS matrix products and numpy generators release the GIL); the result
+does not depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from numerics.function_space import check_activation, check_beta, check_perturbations, check_positive, x_of_perturbation
+from numerics.majority import check_k, check_p, check_unit
+
+
+def _check_count(value, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or int(value) != value or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _seed_sequence(seed) -> np.random.SeedSequence:
+    return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+
+
+def _random_signs(rng: np.random.Generator, shape) -> np.ndarray:
+    """Independent +-1 entries with probability 1/2 each, as float64."""
+    return 2.0 * rng.integers(0, 2, size=shape, dtype=np.int8) - 1.0
+
+
+def _run(task, seeds, workers):
+    if workers == 1:
+        return [task(s) for s in seeds]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(task, seeds))
+
+
+@dataclass(frozen=True)
+class SimulatedOverlap:
+    """Replica mean q_l and its standard error, l = 1..L; ``samples`` has one row per replica."""
+
+    q: np.ndarray
+    stderr: np.ndarray
+    samples: np.ndarray
+    seed: int | list = field(default=None)
+
+
+def _summary(samples: np.ndarray):
+    mean = samples.mean(axis=0)
+    stderr = samples.std(axis=0, ddof=1) / math.sqrt(samples.shape[0]) if samples.shape[0] > 1 else np.full(mean.shape, np.nan)
+    return mean, stderr
+
+
+def simulate_overlap(
+    perturbations,
+    weights: str = "continuous",
+    beta: float | None = None,
+    activation: str | None = None,
+    sigma: float = 1.0,
+    width: int = 1000,
+    inputs: int = 200,
+    replicas: int = 8,
+    seed=None,
+    workers: int = 1,
+) -> SimulatedOverlap:
+    """Measured overlaps of two coupled dense networks (same conventions as ``overlap_recursion``).
+
+    Layer l: h^ = s^ W^ / sqrt(N), h = s W / sqrt(N) with W = sqrt(1 - eta^2) W^ + eta dW (W^, dW
+    ~ N(0, sigma^2)) or W = W^ with entries flipped with probability p (W^ = +-1); units: sgn(h)
+    (beta None), +-1 with P(s) = e^(beta s h)/(2 cosh beta h) drawn independently in the two networks
+    (beta given), or a = phi(h, beta) (activation given; beta defaults to 1).
+    """
+    pert = check_perturbations(perturbations, weights)
+    beta = check_beta(beta)
+    sigma = check_positive(sigma, "sigma")
+    if weights == "binary" and sigma != 1.0:
+        raise ValueError(f"sigma applies to continuous weights only (binary weights are +-1), got sigma={sigma!r}")
+    N = _check_count(width, "width", 2)
+    M = _check_count(inputs, "inputs", 1)
+    R = _check_count(replicas, "replicas", 1)
+    workers = _check_count(workers, "workers", 1)
+    phi = None
+    if activation is not None:
+        from numerics.activations import activation as get_activation
+
+        phi = get_activation(check_activation(activation))
+        beta = 1.0 if beta is None else beta
+    c = 1.0 - x_of_perturbation(pert, weights)
+    ss = _seed_sequence(seed)
+
+    def replica(child: np.random.SeedSequence) -> np.ndarray:
+        rng = np.random.default_rng(child)
+        a_hat = _random_signs(rng, (M, N))
+        a = a_hat.copy()
+        out = np.empty(pert.size)
+        for l, (cl, el) in enumerate(zip(c, pert)):
+            if weights == "continuous":
+                W_hat = rng.standard_normal((N, N)) * sigma
+                W = cl * W_hat + el * sigma * rng.standard_normal((N, N))
+            else:
+                W_hat = _random_signs(rng, (N, N))
+                W = np.where(rng.random((N, N)) < el, -W_hat, W_hat)
+            h_hat = a_hat @ W_hat / math.sqrt(N)
+            h = a @ W / math.sqrt(N)
+            if phi is not None:
+                a_hat, a = phi.value(h_hat, beta), phi.value(h, beta)
+                out[l] = np.sum(a_hat * a) / math.sqrt(np.sum(a_hat * a_hat) * np.sum(a * a))
+                continue
+            if beta is None:
+                a_hat, a = np.where(h_hat >= 0.0, 1.0, -1.0), np.where(h >= 0.0, 1.0, -1.0)
+            else:
+                a_hat = np.where(2.0 * rng.random((M, N)) < 1.0 + np.tanh(beta * h_hat), 1.0, -1.0)
+                a = np.where(2.0 * rng.random((M, N)) < 1.0 + np.tanh(beta * h), 1.0, -1.0)
+            out[l] = np.mean(a_hat * a)
+        return out
+
+    samples = np.array(_run(replica, ss.spawn(R), workers))
+    q, stderr = _summary(samples)
+    return SimulatedOverlap(q=q, stderr=stderr, samples=samples, seed=ss.entropy)
+
+
+@dataclass(frozen=True)
+class SimulatedMajority:
+    """Replica means (and standard errors) of m^_l, m_l, q_l for l = 0..L."""
+
+    m_hat: np.ndarray
+    m: np.ndarray
+    q: np.ndarray
+    m_hat_stderr: np.ndarray
+    m_stderr: np.ndarray
+    q_stderr: np.ndarray
+    seed: int | list = field(default=None)
+
+
+def simulate_majority(
+    k: int, p: float, layers: int, m0: float, width: int = 100_000, replicas: int = 8, seed=None, workers: int = 1
+) -> SimulatedMajority:
+    """Reference and perturbed sparse MAJ-k networks on the same input (m^_0 = m_0, q_0 = 1)."""
+    k, p = check_k(k), check_p(p)
+    L = _check_count(layers, "layers", 1)
+    m0 = check_unit(m0, "m0")
+    N = _check_count(width, "width", k)
+    R = _check_count(replicas, "replicas", 1)
+    workers = _check_count(workers, "workers", 1)
+    ss = _seed_sequence(seed)
+
+    def replica(child: np.random.SeedSequence) -> np.ndarray:
+        rng = np.random.default_rng(child)
+        s_hat = np.where(rng.random(N) < 0.5 * (1.0 + m0), 1, -1).astype(np.int32)
+        s = s_hat.copy()
+        out = np.empty((3, L + 1))
+        out[:, 0] = s_hat.mean(), s.mean(), np.mean(s_hat * s)
+        for l in range(1, L + 1):
+            idx = rng.integers(0, N, size=(N, k))
+            signs = np.where(rng.random((N, k)) < p, -1, 1).astype(np.int32)
+            s_hat, s = np.sign(s_hat[idx].sum(axis=1)), np.sign((signs * s[idx]).sum(axis=1))
+            out[:, l] = s_hat.mean(), s.mean(), np.mean(s_hat * s)
+        return out
+
+    samples = np.array(_run(replica, ss.spawn(R), workers))
+    (m_hat, m, q), (e_hat, e_m, e_q) = _summary(samples)
+    return SimulatedMajority(m_hat=m_hat, m=m, q=q, m_hat_stderr=e_hat, m_stderr=e_m, q_stderr=e_q, seed=ss.entropy)
