@@ -11,6 +11,7 @@ TOPICS = {
     "activations": "theory.activations:derivation",
     "noise": "theory.noise:derivation",
     "cross-entropy": "theory.cross_entropy:derivation",
+    "storage": "theory.storage:derivation",
 }
 DEFAULT_TOPICS = ("gate", "activations", "noise", "cross-entropy")
 
