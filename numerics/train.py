@@ -283,18 +283,16 @@ def train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float |
         elapsed = time.perf_counter() - t0
         hist["loss"].extend(losses[: done + (done < n)].tolist())
         if done < n:
-            bad = state.epoch + done
-            raise TrainingDiverged(
-                f"training loss became {losses[done]} at epoch {bad} (try a smaller lr); "
-                f"kept the last finite checkpoint, epoch {last_checkpoint.epoch}", bad, last_checkpoint)
+            raise _diverged(losses[done], state.epoch + done, last_checkpoint)
         state.epoch += n
         state.step = int(step[0])
         segment = max(1, min(100000, int(n * SEGMENT_SECONDS / max(elapsed, 1e-6))))
-        if state.epoch == epochs:
-            hist["loss"].append(train_data.loss(state.theta))
-            if not math.isfinite(hist["loss"][-1]):
-                raise TrainingDiverged(f"training loss became {hist['loss'][-1]} at epoch {epochs} (try a smaller lr); "
-                                       f"kept the last finite checkpoint, epoch {last_checkpoint.epoch}", epochs, last_checkpoint)
+        if state.epoch in stops:  # the loss here is needed: checked before anything is recorded or saved
+            loss = train_data.loss(state.theta)
+            if not math.isfinite(loss):
+                raise _diverged(loss, state.epoch, last_checkpoint)
+            if state.epoch == epochs:
+                hist["loss"].append(loss)
         state.rng_state = shuffler.bit_generator.state
         if observe(state.theta, state.epoch):
             last_checkpoint = state.copy()
@@ -306,6 +304,11 @@ def train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float |
         hist["loss"].append(train_data.loss(state.theta))
     seconds = time.perf_counter() - started
     return TrainResult(net, net.unpack(state.theta), history_arrays(hist, net), state, state.epoch == epochs, seconds)
+
+
+def _diverged(loss, epoch, checkpoint) -> TrainingDiverged:
+    return TrainingDiverged(f"training loss became {loss} at epoch {epoch} (try a smaller lr); "
+                            f"kept the last finite checkpoint, epoch {checkpoint.epoch}", epoch, checkpoint)
 
 
 def history_arrays(hist: dict, net: Network) -> dict:
