@@ -56,7 +56,7 @@ def check_perturbations(perturbations, weights: str) -> np.ndarray:
     hi, name = (1.0, "eta") if weights == "continuous" else (0.5, "p")
     bad = ~np.isfinite(arr) | (arr < 0.0) | (arr > hi)
     if np.any(bad):
-        raise ValueError(f"perturbation {name} must lie in [0, {hi:g}] for {weights} weights, got {arr[bad][0]!r}")
+        raise ValueError(f"perturbation {name} must lie in [0, {hi:g}] for {weights} weights, got {float(arr[bad][0])!r}")
     return arr
 
 

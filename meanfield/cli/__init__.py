@@ -12,7 +12,7 @@ import importlib
 import sys
 
 # Modules of this package that register commands, in the order shown by --help.
-COMMAND_MODULES = ("derive", "verify", "reproduce", "storage", "train")
+COMMAND_MODULES = ("derive", "verify", "reproduce", "storage", "train", "function_space")
 
 
 class UsageError(Exception):

@@ -12,6 +12,9 @@ TOPICS = {
     "noise": "theory.noise:derivation",
     "cross-entropy": "theory.cross_entropy:derivation",
     "storage": "theory.storage:derivation",
+    "overlap": "theory.function_space:derivation",
+    "majority": "theory.majority:derivation",
+    "propagation": "theory.propagation:derivation",
 }
 DEFAULT_TOPICS = ("gate", "activations", "noise", "cross-entropy")
 
