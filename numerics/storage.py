@@ -298,16 +298,16 @@ def teacher_student(alpha: float) -> TeacherStudent:
 class StorageSimulation:
     """Fraction of random instances stored with stability kappa, per alpha, with binomial errors.
 
-    patterns[i] = round(alpha[i] n) patterns; stderr = sqrt(f (1-f) / trials).
+    p[i] = round(alpha[i] n) patterns of kind ``patterns``; stderr = sqrt(f (1-f) / trials).
     """
 
     n: int
     alphas: tuple
-    patterns: tuple
+    p: tuple
     trials: int
     kappa: float
     seed: int
-    pattern_kind: str
+    patterns: str
     method: str
     separable: tuple
     fraction: np.ndarray
@@ -331,10 +331,10 @@ class StorageSimulation:
         return float(alpha), float(err)
 
 
-def instance(n: int, p: int, trial: int, seed: int, pattern_kind: str) -> np.ndarray:
+def instance(n: int, p: int, trial: int, seed: int, patterns: str) -> np.ndarray:
     """Rows y_mu xi_mu / sqrt(n) of instance ``trial`` with p patterns (seeded by (seed, n, p, trial))."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(n, p, trial)))
-    if pattern_kind == "gaussian":
+    if patterns == "gaussian":
         xi = rng.standard_normal((p, n))
     else:
         xi = rng.integers(0, 2, size=(p, n)) * 2.0 - 1.0
@@ -379,8 +379,8 @@ def stores_nnls(rows: np.ndarray, kappa: float) -> bool:
 
 
 def _decide(task) -> bool:
-    n, p, trial, seed, pattern_kind, kappa, method = task
-    rows = instance(n, p, trial, seed, pattern_kind)
+    n, p, trial, seed, patterns, kappa, method = task
+    rows = instance(n, p, trial, seed, patterns)
     return stores_lp(rows) if method == "highs" else stores_nnls(rows, kappa)
 
 

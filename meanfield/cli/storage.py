@@ -85,15 +85,15 @@ def run_simulate(args) -> int:
 
     sim = simulate_storage(args.n, _floats(args.alpha), args.trials, kappa=args.kappa, seed=args.seed,
                            patterns=args.patterns, workers=args.workers, method=args.method)
-    out = {"n": sim.n, "kappa": sim.kappa, "seed": sim.seed, "trials": sim.trials, "patterns": sim.pattern_kind,
-           "method": sim.method, "alpha": list(sim.alphas), "p": list(sim.patterns),
+    out = {"n": sim.n, "kappa": sim.kappa, "seed": sim.seed, "trials": sim.trials, "patterns": sim.patterns,
+           "method": sim.method, "alpha": list(sim.alphas), "p": list(sim.p),
            "separable_fraction": sim.fraction.tolist(), "stderr": sim.stderr.tolist()}
     if args.json:
         return _report(args, out)
-    print(f"n={sim.n} kappa={sim.kappa} trials={sim.trials} patterns={sim.pattern_kind} method={sim.method} "
+    print(f"n={sim.n} kappa={sim.kappa} trials={sim.trials} patterns={sim.patterns} method={sim.method} "
           f"seed={sim.seed}")
     print(f"{'alpha':>10}  {'p':>6}  {'separable_fraction':>18}  {'stderr':>8}")
-    for a, p, f, e in zip(sim.alphas, sim.patterns, sim.fraction, sim.stderr):
+    for a, p, f, e in zip(sim.alphas, sim.p, sim.fraction, sim.stderr):
         print(f"{a:>10.6g}  {p:>6d}  {f:>18.4f}  {e:>8.4f}")
     return 0
 

@@ -85,7 +85,7 @@ def test_published_check_fails_for_a_wrong_value(monkeypatch):
 def test_twin_checks_fail_for_a_biased_simulation():
     def biased(n, alpha, trials, seed, method):  # decides as if the load were 10% lower
         sim = ns.simulate_storage(n, [alpha * 0.9], trials, seed=seed, method=method, workers=2)
-        return dataclasses.replace(sim, alphas=(alpha,), patterns=(round(alpha * n),))
+        return dataclasses.replace(sim, alphas=(alpha,), p=(round(alpha * n),))
 
     assert vs._twin_cover_error(2.0, simulate=biased) > 4.0
     sim = ns.simulate_storage(100, [1.8], 100, seed=1, method="nnls", workers=2)
