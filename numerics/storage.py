@@ -114,7 +114,9 @@ class Capacity:
     for kappa >= 0 RS holds up to alpha_c and alpha_at is None).
     ising: alpha_c where the RS entropy vanishes (Krauth-Mezard) and alpha_rs,
     the q -> 1 value of the RS equations (Gardner-Derrida), which exceeds the
-    bound alpha <= 1 at kappa = 0 because the RS entropy is negative there.
+    bound alpha <= 1 at kappa = 0 because the RS entropy is negative there;
+    alpha_at, the AT crossing, lies above alpha_c (at kappa = 0): the RS answer
+    fails by its entropy turning negative, not by local instability.
     """
 
     kappa: float
@@ -193,26 +195,6 @@ def _spherical_saddle(alpha: float, kappa: float) -> StorageSaddle:
     return StorageSaddle(alpha, kappa, "spherical", q, entropy, replicon, replicon < 1.0)
 
 
-def at_line(kappa: float) -> float:
-    """alpha_AT(kappa) < alpha_c(kappa) where the spherical RS solution becomes unstable (kappa < 0 only).
-
-    The replicon ratio approaches alpha_c H(-kappa) > 1 at capacity with a
-    correction O(sqrt(alpha_c - alpha)), so alpha_c - alpha_AT = O(kappa^2);
-    when the crossing lies within 1e-12 (relative) of alpha_c, alpha_c is returned.
-    """
-    kappa = _real("kappa", kappa, hi=0.0)
-    if kappa == 0.0:
-        raise ValueError("kappa must be < 0 for an AT crossing (kappa >= 0: RS is stable up to alpha_c)")
-    alpha_c = _spherical_capacity(kappa)
-    excess = lambda a: _spherical_saddle(a, kappa).replicon - 1.0  # noqa: E731
-    gap = 1e-2
-    while excess(alpha_c * (1.0 - gap)) <= 0.0:
-        gap *= 1e-2
-        if gap < 1e-12:
-            return alpha_c
-    return _brent(excess, alpha_c * 1e-3, alpha_c * (1.0 - gap), f"AT line at kappa={kappa!r}")
-
-
 # ---- Ising perceptron ---------------------------------------------------------------------------
 
 def _ising_conjugate(q: float, alpha: float, kappa: float) -> float:
@@ -249,6 +231,34 @@ def _ising_zero_entropy(kappa: float, alpha_rs: float) -> float:
     return _brent(entropy, alpha_rs * 1e-3, alpha_rs * (1.0 - gap), f"Ising capacity at kappa={kappa!r}")
 
 
+def at_line(kappa: float, weights: str = "spherical") -> float:
+    """alpha_AT(kappa): where the RS replicon ratio crosses 1 and the RS solution becomes unstable.
+
+    spherical (kappa < 0 only; for kappa >= 0 RS is stable up to alpha_c): the
+    ratio approaches alpha_c H(-kappa) > 1 at capacity with a correction
+    O(sqrt(alpha_c - alpha)), so alpha_c - alpha_AT = O(kappa^2); when the
+    crossing lies within 1e-12 (relative) of alpha_c, alpha_c is returned.
+    ising (any kappa): the ratio diverges as q -> 1, so the crossing lies below alpha_rs.
+    """
+    kappa = _real("kappa", kappa)
+    weights = _choice("weights", weights, WEIGHTS)
+    if weights == "spherical" and kappa >= 0.0:
+        raise ValueError(f"kappa must be < 0 for a spherical AT crossing, got {kappa!r} "
+                         "(kappa >= 0: RS is stable up to alpha_c)")
+    if weights == "spherical":
+        top = _spherical_capacity(kappa)
+        excess = lambda a: _spherical_saddle(a, kappa).replicon - 1.0  # noqa: E731
+    else:
+        top = float(gen.ising_rs_capacity(kappa))
+        excess = lambda a: _ising_saddle(a, kappa).replicon - 1.0  # noqa: E731
+    gap = 1e-2
+    while excess(top * (1.0 - gap)) <= 0.0:
+        gap *= 1e-2
+        if gap < 1e-12:
+            return top
+    return _brent(excess, top * 1e-3, top * (1.0 - gap), f"{weights} AT line at kappa={kappa!r}")
+
+
 # ---- public API -----------------------------------------------------------------------------------
 
 def capacity(kappa: float = 0.0, weights: str = "spherical") -> Capacity:
@@ -258,7 +268,8 @@ def capacity(kappa: float = 0.0, weights: str = "spherical") -> Capacity:
     if weights == "spherical":
         return Capacity(kappa, weights, _spherical_capacity(kappa), alpha_at=at_line(kappa) if kappa < 0 else None)
     alpha_rs = float(gen.ising_rs_capacity(kappa))
-    return Capacity(kappa, weights, _ising_zero_entropy(kappa, alpha_rs), alpha_rs=alpha_rs)
+    return Capacity(kappa, weights, _ising_zero_entropy(kappa, alpha_rs), alpha_rs=alpha_rs,
+                    alpha_at=at_line(kappa, weights))
 
 
 def storage_saddle(alpha: float, kappa: float = 0.0, weights: str = "spherical") -> StorageSaddle:

@@ -52,9 +52,9 @@ def run_capacity(args) -> int:
 
     res = capacity(args.kappa, args.weights)
     out = {"kappa": res.kappa, "weights": res.weights, "alpha_c": res.alpha_c}
-    if res.weights == "ising":
+    if res.alpha_rs is not None:
         out["alpha_rs"] = res.alpha_rs
-    elif res.alpha_at is not None:
+    if res.alpha_at is not None:
         out["alpha_at"] = res.alpha_at
     return _report(args, out)
 

@@ -110,6 +110,9 @@ def test_ising_capacity_published():
     # Gardner & Derrida (1988): q -> 1 gives 4/pi
     assert cap.alpha_rs == pytest.approx(4 / math.pi, rel=1e-15)
     assert ns.storage_saddle(cap.alpha_c, 0.0, "ising").entropy == pytest.approx(0.0, abs=1e-12)
+    # the AT instability comes later than the entropy crisis
+    assert cap.alpha_c < cap.alpha_at < cap.alpha_rs
+    assert ns.storage_saddle(cap.alpha_at, 0.0, "ising").replicon == pytest.approx(1.0, rel=1e-10)
 
 
 def test_ising_small_alpha_entropy_is_log2():
@@ -163,6 +166,7 @@ def test_teacher_student_limits():
     (lambda: ns.capacity(float("nan")), ValueError, "kappa"),
     (lambda: ns.teacher_student(float("nan")), ValueError, "alpha"),
     (lambda: ns.at_line(0.5), ValueError, "kappa"),
+    (lambda: ns.at_line(-0.5, "binary"), ValueError, "weights"),
     (lambda: ns.simulate_storage(1, [1.0], 3), ValueError, "n"),
     (lambda: ns.simulate_storage(10, [1.0], 0), ValueError, "trials"),
     (lambda: ns.simulate_storage(10, [1.0], 2.5), TypeError, "trials"),
