@@ -51,35 +51,60 @@ PARALLEL_WORK = 8000
 # -- activation dispatch -------------------------------------------------------------------------
 
 
-def _chain(kernels):
-    """An njit ``f(k, h, beta)`` that calls ``kernels[k](h, beta)``."""
+def _map_chain(kernels):
+    """njit ``f(k, h, beta, out, nb)``: ``out[s] = kernels[k](h[s], beta)`` for s < nb.
+
+    One loop per activation, so each kernel is inlined into a tight loop.
+    """
     first = kernels[0]
-    if len(kernels) == 1:
-
-        @njit(cache=True)
-        def last(k, h, beta):
-            return first(h, beta)
-
-        return last
-    rest = _chain(kernels[1:])
+    rest = _map_chain(kernels[1:]) if len(kernels) > 1 else None
 
     @njit(cache=True)
-    def call(k, h, beta):
-        if k == 0:
-            return first(h, beta)
-        return rest(k - 1, h, beta)
+    def apply(k, h, beta, out, nb):
+        if k == 0 or rest is None:
+            for s in range(nb):
+                out[s] = first(h[s], beta)
+        else:
+            rest(k - 1, h, beta, out, nb)
 
-    return call
-
-
-def kernel_switch(key: str):
-    """njit ``f(k, h, beta)``: kernel ``key`` (value, d_h, ...) of activation ``ACTIVATIONS[k]``."""
-    return _chain([getattr(activation(name).kernels, key) for name in ACTIVATIONS])
+    return apply
 
 
-_phi = kernel_switch("value")
-_phi_h = kernel_switch("d_h")
-_phi_beta = kernel_switch("d_beta")
+def _backward_chain(pairs):
+    """njit ``f(k, h, beta, d, nb, with_beta)`` for the (d_h, d_beta) kernels ``pairs[k]``.
+
+    On entry d[s] = dL/da; on exit d[s] = dL/dh = dL/da * d_h(h, beta);
+    returns sum_s dL/da * d_beta(h, beta) when ``with_beta``.
+    """
+    d_h, d_beta = pairs[0]
+    rest = _backward_chain(pairs[1:]) if len(pairs) > 1 else None
+
+    @njit(cache=True)
+    def apply(k, h, beta, d, nb, with_beta):
+        if k != 0 and rest is not None:
+            return rest(k - 1, h, beta, d, nb, with_beta)
+        acc = 0.0
+        if with_beta:
+            for s in range(nb):
+                da = d[s]
+                d[s] = da * d_h(h[s], beta)
+                acc += da * d_beta(h[s], beta)
+        else:
+            for s in range(nb):
+                d[s] *= d_h(h[s], beta)
+        return acc
+
+    return apply
+
+
+def kernel_map(key: str):
+    """njit ``f(k, h, beta, out, nb)``: ``out[s]`` = kernel ``key`` (value, d_h, d_hh, ...) of
+    activation ``ACTIVATIONS[k]`` at ``(h[s], beta)``, for s < nb."""
+    return _map_chain([getattr(activation(name).kernels, key) for name in ACTIVATIONS])
+
+
+_phi_rows = kernel_map("value")
+_phi_backward = _backward_chain([(activation(n).kernels.d_h, activation(n).kernels.d_beta) for n in ACTIVATIONS])
 _sigmoid = activation("sigmoid").kernels.value  # sigma(beta h)
 
 
@@ -124,9 +149,7 @@ def _forward_block(theta, lay, out_kind, nb, H, A):
         ao = n0 + uo
         if l < n_layers - 1:
             for j in range(n_out):
-                beta = theta[bto + j]
-                for s in range(nb):
-                    A[ao + j, s] = _phi(k, H[uo + j, s], beta)
+                _phi_rows(k, H[uo + j], theta[bto + j], A[ao + j], nb)
         elif out_kind == OUT_SIGMOID:
             for j in range(n_out):
                 beta = theta[bto + j]
@@ -207,6 +230,30 @@ def _output_block(theta, Y, rows, lo, lay, out_kind, nb, H, A, D, g, want_grad):
 
 
 @njit(cache=True)
+def _dot(X, i, Y, j, nb):
+    """sum_s X[i, s] * Y[j, s] over s < nb (Y = 1 for j < 0), in four interleaved partial sums."""
+    a0 = a1 = a2 = a3 = 0.0
+    top = nb - nb % 4
+    if j < 0:
+        for s in range(0, top, 4):
+            a0 += X[i, s]
+            a1 += X[i, s + 1]
+            a2 += X[i, s + 2]
+            a3 += X[i, s + 3]
+        for s in range(top, nb):
+            a0 += X[i, s]
+    else:
+        for s in range(0, top, 4):
+            a0 += X[i, s] * Y[j, s]
+            a1 += X[i, s + 1] * Y[j, s + 1]
+            a2 += X[i, s + 2] * Y[j, s + 2]
+            a3 += X[i, s + 3] * Y[j, s + 3]
+        for s in range(top, nb):
+            a0 += X[i, s] * Y[j, s]
+    return (a0 + a1) + (a2 + a3)
+
+
+@njit(cache=True)
 def _backward_block(theta, lay, nb, H, A, D, g):
     """Add dL/dW, dL/db, dL/dbeta of the block to g, given dL/dh_L in D."""
     n0 = A.shape[0] - H.shape[0]
@@ -214,16 +261,10 @@ def _backward_block(theta, lay, nb, H, A, D, g):
         n_in, n_out, wo, bo, uo = lay[l, N_IN], lay[l, N_OUT], lay[l, W_OFF], lay[l, B_OFF], lay[l, U_OFF]
         ai0 = 0 if l == 0 else n0 + lay[l - 1, U_OFF]
         for j in range(n_out):
-            acc = 0.0
-            for s in range(nb):
-                acc += D[uo + j, s]
-            g[bo + j] += acc
+            g[bo + j] += _dot(D, uo + j, D, -1, nb)
         for i in range(n_in):
             for j in range(n_out):
-                acc = 0.0
-                for s in range(nb):
-                    acc += A[ai0 + i, s] * D[uo + j, s]
-                g[wo + i * n_out + j] += acc
+                g[wo + i * n_out + j] += _dot(A, ai0 + i, D, uo + j, nb)
         if l == 0:
             break
         pu, pk, pbt, pgrad = lay[l - 1, U_OFF], lay[l - 1, ACT], lay[l - 1, BETA_OFF], lay[l - 1, BETA_GRAD]
@@ -235,13 +276,7 @@ def _backward_block(theta, lay, nb, H, A, D, g):
                 w = theta[wo + i * n_out + j]
                 for s in range(nb):
                     D[u, s] += w * D[uo + j, s]
-            beta = theta[pbt + i]
-            acc = 0.0
-            for s in range(nb):
-                da = D[u, s]
-                D[u, s] = da * _phi_h(pk, H[u, s], beta)
-                if pgrad:
-                    acc += da * _phi_beta(pk, H[u, s], beta)
+            acc = _phi_backward(pk, H[u], theta[pbt + i], D[u], nb, pgrad != 0)
             if pgrad:
                 g[pbt + i] += acc
 
