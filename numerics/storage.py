@@ -222,6 +222,7 @@ def _ising_saddle(alpha: float, kappa: float) -> StorageSaddle:
 
 
 def _ising_zero_entropy(kappa: float, alpha_rs: float) -> float:
+    """Krauth-Mezard capacity: the alpha in (0, alpha_rs) where the RS entropy s(alpha) vanishes."""
     entropy = lambda a: _ising_saddle(a, kappa).entropy  # noqa: E731
     gap = 1e-2
     while entropy(alpha_rs * (1.0 - gap)) >= 0.0:

@@ -45,7 +45,7 @@ def _mp_q(alpha, kappa):
         def f(q):
             sq, w = mpmath.sqrt(q), mpmath.sqrt(1 - q)
             t0, s = -k / sq, w / sq
-            pts = [-mpmath.inf] + [t0 + c * s for c in (-30, -3, 0, 3, 30)] + [mpmath.inf]
+            pts = [-mpmath.inf] + sorted({t0 + c * s for c in (-30, -3, 0, 3, 30)} | {-3, 0, 3}) + [mpmath.inf]
             return q / (1 - q) - a * mpmath.quad(lambda t: mpmath.npdf(t) * _M((k + sq * t) / w) ** 2, pts)
 
         return mpmath.findroot(f, (mpmath.mpf("0.05"), mpmath.mpf("0.999")), solver="anderson")

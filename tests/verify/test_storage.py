@@ -1,6 +1,7 @@
 """Every storage check passes, and each kind of check fails against a perturbed implementation."""
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -96,4 +97,4 @@ def test_cover_fraction():
     assert vs.cover_fraction(10, 20) == 0.5
     assert vs.cover_fraction(10, 10) == 1.0
     assert vs.cover_fraction(3, 5) == pytest.approx(11 / 16)
-    assert np.isclose(vs.cover_fraction(50, 150), sum(__import__("math").comb(149, k) for k in range(50)) / 2**149)
+    assert np.isclose(vs.cover_fraction(50, 150), sum(math.comb(149, k) for k in range(50)) / 2**149)
