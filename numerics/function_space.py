@@ -464,9 +464,26 @@ def _solve_max_entropy(lr_out: float, layers: int, binary: bool, points: int, sp
     best = None
     for ltheta in _dp_candidates(lr_out, layers, binary, points, span, keep):
         lt, value, _ = _polish(lr_out, ltheta, binary)
+        if binary:
+            lt, value = _snap_to_faces(lr_out, lt, value)
         if best is None or value > best[1]:
             best = (lt, value)
     return best
+
+
+def _snap_to_faces(lr_out: float, ltheta: np.ndarray, value: float):
+    """Binary weights: a polish that ends on a face of the box (layers 1..j unperturbed) approaches it only
+    asymptotically (p_j ~ 1e-30); set theta_j = 0 exactly when that loses no entropy (to 1e-15 relative)."""
+    work = np.empty(ltheta.size + 1)
+    for j in range(ltheta.size):
+        if ltheta[j] == -np.inf:
+            continue
+        trial = ltheta.copy()
+        trial[j] = -np.inf
+        v = _chain(lr_out, trial, True, work, work.copy())
+        if v >= value - 1e-15 * abs(value):
+            ltheta, value = trial, v
+    return ltheta, value
 
 
 def max_entropy_perturbation(
