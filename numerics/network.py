@@ -8,9 +8,11 @@ h sigma(beta h), Milletari et al. Eq. 6). Output layers: ``sigmoid``
 (cross-entropy of softmax(z)), ``linear`` (a = h_L, loss 1/2 |a - y|^2).
 The loss is the mean over samples.
 
-Forward and backward passes run in numba, one sample at a time inside
-fixed chunks of samples (the chunks, not the threads, fix the summation
-order, so results are bit-identical for any thread count). Every activation
+Forward and backward passes run in numba on blocks of samples, summed in a
+fixed number of groups spread over the threads (the groups, not the
+threads, fix the summation order, so results are bit-identical for any
+thread count). ``Network.forward`` exposes every layer's pre-activations
+and activations. Every activation
 value and derivative comes from the generated kernels
 (``numerics.activation(name).kernels``); the output layer uses the
 cross-entropy gradients dL/dz = sigma(z) - y and softmax(z) - y and the
@@ -19,9 +21,11 @@ squared-error gradient a - y.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
+from pathlib import Path
 
 # Idle OpenMP threads sleep instead of spinning: on a shared or oversubscribed machine spinning
 # threads steal the cores the working ones need (measured: 4-15x slower epochs). Must be set
@@ -59,7 +63,7 @@ def _map_chain(kernels):
     first = kernels[0]
     rest = _map_chain(kernels[1:]) if len(kernels) > 1 else None
 
-    @njit(cache=True)
+    @njit  # not cached itself: a closure over dispatchers gets a new cache key in every process
     def apply(k, h, beta, out, nb):
         if k == 0 or rest is None:
             for s in range(nb):
@@ -79,7 +83,7 @@ def _backward_chain(pairs):
     d_h, d_beta = pairs[0]
     rest = _backward_chain(pairs[1:]) if len(pairs) > 1 else None
 
-    @njit(cache=True)
+    @njit
     def apply(k, h, beta, d, nb, with_beta):
         if k != 0 and rest is not None:
             return rest(k - 1, h, beta, d, nb, with_beta)
@@ -360,6 +364,44 @@ def _forward_all(theta, X, lay, out_kind, Hw, Aw, H, A):
     ng = n_groups(size)
     for c in prange(ng):
         _forward_rows(theta, X, lay, out_kind, c * size // ng, (c + 1) * size // ng, Hw[c], Aw[c], H, A)
+
+
+# -- compiled-code cache ---------------------------------------------------------------------------
+
+
+def flush_stale_caches(module_name: str, sources) -> None:
+    """Empty the numba caches of ``module_name``'s jitted functions when any file in ``sources`` changed.
+
+    numba revalidates a cached function against its own source file only,
+    while these functions carry compiled-in code from other files (the
+    generated kernels, the block kernels); a digest of all of them decides.
+    """
+    import sys
+
+    from numba.core.registry import CPUDispatcher
+
+    module = sys.modules[module_name]
+    dispatchers = [v for v in vars(module).values()
+                   if isinstance(v, CPUDispatcher) and v.py_func.__module__ == module_name and v._cache.cache_path]
+    try:
+        digest = hashlib.sha256(b"".join(Path(f).read_bytes() for f in sources)).hexdigest()[:20]
+        stamp = Path(dispatchers[0]._cache.cache_path) / f"{module_name}.deps-{digest}.stamp"
+        if stamp.exists():
+            return
+        for dispatcher in dispatchers:
+            dispatcher._cache.flush()
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        for old in stamp.parent.glob(f"{module_name}.deps-*.stamp"):
+            old.unlink(missing_ok=True)
+        stamp.touch()
+    except OSError:  # an unwritable cache: numba compiles afresh in every process anyway
+        pass
+
+
+KERNEL_SOURCES = tuple(str(Path(__file__).with_name(n)) for n in ("network.py", "activations.py", "_primitives.py")) + (
+    str(Path(__file__).parent / "_generated" / "activations.py"),
+)
+flush_stale_caches(__name__, KERNEL_SOURCES)
 
 
 # -- the network ---------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from numerics.network import Network, accuracy_of, batch_loss_grad
+from numerics.network import KERNEL_SOURCES, Network, accuracy_of, batch_loss_grad, flush_stale_caches
 
 OPTIMIZERS = ("adam", "sgd")
 ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
@@ -74,6 +74,9 @@ def _run_epochs(theta, tidx, m1, m2, step, X, Y, order, batch, lay, out_kind, pa
             step[0] += 1
             _apply_step(theta, tidx, grad, m1, m2, step[0], adam, rate, b1, b2, eps)
     return losses.shape[0]
+
+
+flush_stale_caches(__name__, KERNEL_SOURCES + (__file__,))
 
 
 @dataclass
