@@ -5,3 +5,4 @@ from numerics.activations import Activation, activation
 from numerics.data import digits, load, mnist, one_hot, read_idx, split, synthetic
 from numerics.network import Network
 from numerics.train import TrainResult, TrainState, train
+from numerics.data import dataset, paper_data_dir
