@@ -400,7 +400,9 @@ def _grids(lr_out: float, layers: int, points: int, span: float) -> np.ndarray:
 def _polish(lr_out: float, ltheta: np.ndarray, binary: bool, extra=None):
     """Nelder-Mead on logit(theta_l) of the perturbed layers (those after the last unperturbed one).
 
-    ``extra``: optional (z0, objective(z, ltheta) -> value to add) for a joint search (generalization).
+    Returns (log theta, entropy or joint objective, last joint variable or None). ``extra``: optional
+    (z0, f) for a joint search (generalization): one more variable z, with f(z) -> (log r_L, term added
+    to the entropy).
     """
     free = np.flatnonzero(ltheta > -np.inf)
     lx = np.empty(ltheta.size + 1)
@@ -498,15 +500,16 @@ def max_entropy_perturbation(
     ``grid_points`` values per layer (covering ``span`` e-folds below the largest reachable r, doubled
     per layer back; 'r_l = 0', layers 1..l unperturbed, is a state of its own) is exhaustive on the
     grid; the best ``candidates`` local maxima of its last stage are then polished (Nelder-Mead in
-    logit theta, unperturbed layers kept at zero) and the best polished one is returned. Everything is
-    computed in log r, log x (x = 1 - c), so tiny errors keep full relative precision.
+    logit theta, unperturbed layers kept at zero; binary solutions that approach a face are set on it)
+    and the best polished one is returned. Everything is computed in log r, log x (x = 1 - c), so tiny
+    errors keep full relative precision (eta_1 ~ eps^8 for L = 4 stays finite in log_perturbation).
     """
     error = check_error(error)
     layers = check_layers(layers)
     check_weights(weights)
     binary = weights == "binary"
     lr_out = math.log(2.0 * error)
-    ltheta, value = _solve_max_entropy(lr_out, layers, binary, grid_points, span, candidates)
+    ltheta, _ = _solve_max_entropy(lr_out, layers, binary, grid_points, span, candidates)
     return _max_entropy_result(error, weights, lr_out, ltheta, binary)
 
 
@@ -552,9 +555,11 @@ def generalization_curve(
     Omega_0(eps)(1 - eps)^P (annealed approximation), so the typical error maximizes
     S(eps) + alpha log(1 - eps) with S(eps) the maximum entropy at error eps. Global in eps: S is
     tabulated (:func:`max_entropy_perturbation`) on ``table_points`` log-spaced errors; for each alpha
-    the best table point seeds a joint Nelder-Mead in (log eps, theta). For binary weights eps = 0
-    (the reference itself, S = 0) competes too. Large alpha: eps* -> K/(alpha + K), K = (2^L - 1)/L
-    (continuous weights; theory.function_space.generalization_asymptote).
+    the best table point seeds a joint Nelder-Mead in (logit 2 eps, theta). The boundary eps = 1/2 (the
+    random function, every layer decorrelated, S = max entropy) competes, and for binary weights eps = 0
+    (the reference itself, S = 0): the curve starts on eps* = 1/2 and jumps (continuous weights, L = 4:
+    at alpha ~ 5.53 to eps ~ 0.39; binary weights: straight to 0 at alpha = 1). Large alpha:
+    eps* -> K/(alpha + K), K = (2^L - 1)/L (continuous weights; theory.function_space.generalization_asymptote).
     """
     layers = check_layers(layers)
     check_weights(weights)
@@ -571,18 +576,21 @@ def generalization_curve(
     ]
     out_eps, out_s, out_pert = [], [], []
     for alpha in alphas:
-        scores = [value + alpha * math.log1p(-e) for e, (_, value) in zip(table_eps, table)]
-        j = int(np.argmax(scores))
-        # joint search in z = logit(2 eps): eps = sigmoid(z)/2
-        z0 = math.log(2.0 * table_eps[j]) - math.log1p(-2.0 * table_eps[j])
+        scores = np.array([value + alpha * math.log1p(-e) for e, (_, value) in zip(table_eps, table)])
 
-        def extra_term(zv, alpha=alpha):
+        def extra_term(zv, alpha=alpha):  # z = logit(2 eps)
             log2eps = -np.logaddexp(0.0, -zv)
             return log2eps, alpha * math.log1p(-0.5 * math.exp(log2eps))
 
-        ltheta, value, z = _polish(0.0, table[j][0], binary, extra=(z0, extra_term))
-        eps = 0.5 * math.exp(-np.logaddexp(0.0, -z))
-        interior = value if 0.0 < eps < 0.5 else -np.inf
+        # polish from every local maximum of the table (the interior branch competes with eps -> 1/2)
+        interior, eps, ltheta = -np.inf, math.nan, None
+        padded = np.concatenate([[-np.inf], scores, [-np.inf]])
+        for j in np.flatnonzero((scores >= padded[:-2]) & (scores >= padded[2:])):
+            z0 = math.log(2.0 * table_eps[j]) - math.log1p(-2.0 * table_eps[j])
+            lt, value, z = _polish(0.0, table[j][0], binary, extra=(z0, extra_term))
+            e = 0.5 * math.exp(-np.logaddexp(0.0, -z))
+            if 0.0 < e < 0.5 and value > interior:
+                interior, eps, ltheta = value, e, lt
         # boundaries: eps = 1/2 (random function, every layer fully perturbed), eps = 0 (binary: the reference)
         half = entropy(np.full(layers, top), weights) + alpha * math.log(0.5)
         zero = 0.0 if binary else -np.inf
