@@ -211,7 +211,8 @@ def derivation() -> Derivation:
     entropic = sp.log(1 - q) / 2 + q / (2 * (1 - q))
     d.add("entropic_part", "entropic part of S: volume of the sphere at overlap q", entropic)
     d.add("energetic_integrand", "energetic integrand: ln H(x), the log-fraction of fields above kappa", LogH(xq))
-    entropy = d.add("entropy", "RS log-volume S(q) (minimized over q)", entropic + alpha * gaussian_average(LogH(xq), t))
+    entropy = d.add("entropy", "RS log-volume S(q) (minimized over q)",
+                    entropic + alpha * gaussian_average(LogH(xq), t))
 
     d_entropic = d.add("dS_dq_entropic", "d/dq of the entropic part", sp.factor(sp.diff(entropic, q)))
     raw = d.add("dS_dq_integrand_raw", "d/dq of the energetic integrand, before integration by parts",
@@ -250,7 +251,8 @@ def derivation() -> Derivation:
     slope_integrand = sp.simplify(sp.series(local, eps, 0, 2).removeO().coeff(eps, 1))
     d.add("near_capacity_integrand", "d/d(1-q) of (1-q) M(x)^2 at q = 1, t > -kappa", slope_integrand)
     k_coef = _tail_form(sp.integrate(density(t) * slope_integrand, (t, -kappa, sp.oo)))
-    d.add("near_capacity_coefficient", "K(kappa) = int_{-kappa}^oo Dt (2 - t (t+kappa)): <(1-q)M^2> = 1/alpha_c + K (1-q)",
+    d.add("near_capacity_coefficient",
+          "K(kappa) = int_{-kappa}^oo Dt (2 - t (t+kappa)): <(1-q)M^2> = 1/alpha_c + K (1-q)",
           k_coef)
     # q = alpha I(q), alpha = alpha_c (1 - delta), I = 1/alpha_c + K (1-q): linear order in delta
     lin = sp.solve(sp.Eq(1 - eps, alpha_c * (1 - delta) * (1 / alpha_c + k_coef * eps)), eps)[0]
@@ -258,7 +260,8 @@ def derivation() -> Derivation:
     compact = 1 / (1 + alpha_c * k_coef)
     if sp.simplify((slope - compact).rewrite(sp.erfc)) != 0:
         raise ArithmeticError("near-capacity slope is not 1/(1 + alpha_c K)")
-    d.add("near_capacity_slope", "lim (1-q)/delta at alpha = alpha_c (1 - delta), delta -> 0: 1/(1 + alpha_c K)", compact)
+    d.add("near_capacity_slope", "lim (1-q)/delta at alpha = alpha_c (1 - delta), delta -> 0: 1/(1 + alpha_c K)",
+          compact)
 
     # de Almeida-Thouless
     curv = d.add("log_tail_curvature", "(ln H)''(x)", sp.diff(LogH(x), x, 2))
@@ -283,7 +286,8 @@ def derivation() -> Derivation:
     sech2 = sp.factor(2 * ds_dqhat)
     if sp.simplify(sech2 - sp.sech(yq) ** 2) != 0:
         raise ArithmeticError("1 - tanh^2 is not sech^2")
-    d.add("ising_overlap", "ds/dqhat = 0: 1 - q = <sech^2(sqrt(qhat) z)>_z", sp.Eq(1 - q, gaussian_average(sp.sech(yq) ** 2, z)))
+    d.add("ising_overlap", "ds/dqhat = 0: 1 - q = <sech^2(sqrt(qhat) z)>_z",
+          sp.Eq(1 - q, gaussian_average(sp.sech(yq) ** 2, z)))
     d.add("ising_overlap_integrand", "integrand of 1 - q = <sech^2(sqrt(qhat) z)>_z", sp.sech(yq) ** 2)
     mean_scaled = gaussian_average((1 - q) * Mills(xq) ** 2, t)
     per_scaled = sp.simplify(dint / ((1 - q) * Mills(xq) ** 2))  # d/dq ln H(x) = per_scaled (1-q) M^2, by parts
@@ -296,7 +300,8 @@ def derivation() -> Derivation:
     overlap_q1 = sp.simplify(density(0) * _tail_power_integral(1))  # lim sqrt(qhat) (1-q)
     d.add("ising_q1_overlap", "lim_{qhat->oo} sqrt(qhat) (1-q)", overlap_q1)
     d.add("ising_q1_overlap_qhat", "hence (1-q)^2 qhat -> 2/pi", overlap_q1**2)
-    d.add("ising_q1_conjugate", "and (1-q)^2 qhat -> alpha <(kappa+t)^2 theta(kappa+t)> = alpha/alpha_c", alpha / alpha_c)
+    d.add("ising_q1_conjugate", "and (1-q)^2 qhat -> alpha <(kappa+t)^2 theta(kappa+t)> = alpha/alpha_c",
+          alpha / alpha_c)
     gd = sp.solve(sp.Eq(overlap_q1**2, alpha / alpha_c), alpha)[0]
     if sp.simplify((gd - 2 * alpha_c / sp.pi).rewrite(sp.erfc)) != 0:
         raise ArithmeticError("q -> 1 Ising capacity is not 2 alpha_c/pi")

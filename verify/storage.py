@@ -119,7 +119,8 @@ def mp_teacher_R(alpha, R0):
         a = mpmath.mpf(alpha)
 
         def g(r):
-            return a * _gauss(lambda v: mpmath.sqrt(2 / mpmath.pi) * _mills(mpmath.sqrt(r) * v)) - r / mpmath.sqrt(1 - r)
+            mean = _gauss(lambda v: mpmath.sqrt(2 / mpmath.pi) * _mills(mpmath.sqrt(r) * v))
+            return a * mean - r / mpmath.sqrt(1 - r)
 
         return _newton(g, R0)
 

@@ -114,7 +114,8 @@ def test_fixed_gauss_hermite_is_not_enough_near_q_1():
     """Why the graded rule: a 100-point Gauss-Hermite rule misses the kink of width sqrt(1-q)."""
     q, kappa = 1 - 1e-4, 0.3
     nodes, weights = np.polynomial.hermite_e.hermegauss(100)
-    gh = (weights / math.sqrt(2 * math.pi)) @ ((1 - q) * g.mills((kappa + math.sqrt(q) * nodes) / math.sqrt(1 - q)) ** 2)
+    x = (kappa + math.sqrt(q) * nodes) / math.sqrt(1 - q)
+    gh = (weights / math.sqrt(2 * math.pi)) @ ((1 - q) * g.mills(x) ** 2)
     ref = float(_boundary_layer_reference(q, kappa))
     assert abs(gh - ref) / ref > 1e-5
 
