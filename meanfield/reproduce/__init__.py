@@ -71,9 +71,9 @@ class Stage:
 
 def stages() -> list[Stage]:
     """All stages, in report order."""
-    from meanfield.reproduce import gate
+    from meanfield.reproduce import esp, gate
 
-    return list(gate.STAGES)
+    return list(gate.STAGES) + list(esp.STAGES)
 
 
 PAPER_FILES = ("Lindata.mat", "NLdata.mat")

@@ -1,0 +1,85 @@
+"""Stages for the ESP paper's experiments (Milletari et al., section 3 and appendix B).
+
+Binary classification with 2-10-1 and 2-8-2-1 networks of ESP, ReLU and
+sigmoid units on the linear and non-linear tasks, with the paper's schedule
+(Adam, lr 0.01 decayed by 0.9 every 500 steps, full batch); the Hessian of
+the training loss along training (alpha, gamma, residuals, spectra,
+eigenvectors); and the digits experiment with a 64-25-10 network.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from meanfield.reproduce import Stage
+
+SCHEDULE = {"lr": 0.01, "decay_rate": 0.9, "decay_steps": 500}
+TASKS = {"linear": ("Lindata.mat", 0.25), "nonlinear": ("NLdata.mat", 0.2)}  # file, test fraction (paper's split)
+ARCHS = ("2-10-1", "2-8-2-1")
+ACTS = ("esp", "relu", "sigmoid")
+SPLIT_SEED = 1  # the authors' train_test_split(..., random_state=1)
+
+
+def task_data(ctx, task: str):
+    """(X_train, X_test, y_train, y_test, source) for the paper's task, or its synthetic twin."""
+    from numerics import data
+
+    file, test_size = TASKS[task]
+    if ctx.data_dir is not None:
+        X, y = data.load(ctx.data_dir / file)
+        source = f"paper data {file}"
+    else:
+        X, y = data.synthetic(task, seed=ctx.seed)
+        source = f"built-in synthetic '{task}' task"
+    return (*data.split(X, y, test_size, SPLIT_SEED), source)
+
+
+def _epochs(ctx, full: int, quick: int) -> int:
+    return quick if ctx.quick else full
+
+
+def _train(ctx, arch, act, X, y, Xt, yt, epochs, seed, checkpoints=None, output="sigmoid"):
+    import numerics
+
+    net = numerics.Network.from_spec(arch, hidden=act, output=output)
+    result = numerics.train(net, X, y, epochs, seed=seed, X_test=Xt, y_test=yt, checkpoints=checkpoints,
+                            record=max(1, epochs // 100), **SCHEDULE)
+    return net, result
+
+
+def training(ctx) -> None:
+    """The paper's four loss panels: {linear, non-linear} x {2-10-1, 2-8-2-1}, three activations each."""
+    import matplotlib.pyplot as plt
+
+    epochs = _epochs(ctx, 5000, 800)
+    seed = np.random.SeedSequence(ctx.seed)
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7.5), sharex=True)
+    data = {"epochs": epochs, "schedule": SCHEDULE}
+    for i, task in enumerate(TASKS):
+        X, Xt, y, yt, source = task_data(ctx, task)
+        ctx.note(f"{task} task: {source}, {len(X)} training / {len(Xt)} test points.")
+        for j, arch in enumerate(ARCHS):
+            ax = axes[i, j]
+            for act in ACTS:
+                ctx.progress(f"{task} {arch} {act}")
+                net, result = _train(ctx, arch, act, X, y, Xt, yt, epochs, seed)
+                loss = np.asarray(result.history["loss"])
+                ax.semilogy(np.arange(len(loss)), loss, label=act)
+                key = f"{task}_{arch}_{act}"
+                train_acc = net.accuracy(result.params, X, y)
+                test_acc = net.accuracy(result.params, Xt, yt)
+                data[key] = {"loss": loss, "train_accuracy": train_acc, "test_accuracy": test_acc}
+                ctx.number(f"loss_{key}", float(loss[-1]), f"final training loss, {task} task, {arch}, {act}")
+                ctx.number(f"accuracy_{key}", [round(train_acc, 4), round(test_acc, 4)],
+                           f"train/test accuracy, {task} task, {arch}, {act}")
+            ax.set(title=f"{task} task, {arch}", ylabel="training loss (BCE)")
+            ax.legend()
+    for ax in axes[1]:
+        ax.set_xlabel("epoch")
+    ctx.figure("loss", fig, f"Training loss against epoch (Adam, lr 0.01 ×0.9 every 500 steps, full batch, "
+               f"{epochs} epochs) for ESP, ReLU and sigmoid networks: the paper's four panels.", data)
+
+
+STAGES = (
+    Stage("esp_training", "ESP paper: training loss of ESP, ReLU and sigmoid networks", training),
+)
