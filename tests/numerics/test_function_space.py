@@ -18,7 +18,12 @@ from theory.activations import h as act_h
 
 # E[tanh(b u) tanh(b v)] by nested mpmath quadrature at 20 digits (tanh-sinh, split at 0 and at the
 # zero of the inner argument): an independent algorithm on the raw integrand of Eq. 6.
-MPMATH_TANH = {(0.5, 3.0): 0.303662222395209589, (0.999, 3.0): 0.74360409023131625}
+MPMATH_TANH = {
+    (0.5, 3.0): 0.303662222395209589,
+    (0.999, 3.0): 0.74360409023131625,
+    (0.7, 20.0): 0.49235522749016987,
+    (0.001, 1.0): 0.000366879186396014446,
+}
 
 
 def fp_pair_expectation(f, g, rho):
@@ -97,6 +102,22 @@ def test_sign_recursion_binary_tiny_perturbation():
 @pytest.mark.parametrize("rho, b", sorted(MPMATH_TANH))
 def test_tanh_overlap_against_mpmath_20_digits(rho, b):
     assert nfs.tanh_overlap(rho, b) == pytest.approx(MPMATH_TANH[(rho, b)], rel=1e-12)
+
+
+@pytest.mark.slow
+def test_stored_mpmath_values_recompute():
+    # how MPMATH_TANH was computed (about 3 minutes per value)
+    rho, b = 0.5, 3.0
+    with mp.workdps(20):
+        r, bb = mp.mpf(rho), mp.mpf(b)
+        s = mp.sqrt(1 - r * r)
+
+        def inner(x):
+            pts = [-mp.inf] + sorted({mp.mpf(0), -r * x / s}) + [mp.inf]
+            return mp.quad(lambda w: mp.tanh(bb * (r * x + s * w)) * mp.npdf(w), pts)
+
+        value = mp.quad(lambda x: mp.tanh(bb * x) * mp.npdf(x) * inner(x), [-mp.inf, 0, mp.inf])
+    assert float(value) == pytest.approx(MPMATH_TANH[(rho, b)], rel=1e-15)
 
 
 @pytest.mark.parametrize("rho, b", [(0.3, 0.5), (0.9, 8.0), (1e-4, 2.0)])
