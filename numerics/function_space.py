@@ -29,6 +29,7 @@ from scipy import LowLevelCallable, optimize
 from scipy.integrate import quad
 
 from numerics._generated import function_space as gen
+from numerics.network import flush_stale_caches
 
 WEIGHTS = ("continuous", "binary")
 BETA_ACTIVATIONS = ("esp", "sigmoid", "tanh")  # activations whose value depends on beta
@@ -608,3 +609,7 @@ def generalization_curve(
             out_s.append(0.0)
             out_pert.append(np.zeros(layers))
     return Generalization(alpha=alphas, error=np.array(out_eps), entropy=np.array(out_s), perturbation=np.array(out_pert))
+
+
+# numba revalidates a cached function against its own file only; these inline the generated kernels
+flush_stale_caches(__name__, (__file__, gen.__file__))

@@ -22,6 +22,7 @@ from numba import njit
 from scipy.optimize import brentq
 
 from numerics._generated import function_space as gen
+from numerics.network import flush_stale_caches
 
 
 def check_k(k) -> int:
@@ -101,6 +102,10 @@ def overlap_split(k, m_hat, m_eff, q_eff):
                     disagree += math.exp(t)
     total = agree + disagree
     return agree / total, disagree / total
+
+
+# numba revalidates a cached function against its own file only; these inline the generated kernels
+flush_stale_caches(__name__, (__file__, gen.__file__))
 
 
 @dataclass(frozen=True)
