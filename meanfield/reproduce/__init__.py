@@ -71,9 +71,9 @@ class Stage:
 
 def stages() -> list[Stage]:
     """All stages, in report order."""
-    from meanfield.reproduce import esp, gate
+    from meanfield.reproduce import esp, gate, storage
 
-    return list(gate.STAGES) + list(esp.STAGES)
+    return list(gate.STAGES) + list(esp.STAGES) + list(storage.STAGES)
 
 
 PAPER_FILES = ("Lindata.mat", "NLdata.mat")
