@@ -1,0 +1,909 @@
+"""Exact Hessians and Hessian-vector products of the MLP training loss.
+
+The loss L = (1/m) sum_mu l(z^mu) of a :class:`numerics.network.Network`
+(conventions in shared/DESIGN.md) is differentiated twice with respect to
+the trainable parameters, in the ``flatten`` order W1, b1, beta1, W2, ...
+
+Structure (per sample; layers l = 1..L; a~_{l-1} = (a_{l-1}, 1), so that
+W~_l = (W_l; b_l) is one (n_{l-1}+1, n_l) matrix whose row-major order is the
+flatten order of W_l then b_l):
+
+* second-order backward pass. With M = W_{l+1} H_{l+1} W_{l+1}^T,
+  g_a = dl/da_l, p = dphi/dh and q = dphi/dbeta (diagonal),
+  ``H_l = p M p + diag(g_a phi_hh)``, ``R_l = p M q + diag(g_a phi_hbeta)``,
+  ``U_l = q M q + diag(g_a phi_betabeta)``: the second derivatives of the
+  sample loss in (h_l, h_l), (h_l, beta_l), (beta_l, beta_l) at fixed later
+  parameters. At the output z = beta_L h_L, with Lam = d2l/dz2 and
+  B = diag(beta_L): ``H_L = B Lam B``, ``R_L = B Lam diag(h_L) + diag(dl/dz)``,
+  ``U_L = diag(h_L) Lam diag(h_L)`` (a linear output: H_L = 1, no beta);
+* forward Jacobians of the channels of each parameter group g (W~_l acts on
+  h_l, beta_l on a_l): F_{m<-g} = dh_m/dg, F^a_{m<-g} = da_m/dg;
+* the block of a group g (inputs c_g: a~_{l-1} for W~_l, 1 for beta_l)
+  with a later group of layer m is the sample sum of Kronecker products
+  ``c_g (x) [a~_{m-1} (x) F^T H_m + (F^a_{m-1})^T (x) delta_m]`` for W~_m
+  (the second term, from the bilinear h_m = a_{m-1} W_m, when g lies in an
+  earlier layer; delta = dl/dh), ``c_g (x) F^T R_m`` for beta_m and
+  ``U_m`` for beta_m with itself.
+
+Evaluation: a numba pass over blocks of samples computes these factors
+(activations and their derivatives unit by unit over the block, the rest
+sample by sample); the sample sums are then matrix products, in numba for
+small networks and as BLAS products over chunks of samples for large ones.
+The diagonal W~ blocks use the symmetry of a~ a~^T (x) H_l: only the
+products with p <= i and j <= q are formed.
+
+Every activation derivative comes from the generated kernels
+(``numerics.activation(name).kernels``, through ``network.kernel_map``);
+Lam is sigma(z) sigma(-z) from the generated sigmoid kernel, diag(p) - p p^T
+for softmax, 1 for a linear output.
+
+:class:`HessianOperator` gives the matrix-free product H v by Pearlmutter's
+R-operator (forward-over-reverse), as BLAS products over all samples.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from numerics.activations import NAMES as ACTIVATIONS
+from numerics.activations import activation
+from numerics.network import OUT_LINEAR, OUT_SIGMOID, OUT_SOFTMAX, Network, kernel_map
+
+# Columns of the layer table: widths, offsets in the packed parameter vector, unit offset,
+# activation index, offset of the layer's (n_l, n_l) squares, whether its beta is trained.
+N_IN, N_OUT, W_OFF, B_OFF, BETA_OFF, U_OFF, ACT, SQ_OFF, HAS_BETA = range(9)
+KIND_W, KIND_BETA = 0, 1
+# Samples go through the forward pass in blocks of BLOCK (unit-major, kernels in tight loops).
+BLOCK = 32
+# Samples are split into at most this many chunks (threads take whole chunks).
+MAX_CHUNKS = 64
+# Doubles of the expanded factors of one chunk of samples handed to the BLAS products.
+EXPAND_DOUBLES = 1 << 22
+# Accumulator size (doubles) up to which the sample sums run in numba rather than BLAS.
+SMALL_ACCUMULATOR = 1 << 16
+# Work (samples x per-sample factor doubles) above which sample loops are split over threads.
+PARALLEL_WORK = 1 << 20
+
+_value = kernel_map("value")
+_d_h = kernel_map("d_h")
+_d_beta = kernel_map("d_beta")
+_d_hh = kernel_map("d_hh")
+_d_hbeta = kernel_map("d_hbeta")
+_d_betabeta = kernel_map("d_betabeta")
+_sig = activation("sigmoid").kernels.value  # sigma(beta h)
+_sig_h = activation("sigmoid").kernels.d_h  # beta sigma(beta h) sigma(-beta h)
+
+
+# -- per-sample factors --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _forward_block(theta, lay, X, lo, nb, Hb, Ab, DV):
+    """Pre-activations Hb, activations Ab (inputs first) and hidden-unit derivatives DV of samples lo..lo+nb,
+    stored unit-major (column s is sample lo + s). DV: d_h, d_beta, d_hh, d_hbeta, d_betabeta."""
+    n0 = X.shape[1]
+    for s in range(nb):
+        for i in range(n0):
+            Ab[i, s] = X[lo + s, i]
+    L = lay.shape[0]
+    for l in range(L):
+        n_in, n_out, wo, bo, bto, uo, k = lay[l, N_IN], lay[l, N_OUT], lay[l, W_OFF], lay[l, B_OFF], lay[l, BETA_OFF], lay[l, U_OFF], lay[l, ACT]
+        ai = 0 if l == 0 else n0 + lay[l - 1, U_OFF]
+        for j in range(n_out):
+            u = uo + j
+            bj = theta[bo + j]
+            for s in range(nb):
+                Hb[u, s] = bj
+            for i in range(n_in):
+                w = theta[wo + i * n_out + j]
+                for s in range(nb):
+                    Hb[u, s] += Ab[ai + i, s] * w
+        if l == L - 1:
+            break
+        for j in range(n_out):
+            u, beta = uo + j, theta[bto + j]
+            _value(k, Hb[u], beta, Ab[n0 + u], nb)
+            _d_h(k, Hb[u], beta, DV[0, u], nb)
+            _d_hh(k, Hb[u], beta, DV[2, u], nb)
+            if lay[l, HAS_BETA]:
+                _d_beta(k, Hb[u], beta, DV[1, u], nb)
+                _d_hbeta(k, Hb[u], beta, DV[3, u], nb)
+                _d_betabeta(k, Hb[u], beta, DV[4, u], nb)
+
+
+@njit(cache=True)
+def _output_block(theta, lay, out_kind, Y, lo, nb, Hb, gz, lam):
+    """dl/dz into gz[j, s] and d2l/dz2 into lam[j, k, s] (z = beta_L h_L, or h_L for a linear output)."""
+    last = lay.shape[0] - 1
+    n, bto, uo = lay[last, N_OUT], lay[last, BETA_OFF], lay[last, U_OFF]
+    for j in range(n):
+        for k in range(n):
+            for s in range(nb):
+                lam[j, k, s] = 0.0
+    if out_kind == OUT_LINEAR:
+        for j in range(n):
+            for s in range(nb):
+                gz[j, s] = Hb[uo + j, s] - Y[lo + s, j]
+                lam[j, j, s] = 1.0
+    elif out_kind == OUT_SIGMOID:
+        for j in range(n):
+            bj = theta[bto + j]
+            for s in range(nb):
+                hj = Hb[uo + j, s]
+                # sigma(z) - y, written -sigma(-z) for y = 1 (no cancellation)
+                gz[j, s] = -_sig(-hj, bj) if Y[lo + s, j] == 1.0 else _sig(hj, bj)
+                lam[j, j, s] = _sig_h(bj * hj, 1.0)
+    else:
+        for s in range(nb):
+            zmax = -math.inf
+            for j in range(n):
+                zmax = max(zmax, theta[bto + j] * Hb[uo + j, s])
+            total = 0.0
+            for j in range(n):
+                e = math.exp(theta[bto + j] * Hb[uo + j, s] - zmax)
+                gz[j, s] = e
+                total += e
+            for j in range(n):
+                gz[j, s] /= total
+            for j in range(n):
+                for k in range(n):
+                    lam[j, k, s] = -gz[j, s] * gz[k, s]
+                lam[j, j, s] += gz[j, s]
+            # p - y, with p_c - 1 = -sum_{k != c} p_k for the labelled class c
+            for j in range(n):
+                if Y[lo + s, j] == 1.0:
+                    r = 0.0
+                    for k in range(n):
+                        if k != j:
+                            r -= gz[k, s]
+                    gz[j, s] = r
+                else:
+                    gz[j, s] -= Y[lo + s, j]
+
+
+@njit(cache=True)
+def _second_backward_block(theta, lay, out_kind, nb, Hb, DV, gz, lam, delta, HRU, tmp, ga):
+    """delta = dl/dh and the per-layer squares H, R, U (HRU[0], HRU[1], HRU[2]; R, U where beta is trained)."""
+    L = lay.shape[0]
+    last = L - 1
+    n, bto, uo, so = lay[last, N_OUT], lay[last, BETA_OFF], lay[last, U_OFF], lay[last, SQ_OFF]
+    linear = out_kind == OUT_LINEAR
+    with_beta = lay[last, HAS_BETA] and not linear
+    for j in range(n):
+        bj = 1.0 if linear else theta[bto + j]
+        for s in range(nb):
+            delta[uo + j, s] = bj * gz[j, s]
+        for k in range(n):
+            bk = 1.0 if linear else theta[bto + k]
+            t = so + j * n + k
+            for s in range(nb):
+                HRU[0, t, s] = bj * lam[j, k, s] * bk
+            if with_beta:
+                for s in range(nb):
+                    HRU[1, t, s] = bj * lam[j, k, s] * Hb[uo + k, s] + (gz[j, s] if j == k else 0.0)
+                    HRU[2, t, s] = Hb[uo + j, s] * lam[j, k, s] * Hb[uo + k, s]
+            else:
+                for s in range(nb):
+                    HRU[1, t, s] = 0.0
+                    HRU[2, t, s] = 0.0
+    for l in range(L - 2, -1, -1):
+        n, uo, so, with_beta = lay[l, N_OUT], lay[l, U_OFF], lay[l, SQ_OFF], lay[l, HAS_BETA]
+        n2, wo2, uo2, so2 = lay[l + 1, N_OUT], lay[l + 1, W_OFF], lay[l + 1, U_OFF], lay[l + 1, SQ_OFF]
+        for i in range(n):  # tmp = W_{l+1} H_{l+1}, ga = W_{l+1} delta_{l+1} = dl/da_l
+            for s in range(nb):
+                ga[i, s] = 0.0
+            for q in range(n2):
+                w = theta[wo2 + i * n2 + q]
+                for s in range(nb):
+                    ga[i, s] += w * delta[uo2 + q, s]
+                for s in range(nb):
+                    tmp[i, q, s] = 0.0
+                for r in range(n2):
+                    w = theta[wo2 + i * n2 + r]
+                    t = so2 + r * n2 + q
+                    for s in range(nb):
+                        tmp[i, q, s] += w * HRU[0, t, s]
+        for i in range(n):
+            u = uo + i
+            for s in range(nb):
+                delta[u, s] = ga[i, s] * DV[0, u, s]
+            for k in range(i, n):
+                v = uo + k
+                ik, ki = so + i * n + k, so + k * n + i
+                for s in range(nb):  # M = (W H W^T)[i, k] into HRU[0, ik] first
+                    HRU[0, ik, s] = 0.0
+                for q in range(n2):
+                    w = theta[wo2 + k * n2 + q]
+                    for s in range(nb):
+                        HRU[0, ik, s] += tmp[i, q, s] * w
+                if with_beta:
+                    for s in range(nb):
+                        M = HRU[0, ik, s]
+                        hb_ik = DV[0, u, s] * M * DV[1, v, s]
+                        hb_ki = DV[0, v, s] * M * DV[1, u, s]
+                        bb = DV[1, u, s] * M * DV[1, v, s]
+                        if k == i:
+                            hb_ik += ga[i, s] * DV[3, u, s]
+                            hb_ki = hb_ik
+                            bb += ga[i, s] * DV[4, u, s]
+                        HRU[1, ik, s] = hb_ik
+                        HRU[1, ki, s] = hb_ki
+                        HRU[2, ik, s] = bb
+                        HRU[2, ki, s] = bb
+                for s in range(nb):
+                    hh = DV[0, u, s] * HRU[0, ik, s] * DV[0, v, s]
+                    if k == i:
+                        hh += ga[i, s] * DV[2, u, s]
+                    HRU[0, ik, s] = hh
+                    HRU[0, ki, s] = hh
+
+
+@njit(cache=True)
+def _jacobians_block(theta, lay, groups, pair_off, fa_off, nb, DV, HRU, K, FA, F, Fa):
+    """Block factors: K[pair_off[g, g2] + (j, q)] = (F_{m<-g}^T X_m)[j, q] (X = H, R or U) and
+    FA[fa_off[g, m] + (i, j)] = F^a_{m<-g}[i, j], per sample s."""
+    L = lay.shape[0]
+    ng = groups.shape[0]
+    for g in range(ng):
+        l, kind = groups[g, 0], groups[g, 1]
+        n_g, so, uo = lay[l, N_OUT], lay[l, SQ_OFF], lay[l, U_OFF]
+        for g2 in range(g, ng):  # groups of the same layer: F = identity
+            if groups[g2, 0] != l:
+                continue
+            off = pair_off[g, g2]
+            src = 2 if kind == KIND_BETA else (0 if groups[g2, 1] == KIND_W else 1)
+            for t in range(n_g * n_g):
+                for s in range(nb):
+                    K[off + t, s] = HRU[src, so + t, s]
+        if l == L - 1:
+            continue
+        d = 1 if kind == KIND_BETA else 0
+        for i in range(n_g):
+            for j in range(n_g):
+                for s in range(nb):
+                    Fa[i, j, s] = DV[d, uo + i, s] if i == j else 0.0
+        for m in range(l + 1, L):
+            n_prev, n_m, wo, so_m, uo_m = lay[m, N_IN], lay[m, N_OUT], lay[m, W_OFF], lay[m, SQ_OFF], lay[m, U_OFF]
+            fo = fa_off[g, m - 1]
+            for i in range(n_prev):
+                for j in range(n_g):
+                    for s in range(nb):
+                        FA[fo + i * n_g + j, s] = Fa[i, j, s]
+            for q in range(n_m):  # F = W_m^T F^a
+                for j in range(n_g):
+                    for s in range(nb):
+                        F[q, j, s] = 0.0
+                    for i in range(n_prev):
+                        w = theta[wo + i * n_m + q]
+                        for s in range(nb):
+                            F[q, j, s] += w * Fa[i, j, s]
+            for g2 in range(g + 1, ng):
+                if groups[g2, 0] != m:
+                    continue
+                off = pair_off[g, g2]
+                src = 0 if groups[g2, 1] == KIND_W else 1
+                for j in range(n_g):
+                    for q2 in range(n_m):
+                        t = off + j * n_m + q2
+                        for s in range(nb):
+                            K[t, s] = 0.0
+                        for q in range(n_m):
+                            x = so_m + q * n_m + q2
+                            for s in range(nb):
+                                K[t, s] += F[q, j, s] * HRU[src, x, s]
+            if m < L - 1:
+                for q in range(n_m):
+                    for j in range(n_g):
+                        for s in range(nb):
+                            Fa[q, j, s] = DV[0, uo_m + q, s] * F[q, j, s]
+
+
+@njit(cache=True)
+def _inputs(lay, l, kind, n0, Ab, p, nb, c):
+    """c[s] = entry p of the inputs of a group (a~_{l-1} for W~_l, 1 for beta_l) for each sample s."""
+    n_in = lay[l, N_IN]
+    if kind == KIND_BETA or p == n_in:
+        for s in range(nb):
+            c[s] = 1.0
+    else:
+        row = p if l == 0 else n0 + lay[l - 1, U_OFF] + p
+        for s in range(nb):
+            c[s] = Ab[row, s]
+
+
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _accumulate_block(tabs, n0, nb, Ab, delta, K, FA, ROWS, Z, cp, ci, cc):
+    """Add the block's sample sums to ROWS (rows of the blocks c_g (x) [...] with later groups) and Z
+    (sum_s a~_p a~_i H_l[j, q], p <= i, j <= q, for each diagonal W~ block)."""
+    lay, groups, pair_off, fa_off, g_off, col_off, width, ap_off, hp_off, row_off, z_off = tabs
+    ng = groups.shape[0]
+    for g in range(ng):
+        l, kind = groups[g, 0], groups[g, 1]
+        n_g = lay[l, N_OUT]
+        n_c = lay[l, N_IN] + 1 if kind == KIND_W else 1
+        length = n_g * width[g]
+        for p in range(n_c):
+            _inputs(lay, l, kind, n0, Ab, p, nb, cp)
+            for g2 in range(g, ng):
+                co = col_off[g, g2]
+                if co < 0:
+                    continue
+                l2, kind2 = groups[g2, 0], groups[g2, 1]
+                n2 = lay[l2, N_OUT]
+                ko = pair_off[g, g2]
+                if kind2 == KIND_BETA:
+                    for j in range(n_g):
+                        base = row_off[g] + p * length + j * width[g] + co
+                        for q in range(n2):
+                            acc = 0.0
+                            for s in range(nb):
+                                acc += cp[s] * K[ko + j * n2 + q, s]
+                            ROWS[base + q] += acc
+                    continue
+                n_prev = lay[l2, N_IN]
+                uo2 = lay[l2, U_OFF]
+                corr = l < l2
+                fo = fa_off[g, l2 - 1] if corr else 0
+                for i in range(n_prev + 1):
+                    _inputs(lay, l2, KIND_W, n0, Ab, i, nb, ci)
+                    for s in range(nb):
+                        cc[s] = cp[s] * ci[s]
+                    for j in range(n_g):
+                        base = row_off[g] + p * length + j * width[g] + co + i * n2
+                        for q in range(n2):
+                            kq = ko + j * n2 + q
+                            acc = 0.0
+                            if corr and i < n_prev:
+                                f = fo + i * n_g + j
+                                for s in range(nb):
+                                    acc += cc[s] * K[kq, s] + cp[s] * FA[f, s] * delta[uo2 + q, s]
+                            else:
+                                for s in range(nb):
+                                    acc += cc[s] * K[kq, s]
+                            ROWS[base + q] += acc
+        if kind == KIND_W:
+            tg = n_g * (n_g + 1) // 2
+            ko = pair_off[g, g]
+            x = 0
+            for p in range(n_c):
+                _inputs(lay, l, kind, n0, Ab, p, nb, cp)
+                for i in range(p, n_c):
+                    _inputs(lay, l, kind, n0, Ab, i, nb, ci)
+                    for s in range(nb):
+                        cc[s] = cp[s] * ci[s]
+                    base = z_off[g] + x * tg
+                    y = 0
+                    for j in range(n_g):
+                        for q in range(j, n_g):
+                            acc = 0.0
+                            for s in range(nb):
+                                acc += cc[s] * K[ko + j * n_g + q, s]
+                            Z[base + y] += acc
+                            y += 1
+                    x += 1
+
+
+@njit(cache=True)
+def _expand_block(tabs, n0, nb, Ab, delta, K, FA, c0, At, Gt, APt, HPt, cp, ci):
+    """The block's right factors into columns c0..c0+nb of At (activations), Gt (rows of the blocks with later
+    groups), APt (a~_p a~_i, p <= i) and HPt (H_l[j, q], j <= q): the operands of the BLAS products."""
+    lay, groups, pair_off, fa_off, g_off, col_off, width, ap_off, hp_off, row_off, z_off = tabs
+    ng = groups.shape[0]
+    for r in range(Ab.shape[0]):
+        for s in range(nb):
+            At[r, c0 + s] = Ab[r, s]
+    for g in range(ng):
+        l, kind = groups[g, 0], groups[g, 1]
+        n_g = lay[l, N_OUT]
+        if kind == KIND_W:
+            n_c = lay[l, N_IN] + 1
+            x = ap_off[g]
+            for p in range(n_c):
+                _inputs(lay, l, kind, n0, Ab, p, nb, cp)
+                for i in range(p, n_c):
+                    _inputs(lay, l, kind, n0, Ab, i, nb, ci)
+                    for s in range(nb):
+                        APt[x, c0 + s] = cp[s] * ci[s]
+                    x += 1
+            x = hp_off[g]
+            ko = pair_off[g, g]
+            for j in range(n_g):
+                for q in range(j, n_g):
+                    for s in range(nb):
+                        HPt[x, c0 + s] = K[ko + j * n_g + q, s]
+                    x += 1
+        for g2 in range(g, ng):
+            co = col_off[g, g2]
+            if co < 0:
+                continue
+            l2 = groups[g2, 0]
+            n2 = lay[l2, N_OUT]
+            ko = pair_off[g, g2]
+            base = g_off[g] + co
+            if groups[g2, 1] == KIND_BETA:
+                for j in range(n_g):
+                    for q in range(n2):
+                        for s in range(nb):
+                            Gt[base + j * width[g] + q, c0 + s] = K[ko + j * n2 + q, s]
+                continue
+            n_prev = lay[l2, N_IN]
+            uo2 = lay[l2, U_OFF]
+            corr = l < l2
+            fo = fa_off[g, l2 - 1] if corr else 0
+            for i in range(n_prev + 1):
+                _inputs(lay, l2, KIND_W, n0, Ab, i, nb, ci)
+                for j in range(n_g):
+                    row = base + j * width[g] + i * n2
+                    for q in range(n2):
+                        kq = ko + j * n2 + q
+                        if corr and i < n_prev:
+                            f = fo + i * n_g + j
+                            for s in range(nb):
+                                Gt[row + q, c0 + s] = ci[s] * K[kq, s] + FA[f, s] * delta[uo2 + q, s]
+                        else:
+                            for s in range(nb):
+                                Gt[row + q, c0 + s] = ci[s] * K[kq, s]
+
+
+@njit(cache=True)
+def _pass(theta, X, Y, out_kind, tabs, dims, lo, hi, store, c_base, At, Gt, APt, HPt, ROWS, Z):
+    """Factors of samples lo..hi, block by block: stored (columns from lo - c_base of At, Gt, APt, HPt)
+    or summed into ROWS, Z."""
+    lay, groups, pair_off, fa_off = tabs[0], tabs[1], tabs[2], tabs[3]
+    n_units, n_sq, n_max, n_k, n_fa = dims[0], dims[1], dims[2], dims[3], dims[4]
+    n0 = X.shape[1]
+    n_last = lay[lay.shape[0] - 1, N_OUT]
+    Hb = np.empty((n_units, BLOCK))
+    Ab = np.empty((n0 + n_units, BLOCK))
+    DV = np.zeros((5, n_units, BLOCK))
+    gz = np.empty((n_last, BLOCK))
+    lam = np.empty((n_last, n_last, BLOCK))
+    delta = np.empty((n_units, BLOCK))
+    HRU = np.empty((3, n_sq, BLOCK))
+    tmp = np.empty((n_max, n_max, BLOCK))
+    ga = np.empty((n_max, BLOCK))
+    F = np.empty((n_max, n_max, BLOCK))
+    Fa = np.empty((n_max, n_max, BLOCK))
+    K = np.empty((n_k, BLOCK))
+    FA = np.empty((n_fa, BLOCK))
+    cp = np.empty(BLOCK)
+    ci = np.empty(BLOCK)
+    cc = np.empty(BLOCK)
+    for start in range(lo, hi, BLOCK):
+        nb = min(BLOCK, hi - start)
+        _forward_block(theta, lay, X, start, nb, Hb, Ab, DV)
+        _output_block(theta, lay, out_kind, Y, start, nb, Hb, gz, lam)
+        _second_backward_block(theta, lay, out_kind, nb, Hb, DV, gz, lam, delta, HRU, tmp, ga)
+        _jacobians_block(theta, lay, groups, pair_off, fa_off, nb, DV, HRU, K, FA, F, Fa)
+        if store:
+            _expand_block(tabs, n0, nb, Ab, delta, K, FA, start - c_base, At, Gt, APt, HPt, cp, ci)
+        else:
+            _accumulate_block(tabs, n0, nb, Ab, delta, K, FA, ROWS, Z, cp, ci, cc)
+
+
+@njit(cache=True, parallel=True)
+def _store_parallel(theta, X, Y, out_kind, tabs, dims, lo, hi, At, Gt, APt, HPt):
+    n_blocks = (hi - lo + BLOCK - 1) // BLOCK
+    for b in prange(n_blocks):
+        s0 = lo + b * BLOCK
+        _pass(theta, X, Y, out_kind, tabs, dims, s0, min(hi, s0 + BLOCK), True, lo, At, Gt, APt, HPt, At[0, :0],
+              At[0, :0])
+
+
+@njit(cache=True, parallel=True)
+def _accumulate_parallel(theta, X, Y, out_kind, tabs, dims, ROWS, Z):
+    """Sample sums in chunks (one accumulator each), added in chunk order: the result does not depend on threads."""
+    m = X.shape[0]
+    chunks = ROWS.shape[0]
+    for c in prange(chunks):
+        _pass(theta, X, Y, out_kind, tabs, dims, c * m // chunks, (c + 1) * m // chunks, False, 0, X[:0], X[:0], X[:0],
+              X[:0], ROWS[c], Z[c])
+    for c in range(1, chunks):
+        ROWS[0] += ROWS[c]
+        Z[0] += Z[c]
+
+
+@njit(cache=True)
+def _scatter(tabs, positions, pos_off, ROWS, Z, scale, out):
+    """The (P, P) Hessian from the block rows ROWS and the symmetric diagonal products Z, times ``scale``."""
+    lay, groups, pair_off, fa_off, g_off, col_off, width, ap_off, hp_off, row_off, z_off = tabs
+    ng = groups.shape[0]
+    for g in range(ng):
+        l, kind = groups[g, 0], groups[g, 1]
+        n_g = lay[l, N_OUT]
+        n_c = lay[l, N_IN] + 1 if kind == KIND_W else 1
+        W = width[g]
+        for p in range(n_c):
+            for j in range(n_g):
+                r = positions[pos_off[g] + p * n_g + j]
+                if r < 0:
+                    continue
+                base = row_off[g] + p * n_g * W + j * W
+                for g2 in range(g, ng):
+                    co = col_off[g, g2]
+                    if co < 0:
+                        continue
+                    size2 = pos_off[g2 + 1] - pos_off[g2]
+                    for t in range(size2):
+                        c = positions[pos_off[g2] + t]
+                        if c < 0:
+                            continue
+                        v = ROWS[base + co + t]
+                        if g2 == g:  # a beta group with itself: average the two computed halves
+                            v = 0.5 * (v + ROWS[row_off[g] + t * W + co + j])
+                        out[r, c] = v * scale
+                        out[c, r] = v * scale
+        if kind == KIND_W:
+            r0 = positions[pos_off[g]]
+            tc = np.empty((n_c, n_c), dtype=np.int64)
+            t = 0
+            for p in range(n_c):
+                for i in range(p, n_c):
+                    tc[p, i] = t
+                    tc[i, p] = t
+                    t += 1
+            tg = np.empty((n_g, n_g), dtype=np.int64)
+            t = 0
+            for j in range(n_g):
+                for q in range(j, n_g):
+                    tg[j, q] = t
+                    tg[q, j] = t
+                    t += 1
+            n_tg = n_g * (n_g + 1) // 2
+            for p in range(n_c):
+                for j in range(n_g):
+                    r = r0 + p * n_g + j
+                    for i in range(n_c):
+                        zo = z_off[g] + tc[p, i] * n_tg
+                        for q in range(n_g):
+                            out[r, r0 + i * n_g + q] = Z[zo + tg[j, q]] * scale
+
+
+# -- the network's structure ---------------------------------------------------------------------
+
+
+class _Structure:
+    """Layer table, parameter groups (W~_l = (W_l; b_l), and beta_l when any of it is trained) and the offsets
+    of every per-sample factor, expanded factor and accumulator."""
+
+    def __init__(self, net: Network):
+        self.out_kind, self.sizes = net.out_kind, net.sizes
+        L, sizes = net.n_layers, net.sizes
+        lay = np.zeros((L, 9), dtype=np.int64)
+        sq = unit = 0
+        for l in range(L):
+            n_in, n_out = sizes[l], sizes[l + 1]
+            act = ACTIVATIONS.index(net.hidden[l]) if l < L - 1 else -1
+            w_off = sum(sizes[k] * sizes[k + 1] + 2 * sizes[k + 1] for k in range(l))
+            has_beta = bool(net.train_beta[l].any()) and not (l == L - 1 and net.output == "linear")
+            lay[l] = (n_in, n_out, w_off, w_off + n_in * n_out, w_off + n_in * n_out + n_out, unit, act, sq, has_beta)
+            unit += n_out
+            sq += n_out * n_out
+        self.lay, self.n_units = lay, unit
+        groups = [(l, kind) for l in range(L) for kind in (KIND_W, KIND_BETA) if kind == KIND_W or net.train_beta[l].any()]
+        ng = len(groups)
+        self.groups = np.array(groups, dtype=np.int64)
+        n = [sizes[l + 1] for l, _ in groups]  # channels
+        c = [sizes[l] + 1 if kind == KIND_W else 1 for l, kind in groups]  # inputs
+        self.channels, self.inputs = n, c
+        pair_off = np.full((ng, ng), -1, dtype=np.int64)
+        n_k = 0
+        for g in range(ng):
+            for g2 in range(g, ng):
+                pair_off[g, g2] = n_k
+                n_k += n[g] * n[g2]
+        fa_off = np.full((ng, L), -1, dtype=np.int64)
+        n_fa = 0
+        for g, (l, _) in enumerate(groups):
+            for m in range(l, L - 1):
+                fa_off[g, m] = n_fa
+                n_fa += sizes[m + 1] * n[g]
+        col_off = np.full((ng, ng), -1, dtype=np.int64)
+        width = np.zeros(ng, dtype=np.int64)
+        g_off, ap_off, hp_off, row_off, z_off = (np.zeros(ng, dtype=np.int64) for _ in range(5))
+        g_total = ap_total = hp_total = rows_total = z_total = 0
+        for g, (l, kind) in enumerate(groups):
+            for g2 in range(g, ng):
+                if not (g2 == g and kind == KIND_W):  # a W~ block with itself goes through the symmetric products
+                    col_off[g, g2] = width[g]
+                    width[g] += c[g2] * n[g2]
+            g_off[g], row_off[g] = g_total, rows_total
+            g_total += n[g] * width[g]
+            rows_total += c[g] * n[g] * width[g]
+            if kind == KIND_W:
+                ap_off[g], hp_off[g], z_off[g] = ap_total, hp_total, z_total
+                ap_total += c[g] * (c[g] + 1) // 2
+                hp_total += n[g] * (n[g] + 1) // 2
+                z_total += c[g] * (c[g] + 1) // 2 * n[g] * (n[g] + 1) // 2
+        self.tabs = (lay, self.groups, pair_off, fa_off, g_off, col_off, width, ap_off, hp_off, row_off, z_off)
+        self.dims = tuple(int(v) for v in (unit, sq, max(sizes), n_k, n_fa, g_total, ap_total, hp_total))
+        self.rows_total, self.z_total = int(rows_total), int(z_total)
+        # trainable position of every entry (inputs x channels) of every group; -1 for a fixed beta
+        position = np.full(net.n_full, -1, dtype=np.int64)
+        position[net.trainable_index] = np.arange(net.n_params)
+        parts = []
+        for g, (l, kind) in enumerate(groups):
+            lo = lay[l, W_OFF] if kind == KIND_W else lay[l, BETA_OFF]
+            parts.append(position[lo : lo + c[g] * n[g]])
+        self.positions = np.concatenate(parts)
+        self.pos_off = np.concatenate([[0], np.cumsum([len(p) for p in parts])]).astype(np.int64)
+
+    @property
+    def per_sample(self) -> int:
+        """Doubles of one sample's expanded factors."""
+        return int(sum(self.dims[5:]))
+
+    def accumulator(self) -> int:
+        return self.rows_total + self.z_total
+
+    def small(self) -> bool:
+        """Whether the sample sums run in numba (True) or as BLAS products (False)."""
+        return self.accumulator() <= SMALL_ACCUMULATOR
+
+    def chunk(self, m: int) -> int:
+        """Samples per chunk of expanded factors on the BLAS route (whole blocks)."""
+        fit = EXPAND_DOUBLES // max(1, self.per_sample) // BLOCK * BLOCK
+        return max(BLOCK, min(fit, -(-m // BLOCK) * BLOCK))
+
+    def work_bytes(self, m: int) -> int:
+        """Bytes of work buffers beyond the result: accumulators and, on the BLAS route, one chunk of factors."""
+        if self.small():
+            return 8 * self.accumulator() * (_chunks(m, self) if _parallel(m * self.per_sample) else 1)
+        width = self.sizes[0] + self.n_units + self.per_sample + max(self.sizes) + 1
+        return 8 * (self.accumulator() + self.chunk(m) * width)
+
+
+_STRUCTURES: dict = {}
+
+
+def _structure(net: Network) -> _Structure:
+    """The (cached) structure of networks with this architecture, activations, output and trained betas."""
+    key = (net.sizes, net.hidden, net.output, tuple(t.tobytes() for t in net.train_beta))
+    if key not in _STRUCTURES:
+        if len(_STRUCTURES) >= 64:
+            _STRUCTURES.clear()
+        _STRUCTURES[key] = _Structure(net)
+    return _STRUCTURES[key]
+
+
+def _parallel(work: int) -> bool:
+    return numba.get_num_threads() > 1 and work >= PARALLEL_WORK
+
+
+def _chunks(m: int, s: _Structure) -> int:
+    """Accumulators on the parallel numba route: enough to share the samples, few enough to stay small."""
+    return max(1, min(MAX_CHUNKS, m // BLOCK, 4 * numba.get_num_threads(), (1 << 24) // max(1, s.accumulator())))
+
+
+# -- memory --------------------------------------------------------------------------------------
+
+
+def dense_bytes(net: Network, m: int) -> int:
+    """Bytes :func:`hessian` needs for ``m`` samples: the (P, P) result and the work buffers."""
+    return 8 * net.n_params**2 + _structure(net).work_bytes(m)
+
+
+def memory_limit() -> int:
+    """Default ceiling for dense work: half of the physical memory (``MEANFIELD_MAX_BYTES`` overrides)."""
+    env = os.environ.get("MEANFIELD_MAX_BYTES")
+    if env:
+        return int(float(env))
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+
+
+def check_memory(net: Network, needed: int, max_bytes: int | None, what: str = "a dense Hessian") -> None:
+    """ValueError, naming the size, when ``needed`` bytes exceed ``max_bytes`` (default :func:`memory_limit`)."""
+    limit = memory_limit() if max_bytes is None else max_bytes
+    if needed > limit:
+        raise ValueError(
+            f"{what} of the {net.arch} network ({net.n_params} trainable parameters) needs {needed / 1e9:.3g} GB, "
+            f"more than the limit of {limit / 1e9:.3g} GB; use the matrix-free route (Lanczos, SLQ) instead")
+
+
+# -- the dense Hessian ---------------------------------------------------------------------------
+
+
+def _check_net(net):
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a numerics.Network, got {type(net).__name__}")
+
+
+def hessian(net: Network, params: dict, X, y, max_bytes: int | None = None) -> np.ndarray:
+    """The exact Hessian of the mean training loss: (P, P) float64, P = ``net.n_params``, ``flatten`` order.
+
+    Symmetric to the last bit. Refuses (ValueError, naming the size) when
+    it would need more than ``max_bytes`` (default :func:`memory_limit`).
+    """
+    _check_net(net)
+    theta = net.pack(params)
+    X, Y = net.targets(X, y)
+    m = X.shape[0]
+    check_memory(net, dense_bytes(net, m), max_bytes)
+    s = _structure(net)
+    if s.small():
+        ROWS, Z = _small_sums(s, theta, X, Y)
+    else:
+        ROWS, Z = _blas_sums(s, theta, X, Y)
+    out = np.empty((net.n_params, net.n_params))
+    _scatter(s.tabs, s.positions, s.pos_off, ROWS, Z, 1.0 / m, out)
+    return out
+
+
+def _small_sums(s: _Structure, theta, X, Y):
+    m = X.shape[0]
+    if _parallel(m * s.per_sample):
+        chunks = _chunks(m, s)
+        ROWS = np.zeros((chunks, s.rows_total))
+        Z = np.zeros((chunks, s.z_total))
+        _accumulate_parallel(theta, X, Y, s.out_kind, s.tabs, s.dims, ROWS, Z)
+        return ROWS[0], Z[0]
+    ROWS = np.zeros(s.rows_total)
+    Z = np.zeros(s.z_total)
+    empty = np.empty((0, 0))
+    _pass(theta, X, Y, s.out_kind, s.tabs, s.dims, 0, m, False, 0, empty, empty, empty, empty, ROWS, Z)
+    return ROWS, Z
+
+
+def _blas_sums(s: _Structure, theta, X, Y):
+    """Sample sums as BLAS products over chunks of samples (factors stored sample-minor: column = sample)."""
+    m, n0 = X.shape
+    lay, groups, _, _, g_off, _, width, ap_off, hp_off, row_off, z_off = s.tabs
+    _, _, n_max, _, _, g_total, ap_total, hp_total = s.dims
+    ROWS = np.zeros(s.rows_total)
+    Z = np.zeros(s.z_total)
+    step = s.chunk(m)
+    At = np.empty((n0 + s.n_units, step))
+    Gt = np.empty((g_total, step))
+    APt = np.empty((ap_total, step))
+    HPt = np.empty((hp_total, step))
+    Ct = np.empty((n_max + 1, step))
+    for lo in range(0, m, step):
+        hi = min(m, lo + step)
+        nb = hi - lo
+        if _parallel(nb * s.per_sample):
+            _store_parallel(theta, X, Y, s.out_kind, s.tabs, s.dims, lo, hi, At, Gt, APt, HPt)
+        else:
+            _pass(theta, X, Y, s.out_kind, s.tabs, s.dims, lo, hi, True, lo, At, Gt, APt, HPt, Z[:0], Z[:0])
+        for g, (l, kind) in enumerate(groups):
+            n_g, n_c = s.channels[g], s.inputs[g]
+            if kind == KIND_W:
+                ai = 0 if l == 0 else n0 + lay[l - 1, U_OFF]
+                Ct[: n_c - 1, :nb] = At[ai : ai + n_c - 1, :nb]
+            Ct[n_c - 1, :nb] = 1.0
+            length = n_g * width[g]
+            if length:
+                block = ROWS[row_off[g] : row_off[g] + n_c * length].reshape(n_c, length)
+                block += Ct[:n_c, :nb] @ Gt[g_off[g] : g_off[g] + length, :nb].T
+            if kind == KIND_W:
+                tc, tg = n_c * (n_c + 1) // 2, n_g * (n_g + 1) // 2
+                block = Z[z_off[g] : z_off[g] + tc * tg].reshape(tc, tg)
+                block += APt[ap_off[g] : ap_off[g] + tc, :nb] @ HPt[hp_off[g] : hp_off[g] + tg, :nb].T
+    return ROWS, Z
+
+
+# -- Hessian-vector products ---------------------------------------------------------------------
+
+
+class HessianOperator:
+    """v -> H v for one network, parameter set and data, without forming H (Pearlmutter's R-operator).
+
+    The forward pass, the activation derivatives (generated kernels) and
+    the backward pass are computed once; each product then costs a few
+    BLAS products per layer over all samples: the R-forward pass
+    ``Rh_l = Ra_{l-1} W_l + a_{l-1} V_l + v_b``, ``Ra_l = phi_h Rh_l + phi_beta v_beta``,
+    then the R-backward pass of dl/dh, dl/da and the gradient, with the
+    second derivatives phi_hh, phi_hbeta, phi_betabeta and d2l/dz2.
+    ``shape`` is (P, P); ``matvec`` and ``@`` take a (P,) vector.
+    """
+
+    def __init__(self, net: Network, params: dict, X, y):
+        _check_net(net)
+        self.net = net
+        self.theta = net.pack(params)
+        X, Y = net.targets(X, y)
+        self.m = X.shape[0]
+        self.shape = (net.n_params, net.n_params)
+        self.dtype = np.dtype(np.float64)
+        p = net.unpack(self.theta)
+        L = net.n_layers
+        self.W = [p[f"W{l + 1}"] for l in range(L)]
+        self.beta = [p[f"beta{l + 1}"] for l in range(L)]
+        self.A = [X]  # a_0 .. a_{L-1}
+        self.H = []
+        self.dv = []  # (d_h, d_beta, d_hh, d_hbeta, d_betabeta) of each hidden layer
+        for l in range(L):
+            h = self.A[l] @ self.W[l] + p[f"b{l + 1}"]
+            self.H.append(h)
+            if l < L - 1:
+                act = activation(net.hidden[l])
+                b = self.beta[l]
+                self.A.append(act.value(h, b))
+                self.dv.append(tuple(getattr(act, key)(h, b) for key in ("d_h", "d_beta", "d_hh", "d_hbeta", "d_betabeta")))
+        h, b = self.H[-1], self.beta[-1]
+        if net.output == "linear":
+            self.gz = h - Y
+        elif net.output == "sigmoid":
+            sig = activation("sigmoid")
+            self.gz = np.where(Y == 1.0, -sig.value(-h, b), sig.value(h, b))
+            self.lam = sig.d_h(b * h, 1.0)
+        else:
+            z = b * h
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            self.p = e / e.sum(axis=1, keepdims=True)
+            # p - y, with p_c - 1 = -sum_{k != c} p_k for the labelled class
+            rest = self.p.sum(axis=1, keepdims=True) - self.p
+            self.gz = np.where(Y == 1.0, -rest, self.p - Y)
+        # dl/dh and dl/da of every layer, per sample
+        self.delta = [None] * L
+        self.ga = [None] * L
+        self.delta[-1] = self.gz if net.output == "linear" else b * self.gz
+        for l in range(L - 2, -1, -1):
+            self.ga[l] = self.delta[l + 1] @ self.W[l + 1].T
+            self.delta[l] = self.ga[l] * self.dv[l][0]
+
+    def _curvature(self, rz):
+        """d2l/dz2 applied to rz, per sample."""
+        if self.net.output == "linear":
+            return rz
+        if self.net.output == "sigmoid":
+            return self.lam * rz
+        return self.p * (rz - np.sum(self.p * rz, axis=1, keepdims=True))
+
+    def matvec(self, v) -> np.ndarray:
+        net = self.net
+        v = np.asarray(v, dtype=np.float64)
+        if v.shape != (net.n_params,):
+            raise ValueError(f"v must have shape ({net.n_params},) (the trainable parameters), got {v.shape}")
+        if not np.all(np.isfinite(v)):
+            raise ValueError("v must be finite")
+        full = np.zeros(net.n_full)
+        full[net.trainable_index] = v
+        V = net.unpack(full)
+        L = net.n_layers
+        VW = [V[f"W{l + 1}"] for l in range(L)]
+        Vb = [V[f"b{l + 1}"] for l in range(L)]
+        Vbeta = [V[f"beta{l + 1}"] for l in range(L)]
+        RH, RA = [], [None]
+        for l in range(L):
+            rh = self.A[l] @ VW[l] + Vb[l]
+            if l > 0:
+                rh += RA[l] @ self.W[l]
+            RH.append(rh)
+            if l < L - 1:
+                RA.append(self.dv[l][0] * rh + self.dv[l][1] * Vbeta[l])
+        out = {}
+        h, b = self.H[-1], self.beta[-1]
+        if net.output == "linear":
+            rdelta = self._curvature(RH[-1])
+            out[f"beta{L}"] = np.zeros_like(b)
+        else:
+            rgz = self._curvature(Vbeta[-1] * h + b * RH[-1])
+            rdelta = Vbeta[-1] * self.gz + b * rgz
+            out[f"beta{L}"] = np.sum(rgz * h + self.gz * RH[-1], axis=0)
+        for l in range(L - 1, -1, -1):
+            gw = self.A[l].T @ rdelta
+            if l > 0:
+                gw += RA[l].T @ self.delta[l]
+            out[f"W{l + 1}"] = gw
+            out[f"b{l + 1}"] = rdelta.sum(axis=0)
+            if l == 0:
+                break
+            k = l - 1
+            d_h, d_beta, d_hh, d_hbeta, d_betabeta = self.dv[k]
+            rga = rdelta @ self.W[l].T + self.delta[l] @ VW[l].T
+            ga = self.ga[k]
+            out[f"beta{k + 1}"] = np.sum(rga * d_beta + ga * (d_hbeta * RH[k] + d_betabeta * Vbeta[k]), axis=0)
+            rdelta = rga * d_h + ga * (d_hh * RH[k] + d_hbeta * Vbeta[k])
+        return net.pack(out)[net.trainable_index] / self.m
+
+    __matmul__ = matvec
+
+
+def hvp(net: Network, params: dict, X, y, v) -> np.ndarray:
+    """H v for the exact Hessian H of the mean training loss (``flatten`` order), without forming H."""
+    return HessianOperator(net, params, X, y).matvec(v)
