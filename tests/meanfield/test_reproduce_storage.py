@@ -14,7 +14,7 @@ from meanfield.reproduce.storage import STAGES, TEACHER_ALPHAS
 def out(tmp_path_factory):
     out = tmp_path_factory.mktemp("reproduce-storage")
     for stage in STAGES:
-        run_stage(stage, out, quick=True, data_dir=None, seed=0, force=False, progress=None)
+        run_stage(stage, out, quick=True, data_dir=None, seed=0, force=False, progress=lambda message: None)
     return out
 
 
@@ -101,5 +101,5 @@ def test_twin_matches_cover(out):
 
 
 def test_cached_rerun(out):
-    again = run_stage(STAGES[1], out, quick=True, data_dir=None, seed=0, force=False, progress=None)
+    again = run_stage(STAGES[1], out, quick=True, data_dir=None, seed=0, force=False, progress=lambda message: None)
     assert again["cached"] is True
