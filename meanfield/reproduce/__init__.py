@@ -71,9 +71,9 @@ class Stage:
 
 def stages() -> list[Stage]:
     """All stages, in report order."""
-    from meanfield.reproduce import esp, gate, storage
+    from meanfield.reproduce import esp, function_space, gate, storage
 
-    return list(gate.STAGES) + list(esp.STAGES) + list(storage.STAGES)
+    return list(gate.STAGES) + list(esp.STAGES) + list(storage.STAGES) + list(function_space.STAGES)
 
 
 PAPER_FILES = ("Lindata.mat", "NLdata.mat")

@@ -181,7 +181,7 @@ def esp_function_space(ctx) -> None:
                "chaotic and decorrelates.", data)
 
     sigma_bs = np.linspace(0.0, 1.5, 4 if quick else 16)
-    rtol = 1e-4 if quick else 1e-8
+    rtol = 1e-5 if quick else 1e-8
     fig, ax = plt.subplots(figsize=(6.5, 4.8))
     data = {"sigma_b": sigma_bs, "rtol": rtol, "q0": 1.0}
     for label, name, beta in UNITS:
