@@ -80,6 +80,37 @@ def training(ctx) -> None:
                f"{epochs} epochs) for ESP, ReLU and sigmoid networks: the paper's four panels.", data)
 
 
+def digits(ctx) -> None:
+    """The paper's "MNIST" experiment: 64-25-10 softmax networks on the 8x8 digits (1437 train / 360 test)."""
+    import matplotlib.pyplot as plt
+
+    from numerics import data
+
+    X, y = data.digits()
+    X, Xt, y, yt = data.split(X, y, 360, SPLIT_SEED)
+    epochs = _epochs(ctx, 1500, 150)
+    seed = np.random.SeedSequence(ctx.seed)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    out = {"epochs": epochs}
+    for act in ACTS:
+        ctx.progress(f"digits {act}")
+        net, result = _train(ctx, "64-25-10", act, X, y, Xt, yt, epochs, seed, output="softmax")
+        loss = np.asarray(result.history["loss"])
+        rec = np.asarray(result.history["epoch"])
+        a.semilogy(np.arange(len(loss)), loss, label=act)
+        b.plot(rec, result.history["test_accuracy"], label=act)
+        test_acc = net.accuracy(result.params, Xt, yt)
+        out[act] = {"loss": loss, "record_epoch": rec, "test_accuracy": result.history["test_accuracy"]}
+        ctx.number(f"digits_{act}", [float(loss[-1]), round(test_acc, 4)], f"digits 64-25-10 {act}: final loss, test accuracy")
+    a.set(xlabel="epoch", ylabel="training loss (cross-entropy)", title="digits, 64-25-10")
+    b.set(xlabel="epoch", ylabel="test accuracy", title="digits, 64-25-10")
+    a.legend()
+    b.legend()
+    ctx.figure("digits", fig, f"The digits experiment (8×8 images, 1437 training / 360 test, {epochs} epochs, "
+               "paper schedule): training loss and test accuracy for ESP, ReLU and sigmoid hidden units.", out)
+
+
 STAGES = (
     Stage("esp_training", "ESP paper: training loss of ESP, ReLU and sigmoid networks", training),
+    Stage("esp_digits", "ESP paper: the digits experiment (64-25-10)", digits),
 )
