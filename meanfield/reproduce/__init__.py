@@ -114,7 +114,7 @@ def run_stage(stage: Stage, out: Path, quick: bool, data_dir, seed: int, force: 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        ctx = Context(tmp, quick, Path(data_dir) if data_dir else None, seed, progress)
+        ctx = Context(tmp, quick, Path(data_dir) if data_dir else None, seed, progress or (lambda message: None))
         start = time.perf_counter()
         with plt.style.context(str(STYLE)):
             stage.run(ctx)
