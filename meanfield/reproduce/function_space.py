@@ -59,7 +59,7 @@ def li_saad_fig2(ctx) -> None:
     fig, axes = plt.subplots(2, 3, figsize=(15, 9))
 
     ctx.progress("(a), (b) maximum-entropy perturbations")
-    panels = ((axes[0, 0], "continuous", "η", "a", [0.12, 0.45, 0.38, 0.33]), (axes[0, 1], "binary", "p", "b", [0.12, 0.45, 0.38, 0.33]))
+    panels = ((axes[0, 0], "continuous", "η", "a", [0.12, 0.45, 0.38, 0.33]), (axes[0, 1], "binary", "p", "b", [0.09, 0.48, 0.27, 0.27]))
     for ax, weights, symbol, letter, inset_at in panels:
         pert, ent = _max_entropy_table(errors, weights, grid_points)
         data[f"{weights}_perturbation"], data[f"{weights}_entropy"] = pert, ent
@@ -101,7 +101,7 @@ def li_saad_fig2(ctx) -> None:
     ax.plot(ps, eps_inf, label="function error ε = (1 − q$^∞$)/2")
     ax.axvline(p_c, color="k", ls=":", label=f"p$_c$ = {p_c:.4f}")
     ax.set(xlabel="perturbation probability p", ylabel="m$^∞$, ε", title=f"(d) MAJ-{MAJ_K}, L → ∞", xlim=(0, 0.3))
-    ax.legend(loc="center right")
+    ax.legend(loc="upper right")
     data.update(p=ps, m_stationary=m_inf, error_stationary=eps_inf, p_c=p_c)
     ctx.number("p_c_k3", p_c, "critical perturbation of MAJ-3 networks (1/6)")
 
@@ -121,9 +121,9 @@ def li_saad_fig2(ctx) -> None:
                                 "delta_simulated_stderr": sim.q_stderr / 2.0}
     axes[1, 1].set(xlabel="layer l", ylabel="magnetization m$^l$", title=f"(e) MAJ-{MAJ_K}, m$^0$ = {MAJ_M0:g}")
     axes[1, 2].set(xlabel="layer l", ylabel="internal error δ(l) = (1 − q$^l$)/2", title=f"(f) MAJ-{MAJ_K}, m$^0$ = {MAJ_M0:g}")
-    for ax in axes[1, 1:]:
+    for ax, height in ((axes[1, 1], 0.68), (axes[1, 2], 0.3)):
         ax.plot([], [], "ko", ms=3, label="simulation")
-        ax.legend(loc="center right")
+        ax.legend(loc="center right", bbox_to_anchor=(1.0, height), ncol=2)
     data.update(maj_m0=MAJ_M0, maj_width=maj_width, maj_replicas=maj_replicas)
     fig.tight_layout()
     ctx.figure("li_saad_fig2", fig,
@@ -188,16 +188,20 @@ def esp_function_space(ctx) -> None:
         ctx.progress(f"order-to-chaos line, {label}")
         crit = [critical_sigma_w(name, sb, beta=beta, rtol=rtol) for sb in sigma_bs]
         sw = np.array([c.sigma_w for c in crit])
-        ax.plot(sigma_bs, sw, ("-" if name == "esp" else "--") + "o", ms=3, label=label)
+        line, = ax.plot(sigma_bs, sw, ("-" if name == "esp" else "--") + "o", ms=3, label=label)
+        chaotic = np.array([c.kind == "chaotic" for c in crit])
+        ax.plot(sigma_bs[chaotic], sw[chaotic], "s", ms=7, mfc="none", color=line.get_color())
         data[label] = {"activation": name, "beta": beta, "sigma_w_critical": sw, "kind": [c.kind for c in crit]}
     ax.axhline(math.sqrt(2.0), color="k", ls=":", lw=1, label="√2")
+    ax.plot([], [], "s", ms=7, mfc="none", color="k", label="edge where χ$_1$ = 1 (else q* → ∞)")
     ax.set(xlabel="bias scale σ$_b$", ylabel="critical weight scale σ$_{w,c}$",
-           title="edge of the ordered phase (input variance q$_0$ = 1)")
-    ax.legend(fontsize=8)
+           title="edge of the ordered phase (input variance q$_0$ = 1)", ylim=(0.85, None))
+    ax.legend(fontsize=8, ncol=2, loc="lower right")
     fig.tight_layout()
     ctx.figure("order_to_chaos", fig,
                "Critical σ_w against σ_b (mean-field signal propagation, q_0 = 1): ESP lies between 2 (β → 0) and ReLU's √2 "
-               "(β → ∞), where the variance diverges beyond the line; tanh's line ends chaos at σ_w = 1/β for σ_b = 0.", data)
+               "(β → ∞) at σ_b = 0, where the variance diverges beyond the line; with a bias ESP's edge can become chaotic "
+               "(χ_1 = 1, open squares); tanh's line starts at σ_w = 1/β for σ_b = 0.", data)
     label, name, beta = UNITS[len(ESP_BETAS) - 1]
     top = data[label]["sigma_w_critical"][0]
     ctx.number("esp_critical_sigma_w_sb0", float(top), f"ESP critical σ_w at σ_b = 0, β = {beta:g} (ReLU: √2 = {math.sqrt(2):.6f})")
