@@ -171,9 +171,11 @@ def main():
             rows.append(row)
     if args.json:
         print(json.dumps({"rows": rows, "skipped": skipped, "epochs": args.epochs, "torch_epochs": args.torch_epochs,
-                          "repeat": args.repeat}, indent=2))
+                          "repeat": args.repeat, "load_average": os.getloadavg()}, indent=2))
         return
-    print(f"full-batch Adam, float64, best of {args.repeat}; {rows[0]['samples']} samples ({rows[0]['data']})")
+    load = os.getloadavg()
+    print(f"full-batch Adam, float64, best of {args.repeat}; {rows[0]['samples']} samples ({rows[0]['data']}); "
+          f"{len(os.sched_getaffinity(0))} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     head = f"{'problem':<14} {'cores':>5} {'meanfield s/ep':>15} {'1->n cores':>10}"
     for fw in frameworks[1:]:
         head += f" {fw + ' s/ep':>13} {fw + '/meanfield':>16}"

@@ -200,3 +200,18 @@ def test_run_directory_lifecycle(tmp_path):
         RunDir(tmp_path / "other").open({}, force=True)
     with pytest.raises(ValueError, match="nothing to resume"):
         RunDir(tmp_path / "new").open({}, resume=True)
+
+
+@needs_paper
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", ["2-8-2-1", "2-10-1"])
+def test_paper_full_schedule_five_seeds(arch):
+    """10000 epochs of the paper's schedule, seeds 0-4: ESP's median training loss is the lowest of ESP, sigmoid, ReLU."""
+    X, y = data.load(PAPER / "NLdata.mat")
+    X, Xt, y, yt = data.split(X, y, 0.2, 1)
+    median = {}
+    for act in ("esp", "sigmoid", "relu"):
+        losses = [train(Network.from_spec(arch, hidden=act), X, y, 10000, lr=0.01, decay_rate=0.9, decay_steps=500,
+                        seed=seed, record=10000).history["loss"][-1] for seed in range(5)]
+        median[act] = float(np.median(losses))
+    assert median["esp"] < 0.5 * min(median["sigmoid"], median["relu"]), median
