@@ -56,7 +56,7 @@ PARALLEL_WORK = 8000
 
 
 def _map_chain(kernels):
-    """njit ``f(k, h, beta, out, nb)``: ``out[s] = kernels[k](h[s], beta)`` for s < nb.
+    """njit ``f(k, H, u, beta, OUT, v, nb)``: ``OUT[v, s] = kernels[k](H[u, s], beta)`` for s < nb.
 
     One loop per activation, so each kernel is inlined into a tight loop.
     """
@@ -64,46 +64,46 @@ def _map_chain(kernels):
     rest = _map_chain(kernels[1:]) if len(kernels) > 1 else None
 
     @njit  # not cached itself: a closure over dispatchers gets a new cache key in every process
-    def apply(k, h, beta, out, nb):
+    def apply(k, H, u, beta, OUT, v, nb):
         if k == 0 or rest is None:
             for s in range(nb):
-                out[s] = first(h[s], beta)
+                OUT[v, s] = first(H[u, s], beta)
         else:
-            rest(k - 1, h, beta, out, nb)
+            rest(k - 1, H, u, beta, OUT, v, nb)
 
     return apply
 
 
 def _backward_chain(pairs):
-    """njit ``f(k, h, beta, d, nb, with_beta)`` for the (d_h, d_beta) kernels ``pairs[k]``.
+    """njit ``f(k, H, D, u, beta, nb, with_beta)`` for the (d_h, d_beta) kernels ``pairs[k]``.
 
-    On entry d[s] = dL/da; on exit d[s] = dL/dh = dL/da * d_h(h, beta);
-    returns sum_s dL/da * d_beta(h, beta) when ``with_beta``.
+    On entry D[u, s] = dL/da; on exit D[u, s] = dL/dh = dL/da * d_h(H[u, s], beta);
+    returns sum_s dL/da * d_beta(H[u, s], beta) when ``with_beta``.
     """
     d_h, d_beta = pairs[0]
     rest = _backward_chain(pairs[1:]) if len(pairs) > 1 else None
 
     @njit
-    def apply(k, h, beta, d, nb, with_beta):
+    def apply(k, H, D, u, beta, nb, with_beta):
         if k != 0 and rest is not None:
-            return rest(k - 1, h, beta, d, nb, with_beta)
+            return rest(k - 1, H, D, u, beta, nb, with_beta)
         acc = 0.0
         if with_beta:
             for s in range(nb):
-                da = d[s]
-                d[s] = da * d_h(h[s], beta)
-                acc += da * d_beta(h[s], beta)
+                da = D[u, s]
+                D[u, s] = da * d_h(H[u, s], beta)
+                acc += da * d_beta(H[u, s], beta)
         else:
             for s in range(nb):
-                d[s] *= d_h(h[s], beta)
+                D[u, s] *= d_h(H[u, s], beta)
         return acc
 
     return apply
 
 
 def kernel_map(key: str):
-    """njit ``f(k, h, beta, out, nb)``: ``out[s]`` = kernel ``key`` (value, d_h, d_hh, ...) of
-    activation ``ACTIVATIONS[k]`` at ``(h[s], beta)``, for s < nb."""
+    """njit ``f(k, H, u, beta, OUT, v, nb)``: ``OUT[v, s]`` = kernel ``key`` (value, d_h, d_hh, ...)
+    of activation ``ACTIVATIONS[k]`` at ``(H[u, s], beta)``, for s < nb."""
     return _map_chain([getattr(activation(name).kernels, key) for name in ACTIVATIONS])
 
 
@@ -153,7 +153,7 @@ def _forward_block(theta, lay, out_kind, nb, H, A):
         ao = n0 + uo
         if l < n_layers - 1:
             for j in range(n_out):
-                _phi_rows(k, H[uo + j], theta[bto + j], A[ao + j], nb)
+                _phi_rows(k, H, uo + j, theta[bto + j], A, ao + j, nb)
         elif out_kind == OUT_SIGMOID:
             for j in range(n_out):
                 beta = theta[bto + j]
@@ -280,7 +280,7 @@ def _backward_block(theta, lay, nb, H, A, D, g):
                 w = theta[wo + i * n_out + j]
                 for s in range(nb):
                     D[u, s] += w * D[uo + j, s]
-            acc = _phi_backward(pk, H[u], theta[pbt + i], D[u], nb, pgrad != 0)
+            acc = _phi_backward(pk, H, D, u, theta[pbt + i], nb, pgrad != 0)
             if pgrad:
                 g[pbt + i] += acc
 
