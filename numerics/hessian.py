@@ -48,11 +48,11 @@ import os
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import literal_unroll, njit, prange
 
 from numerics.activations import NAMES as ACTIVATIONS
 from numerics.activations import activation
-from numerics.network import OUT_LINEAR, OUT_SIGMOID, OUT_SOFTMAX, Network, kernel_map
+from numerics.network import KERNEL_SOURCES, OUT_LINEAR, OUT_SIGMOID, OUT_SOFTMAX, Network, flush_stale_caches
 
 # Columns of the layer table: widths, offsets in the packed parameter vector, unit offset,
 # activation index, offset of the layer's (n_l, n_l) squares, whether its beta is trained.
@@ -69,12 +69,8 @@ SMALL_ACCUMULATOR = 1 << 16
 # Work (samples x per-sample factor doubles) above which sample loops are split over threads.
 PARALLEL_WORK = 1 << 20
 
-_value = kernel_map("value")
-_d_h = kernel_map("d_h")
-_d_beta = kernel_map("d_beta")
-_d_hh = kernel_map("d_hh")
-_d_hbeta = kernel_map("d_hbeta")
-_d_betabeta = kernel_map("d_betabeta")
+# The generated kernels of every registered activation, in registry order (index = layer table's ACT).
+KERNELS = tuple(activation(name).kernels for name in ACTIVATIONS)
 _sig = activation("sigmoid").kernels.value  # sigma(beta h)
 _sig_h = activation("sigmoid").kernels.d_h  # beta sigma(beta h) sigma(-beta h)
 
@@ -83,37 +79,68 @@ _sig_h = activation("sigmoid").kernels.d_h  # beta sigma(beta h) sigma(-beta h)
 
 
 @njit(cache=True)
-def _forward_block(theta, lay, X, lo, nb, Hb, Ab, DV):
-    """Pre-activations Hb, activations Ab (inputs first) and hidden-unit derivatives DV of samples lo..lo+nb,
-    stored unit-major (column s is sample lo + s). DV: d_h, d_beta, d_hh, d_hbeta, d_betabeta."""
-    n0 = X.shape[1]
-    for s in range(nb):
-        for i in range(n0):
-            Ab[i, s] = X[lo + s, i]
-    L = lay.shape[0]
+def _activate(k, h, beta, a, dv):
+    """a = phi_k(h, beta), dv[0] = d_h, dv[2] = d_hh of activation k at every entry of h (samples x units,
+    one beta per unit)."""
+    i = 0
+    for kern in literal_unroll(KERNELS):
+        if i == k:
+            for s in range(h.shape[0]):
+                for j in range(h.shape[1]):
+                    a[s, j] = kern.value(h[s, j], beta[j])
+                    dv[0, s, j] = kern.d_h(h[s, j], beta[j])
+                    dv[2, s, j] = kern.d_hh(h[s, j], beta[j])
+        i += 1
+
+
+@njit(cache=True)
+def _activate_beta(k, h, beta, dv):
+    """dv[1] = d_beta, dv[3] = d_hbeta, dv[4] = d_betabeta of activation k (for layers with trained betas)."""
+    i = 0
+    for kern in literal_unroll(KERNELS):
+        if i == k:
+            for s in range(h.shape[0]):
+                for j in range(h.shape[1]):
+                    dv[1, s, j] = kern.d_beta(h[s, j], beta[j])
+                    dv[3, s, j] = kern.d_hbeta(h[s, j], beta[j])
+                    dv[4, s, j] = kern.d_betabeta(h[s, j], beta[j])
+        i += 1
+
+
+def forward_pass(net: Network, params: dict, X) -> tuple[list, list, list]:
+    """Pre-activations h_l (m, n_l), activations a_{l-1} (inputs first) and, per hidden layer, the
+    derivatives (d_h, d_beta, d_hh, d_hbeta, d_betabeta) of phi at (h_l, beta_l), shape (5, m, n_l),
+    from the generated kernels; the beta derivatives are zero where no beta of the layer is trained."""
+    L = net.n_layers
+    hs, acts, dvs = [], [X], []
     for l in range(L):
-        n_in, n_out, wo, bo, bto, uo, k = lay[l, N_IN], lay[l, N_OUT], lay[l, W_OFF], lay[l, B_OFF], lay[l, BETA_OFF], lay[l, U_OFF], lay[l, ACT]
-        ai = 0 if l == 0 else n0 + lay[l - 1, U_OFF]
-        for j in range(n_out):
-            u = uo + j
-            bj = theta[bo + j]
-            for s in range(nb):
-                Hb[u, s] = bj
-            for i in range(n_in):
-                w = theta[wo + i * n_out + j]
-                for s in range(nb):
-                    Hb[u, s] += Ab[ai + i, s] * w
+        h = acts[l] @ params[f"W{l + 1}"] + params[f"b{l + 1}"]
+        hs.append(h)
         if l == L - 1:
             break
-        for j in range(n_out):
-            u, beta = uo + j, theta[bto + j]
-            _value(k, Hb[u], beta, Ab[n0 + u], nb)
-            _d_h(k, Hb[u], beta, DV[0, u], nb)
-            _d_hh(k, Hb[u], beta, DV[2, u], nb)
-            if lay[l, HAS_BETA]:
-                _d_beta(k, Hb[u], beta, DV[1, u], nb)
-                _d_hbeta(k, Hb[u], beta, DV[3, u], nb)
-                _d_betabeta(k, Hb[u], beta, DV[4, u], nb)
+        a = np.empty_like(h)
+        dv = np.zeros((5,) + h.shape)
+        k, beta = ACTIVATIONS.index(net.hidden[l]), params[f"beta{l + 1}"]
+        _activate(k, h, beta, a, dv)
+        if net.train_beta[l].any():
+            _activate_beta(k, h, beta, dv)
+        acts.append(a)
+        dvs.append(dv)
+    return hs, acts, dvs
+
+
+@njit(cache=True)
+def _load_block(H, A, DV, lo, nb, Hb, Ab, DVb):
+    """Samples lo..lo+nb of the sample-major H, A, DV into the unit-major block buffers (column s: sample lo + s)."""
+    for s in range(nb):
+        for u in range(H.shape[1]):
+            Hb[u, s] = H[lo + s, u]
+        for i in range(A.shape[1]):
+            Ab[i, s] = A[lo + s, i]
+    for c in range(DV.shape[0]):
+        for s in range(nb):
+            for u in range(DV.shape[2]):
+                DVb[c, u, s] = DV[c, lo + s, u]
 
 
 @njit(cache=True)
@@ -451,16 +478,16 @@ def _expand_block(tabs, n0, nb, Ab, delta, K, FA, c0, At, Gt, APt, HPt, cp, ci):
 
 
 @njit(cache=True)
-def _pass(theta, X, Y, out_kind, tabs, dims, lo, hi, store, c_base, At, Gt, APt, HPt, ROWS, Z):
-    """Factors of samples lo..hi, block by block: stored (columns from lo - c_base of At, Gt, APt, HPt)
-    or summed into ROWS, Z."""
+def _pass(theta, H, A, DV, Y, out_kind, tabs, dims, lo, hi, store, c_base, At, Gt, APt, HPt, ROWS, Z):
+    """Factors of samples lo..hi (from the forward pass H, A, DV), block by block: stored (columns from
+    lo - c_base of At, Gt, APt, HPt) or summed into ROWS, Z."""
     lay, groups, pair_off, fa_off = tabs[0], tabs[1], tabs[2], tabs[3]
     n_units, n_sq, n_max, n_k, n_fa = dims[0], dims[1], dims[2], dims[3], dims[4]
-    n0 = X.shape[1]
+    n0 = A.shape[1] - lay[lay.shape[0] - 1, U_OFF]  # A: inputs and hidden activations
     n_last = lay[lay.shape[0] - 1, N_OUT]
     Hb = np.empty((n_units, BLOCK))
-    Ab = np.empty((n0 + n_units, BLOCK))
-    DV = np.zeros((5, n_units, BLOCK))
+    Ab = np.empty((A.shape[1], BLOCK))
+    DVb = np.zeros((5, n_units, BLOCK))
     gz = np.empty((n_last, BLOCK))
     lam = np.empty((n_last, n_last, BLOCK))
     delta = np.empty((n_units, BLOCK))
@@ -476,10 +503,10 @@ def _pass(theta, X, Y, out_kind, tabs, dims, lo, hi, store, c_base, At, Gt, APt,
     cc = np.empty(BLOCK)
     for start in range(lo, hi, BLOCK):
         nb = min(BLOCK, hi - start)
-        _forward_block(theta, lay, X, start, nb, Hb, Ab, DV)
+        _load_block(H, A, DV, start, nb, Hb, Ab, DVb)
         _output_block(theta, lay, out_kind, Y, start, nb, Hb, gz, lam)
-        _second_backward_block(theta, lay, out_kind, nb, Hb, DV, gz, lam, delta, HRU, tmp, ga)
-        _jacobians_block(theta, lay, groups, pair_off, fa_off, nb, DV, HRU, K, FA, F, Fa)
+        _second_backward_block(theta, lay, out_kind, nb, Hb, DVb, gz, lam, delta, HRU, tmp, ga)
+        _jacobians_block(theta, lay, groups, pair_off, fa_off, nb, DVb, HRU, K, FA, F, Fa)
         if store:
             _expand_block(tabs, n0, nb, Ab, delta, K, FA, start - c_base, At, Gt, APt, HPt, cp, ci)
         else:
@@ -487,22 +514,22 @@ def _pass(theta, X, Y, out_kind, tabs, dims, lo, hi, store, c_base, At, Gt, APt,
 
 
 @njit(cache=True, parallel=True)
-def _store_parallel(theta, X, Y, out_kind, tabs, dims, lo, hi, At, Gt, APt, HPt):
+def _store_parallel(theta, H, A, DV, Y, out_kind, tabs, dims, lo, hi, At, Gt, APt, HPt):
     n_blocks = (hi - lo + BLOCK - 1) // BLOCK
     for b in prange(n_blocks):
         s0 = lo + b * BLOCK
-        _pass(theta, X, Y, out_kind, tabs, dims, s0, min(hi, s0 + BLOCK), True, lo, At, Gt, APt, HPt, At[0, :0],
-              At[0, :0])
+        _pass(theta, H, A, DV, Y, out_kind, tabs, dims, s0, min(hi, s0 + BLOCK), True, lo, At, Gt, APt, HPt,
+              At[0, :0], At[0, :0])
 
 
 @njit(cache=True, parallel=True)
-def _accumulate_parallel(theta, X, Y, out_kind, tabs, dims, ROWS, Z):
+def _accumulate_parallel(theta, H, A, DV, Y, out_kind, tabs, dims, ROWS, Z):
     """Sample sums in chunks (one accumulator each), added in chunk order: the result does not depend on threads."""
-    m = X.shape[0]
+    m = H.shape[0]
     chunks = ROWS.shape[0]
     for c in prange(chunks):
-        _pass(theta, X, Y, out_kind, tabs, dims, c * m // chunks, (c + 1) * m // chunks, False, 0, X[:0], X[:0], X[:0],
-              X[:0], ROWS[c], Z[c])
+        _pass(theta, H, A, DV, Y, out_kind, tabs, dims, c * m // chunks, (c + 1) * m // chunks, False, 0, A[:0], A[:0],
+              A[:0], A[:0], ROWS[c], Z[c])
     for c in range(1, chunks):
         ROWS[0] += ROWS[c]
         Z[0] += Z[c]
@@ -696,13 +723,14 @@ def memory_limit() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
 
 
-def check_memory(net: Network, needed: int, max_bytes: int | None, what: str = "a dense Hessian") -> None:
+def check_memory(net: Network, needed: int, max_bytes: int | None, what: str = "a dense Hessian",
+                 hint: str = "use the matrix-free route (HessianOperator, Lanczos, SLQ) instead") -> None:
     """ValueError, naming the size, when ``needed`` bytes exceed ``max_bytes`` (default :func:`memory_limit`)."""
     limit = memory_limit() if max_bytes is None else max_bytes
     if needed > limit:
         raise ValueError(
             f"{what} of the {net.arch} network ({net.n_params} trainable parameters) needs {needed / 1e9:.3g} GB, "
-            f"more than the limit of {limit / 1e9:.3g} GB; use the matrix-free route (Lanczos, SLQ) instead")
+            f"more than the limit of {limit / 1e9:.3g} GB; {hint}")
 
 
 # -- the dense Hessian ---------------------------------------------------------------------------
@@ -725,39 +753,45 @@ def hessian(net: Network, params: dict, X, y, max_bytes: int | None = None) -> n
     m = X.shape[0]
     check_memory(net, dense_bytes(net, m), max_bytes)
     s = _structure(net)
-    if s.small():
-        ROWS, Z = _small_sums(s, theta, X, Y)
-    else:
-        ROWS, Z = _blas_sums(s, theta, X, Y)
+    hs, acts, dvs = forward_pass(net, net.unpack(theta), X)
+    H = np.concatenate(hs, axis=1)
+    A = np.concatenate(acts, axis=1)
+    DV = np.zeros((5, m, s.n_units))
+    for l, dv in enumerate(dvs):
+        u = s.tabs[0][l, U_OFF]
+        DV[:, :, u : u + net.sizes[l + 1]] = dv
+    args = (theta, H, A, DV, Y, net.out_kind, s.tabs, s.dims)
+    ROWS, Z = _small_sums(s, args) if s.small() else _blas_sums(s, args)
     out = np.empty((net.n_params, net.n_params))
     _scatter(s.tabs, s.positions, s.pos_off, ROWS, Z, 1.0 / m, out)
     return out
 
 
-def _small_sums(s: _Structure, theta, X, Y):
-    m = X.shape[0]
+def _small_sums(s: _Structure, args):
+    m = args[1].shape[0]
     if _parallel(m * s.per_sample):
         chunks = _chunks(m, s)
         ROWS = np.zeros((chunks, s.rows_total))
         Z = np.zeros((chunks, s.z_total))
-        _accumulate_parallel(theta, X, Y, s.out_kind, s.tabs, s.dims, ROWS, Z)
+        _accumulate_parallel(*args, ROWS, Z)
         return ROWS[0], Z[0]
     ROWS = np.zeros(s.rows_total)
     Z = np.zeros(s.z_total)
     empty = np.empty((0, 0))
-    _pass(theta, X, Y, s.out_kind, s.tabs, s.dims, 0, m, False, 0, empty, empty, empty, empty, ROWS, Z)
+    _pass(*args, 0, m, False, 0, empty, empty, empty, empty, ROWS, Z)
     return ROWS, Z
 
 
-def _blas_sums(s: _Structure, theta, X, Y):
+def _blas_sums(s: _Structure, args):
     """Sample sums as BLAS products over chunks of samples (factors stored sample-minor: column = sample)."""
-    m, n0 = X.shape
+    m, width_a = args[2].shape
+    n0 = width_a - s.tabs[0][-1, U_OFF]
     lay, groups, _, _, g_off, _, width, ap_off, hp_off, row_off, z_off = s.tabs
     _, _, n_max, _, _, g_total, ap_total, hp_total = s.dims
     ROWS = np.zeros(s.rows_total)
     Z = np.zeros(s.z_total)
     step = s.chunk(m)
-    At = np.empty((n0 + s.n_units, step))
+    At = np.empty((width_a, step))
     Gt = np.empty((g_total, step))
     APt = np.empty((ap_total, step))
     HPt = np.empty((hp_total, step))
@@ -766,9 +800,9 @@ def _blas_sums(s: _Structure, theta, X, Y):
         hi = min(m, lo + step)
         nb = hi - lo
         if _parallel(nb * s.per_sample):
-            _store_parallel(theta, X, Y, s.out_kind, s.tabs, s.dims, lo, hi, At, Gt, APt, HPt)
+            _store_parallel(*args, lo, hi, At, Gt, APt, HPt)
         else:
-            _pass(theta, X, Y, s.out_kind, s.tabs, s.dims, lo, hi, True, lo, At, Gt, APt, HPt, Z[:0], Z[:0])
+            _pass(*args, lo, hi, True, lo, At, Gt, APt, HPt, Z[:0], Z[:0])
         for g, (l, kind) in enumerate(groups):
             n_g, n_c = s.channels[g], s.inputs[g]
             if kind == KIND_W:
@@ -813,17 +847,7 @@ class HessianOperator:
         L = net.n_layers
         self.W = [p[f"W{l + 1}"] for l in range(L)]
         self.beta = [p[f"beta{l + 1}"] for l in range(L)]
-        self.A = [X]  # a_0 .. a_{L-1}
-        self.H = []
-        self.dv = []  # (d_h, d_beta, d_hh, d_hbeta, d_betabeta) of each hidden layer
-        for l in range(L):
-            h = self.A[l] @ self.W[l] + p[f"b{l + 1}"]
-            self.H.append(h)
-            if l < L - 1:
-                act = activation(net.hidden[l])
-                b = self.beta[l]
-                self.A.append(act.value(h, b))
-                self.dv.append(tuple(getattr(act, key)(h, b) for key in ("d_h", "d_beta", "d_hh", "d_hbeta", "d_betabeta")))
+        self.H, self.A, self.dv = forward_pass(net, p, X)
         h, b = self.H[-1], self.beta[-1]
         if net.output == "linear":
             self.gz = h - Y
@@ -907,3 +931,7 @@ class HessianOperator:
 def hvp(net: Network, params: dict, X, y, v) -> np.ndarray:
     """H v for the exact Hessian H of the mean training loss (``flatten`` order), without forming H."""
     return HessianOperator(net, params, X, y).matvec(v)
+
+
+# numba revalidates a cached function against its own file only; these inline the generated kernels
+flush_stale_caches(__name__, KERNEL_SOURCES + (__file__,))

@@ -1,0 +1,214 @@
+"""`meanfield hessian RUN`: Hessian spectra, alpha/gamma indices and residuals at every checkpoint of a training run.
+
+For each parameter snapshot of a ``meanfield train`` run directory, the
+exact Hessian of the training loss (all trainable W, b, beta) is formed and
+diagonalized; ``hessian-EPOCH.npz`` in the run directory keeps the
+eigenvalues, the inverse participation ratio of every eigenvector and the
+loss (with ``--save-hessian`` also the Hessian and its eigenvectors).
+``--slq`` instead estimates the spectral density by stochastic Lanczos
+quadrature from Hessian-vector products (``slq-EPOCH.npz``), for networks
+too large for a dense Hessian. Checkpoints whose file exists are not
+recomputed; alpha, gamma and the residual fraction are re-evaluated from the
+saved spectrum with the tolerances given.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+import numpy as np
+
+SLQ_KEYS = ("steps", "probes", "seed")
+
+
+def _load_run(path):
+    """Network, training data (as rebuilt from config.json and checked against its fingerprint), checkpoints."""
+    from meanfield.cli.train import HISTORY, STATE, _fingerprint
+    from numerics import data
+    from numerics.network import Network
+    from numerics.runs import CONFIG, RunDir
+
+    run_dir = RunDir(path)
+    if not run_dir.path.is_dir():
+        raise ValueError(f"run directory {str(run_dir.path)!r} does not exist")
+    if not run_dir.exists(CONFIG):
+        raise ValueError(f"{str(run_dir.path)!r} holds no {CONFIG}: not a run directory of meanfield train")
+    cfg = run_dir.read_json(CONFIG)
+    try:
+        net = Network.from_config(cfg["network"])
+        spec, run = cfg["data"]["spec"], cfg["run"]
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"run directory {str(run_dir.path)!r}: {CONFIG} lacks {exc}") from None
+    X, y = data.dataset(spec, seed=run.get("data_seed", 0))
+    test = ()
+    if run.get("test_size", 0) > 0:
+        X, X_test, y, y_test = data.split(X, y, run["test_size"], run.get("split_seed", 1))
+        test = net.targets(X_test, y_test)
+    X, Y = net.targets(X, y)
+    if _fingerprint(X, Y, *test) != cfg["data"].get("fingerprint"):
+        raise ValueError(f"run directory {str(run_dir.path)!r}: the training data {spec!r} no longer matches the "
+                         f"run's fingerprint; the Hessian would not be that of the trained loss")
+    if run_dir.exists(HISTORY):
+        hist = run_dir.read_npz(HISTORY)
+        epochs, thetas = hist.get("checkpoint_epoch"), hist.get("checkpoint_theta")
+    elif run_dir.exists(STATE):
+        state = run_dir.read_npz(STATE)
+        epochs, thetas = state.get("history_checkpoint_epoch"), state.get("history_checkpoint_theta")
+    else:
+        epochs = thetas = None
+    if epochs is None or thetas is None or len(epochs) == 0:
+        raise ValueError(f"run directory {str(run_dir.path)!r} has no checkpoints (no parameter snapshots in {HISTORY} or {STATE})")
+    thetas = np.asarray(thetas, dtype=np.float64).reshape(len(epochs), -1)
+    if thetas.shape[1] != net.n_full:
+        raise ValueError(f"run directory {str(run_dir.path)!r}: snapshots have {thetas.shape[1]} parameters, "
+                         f"the {net.arch} network {net.n_full}")
+    return run_dir, net, X, Y, [int(e) for e in epochs], thetas
+
+
+def _policies(text: str) -> list[str]:
+    from numerics.spectrum import POLICIES, check_policy
+
+    if text == "all":
+        return list(POLICIES)
+    names = [p.strip() for p in text.split(",")]
+    for name in names:
+        try:
+            check_policy(name)
+        except ValueError:
+            raise ValueError(f"--policy {name!r} is not known; give 'all' or a comma-separated list of {', '.join(POLICIES)}") from None
+    return names
+
+
+def _tolerance(value, option: str):
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{option} must be a finite number >= 0, got {value}")
+    return value
+
+
+def _dense(run_dir, net, X, Y, epoch, theta, args):
+    """Eigenvalues and eigenvector IPRs of one checkpoint, from its file or computed and saved."""
+    from numerics.hessian import hessian
+    from numerics.spectrum import ipr, spectrum
+
+    name = f"hessian-{epoch:06d}.npz"
+    if run_dir.exists(name) and not args.force:
+        saved = run_dir.read_npz(name)
+        if "eigenvalues" in saved and (not args.save_hessian or "hessian" in saved):
+            return name, saved["eigenvalues"], saved["ipr"], True
+    params = net.unpack(theta)
+    H = hessian(net, params, X, Y, max_bytes=args.max_bytes)
+    spec = spectrum(H, vectors=True)
+    arrays = {"epoch": np.int64(epoch), "eigenvalues": spec.eigenvalues, "ipr": ipr(spec.eigenvectors)}
+    if args.save_hessian:
+        arrays.update(hessian=H, eigenvectors=spec.eigenvectors)
+    run_dir.write_npz(name, arrays)
+    return name, arrays["eigenvalues"], arrays["ipr"], False
+
+
+def _slq(run_dir, net, X, Y, epoch, theta, args):
+    from numerics.hessian import HessianOperator
+    from numerics.spectrum import SLQ, slq
+
+    name = f"slq-{epoch:06d}.npz"
+    wanted = {"steps": args.steps, "probes": args.probes, "seed": args.seed}
+    if run_dir.exists(name) and not args.force:
+        saved = run_dir.read_npz(name)
+        if all(int(saved[k]) == v for k, v in wanted.items()):
+            probe = saved["probe"]
+            parts = [np.flatnonzero(probe == i) for i in range(args.probes)]
+            return name, SLQ([saved["nodes"][p] for p in parts], [saved["weights"][p] for p in parts], net.n_params), True
+    op = HessianOperator(net, net.unpack(theta), X, Y)
+    q = slq(op.matvec, net.n_params, steps=args.steps, probes=args.probes, seed=[args.seed, epoch])
+    arrays = {"epoch": np.int64(epoch), "nodes": np.concatenate(q.nodes), "weights": np.concatenate(q.weights),
+              "probe": np.concatenate([np.full(len(x), i) for i, x in enumerate(q.nodes)])}
+    arrays.update({k: np.int64(v) for k, v in wanted.items()})
+    run_dir.write_npz(name, arrays)
+    return name, q, False
+
+
+def _check_dense_fits(net, m, args):
+    from numerics.hessian import check_memory, dense_bytes
+    from numerics.spectrum import spectrum_bytes
+
+    needed = dense_bytes(net, m) + spectrum_bytes(net.n_params)
+    check_memory(net, needed, args.max_bytes, "the dense Hessian spectrum",
+                 hint="use --slq (stochastic Lanczos quadrature from Hessian-vector products) or raise --max-memory")
+
+
+def run(args) -> int:
+    from meanfield.progress import Progress
+    from numerics.spectrum import all_indices, residual_fraction
+
+    policies = _policies(args.policy)
+    _tolerance(args.rtol, "--rtol")
+    _tolerance(args.atol, "--atol")
+    _tolerance(args.residual_tol, "--residual-tol")
+    if args.max_memory is not None and not (math.isfinite(args.max_memory) and args.max_memory > 0):
+        raise ValueError(f"--max-memory must be a positive number of GB, got {args.max_memory}")
+    args.max_bytes = None if args.max_memory is None else int(args.max_memory * 1e9)
+    if args.slq:
+        for key in ("steps", "probes"):
+            if getattr(args, key) < 1:
+                raise ValueError(f"--{key} must be an integer >= 1, got {getattr(args, key)}")
+    run_dir, net, X, Y, epochs, thetas = _load_run(args.run)
+    if not args.slq:
+        _check_dense_fits(net, X.shape[0], args)
+    rows = []
+    with Progress(len(epochs), label=f"hessian {net.arch}") as bar:
+        for i, (epoch, theta) in enumerate(zip(epochs, thetas)):
+            bar.update(i, f"epoch {epoch}", force=True)
+            params = net.unpack(theta)
+            row = {"epoch": epoch, "loss": net.loss(params, X, Y),
+                   "residual_fraction": residual_fraction(net.predict(params, X) - Y, args.residual_tol)}
+            if args.slq:
+                name, q, cached = _slq(run_dir, net, X, Y, epoch, theta, args)
+                ind = q.indices(args.rtol, args.atol)
+                nodes, weights = q.measure()
+                lo, hi = q.extremes()
+                row.update({key: {p: ind[key][p] for p in policies} for key in ("alpha", "gamma", "threshold")})
+                row.update(lambda_min=lo, lambda_max=hi, nodes=nodes.tolist(), weights=weights.tolist())
+            else:
+                name, eigenvalues, iprs, cached = _dense(run_dir, net, X, Y, epoch, theta, args)
+                ind = all_indices(eigenvalues, args.rtol, args.atol)
+                row.update({key: {p: ind[key][p] for p in policies} for key in ("alpha", "gamma", "threshold")})
+                row.update(lambda_min=float(eigenvalues[0]), lambda_max=float(eigenvalues[-1]),
+                           eigenvalues=eigenvalues.tolist(), ipr=iprs.tolist())
+            row.update(file=name, cached=cached)
+            rows.append(row)
+        bar.update(len(epochs), "done", force=True)
+    summary = {"run": str(run_dir.path), "arch": net.arch, "hidden": list(net.hidden), "output": net.output,
+               "n_params": net.n_params, "n_train": int(X.shape[0]), "method": "slq" if args.slq else "dense",
+               "residual_tol": args.residual_tol, "checkpoints": rows}
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    head = "".join(f"  {'alpha ' + p:>14} {'gamma ' + p:>14}" for p in policies)
+    print(f"{net.arch} {'/'.join(net.hidden) or '-'}/{net.output}, P = {net.n_params}, "
+          f"{'SLQ estimates' if args.slq else 'dense spectra'} ({run_dir.path})")
+    print(f"{'epoch':>8} {'loss':>12} {'lambda_min':>12} {'lambda_max':>12} {'resid.frac':>10}{head}")
+    for r in rows:
+        cells = "".join(f"  {r['alpha'][p]:>14.4f} {r['gamma'][p]:>14.4f}" for p in policies)
+        print(f"{r['epoch']:>8} {r['loss']:>12.6g} {r['lambda_min']:>12.4g} {r['lambda_max']:>12.4g} {r['residual_fraction']:>10.4f}{cells}")
+    return 0
+
+
+def register(commands) -> None:
+    p = commands.top("hessian", "Hessian spectra and the alpha/gamma indices at every checkpoint of a training run")
+    p.add_argument("run", metavar="RUN", help="run directory written by meanfield train")
+    p.add_argument("--policy", default="all", metavar="P[,P...]",
+                   help="zero policies to report: exact, relative, absolute, or all (default: all)")
+    p.add_argument("--rtol", type=float, metavar="T", help="relative policy: |lambda| <= T max|lambda| is zero (default: P * eps)")
+    p.add_argument("--atol", type=float, metavar="T", help="absolute policy: |lambda| <= T is zero (default: 1e-10)")
+    p.add_argument("--residual-tol", type=float, default=0.01, metavar="T",
+                   help="a residual |y_hat - y| <= T counts as zero (default: 0.01)")
+    p.add_argument("--save-hessian", action="store_true", help="also save the Hessian and its eigenvectors")
+    p.add_argument("--slq", action="store_true", help="stochastic Lanczos quadrature instead of dense spectra")
+    p.add_argument("--steps", type=int, default=80, metavar="K", help="Lanczos steps per probe with --slq (default: 80)")
+    p.add_argument("--probes", type=int, default=10, metavar="N", help="random probe vectors with --slq (default: 10)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the --slq probes (default: 0)")
+    p.add_argument("--max-memory", type=float, metavar="GB", help="memory allowed for a dense Hessian (default: half the RAM)")
+    p.add_argument("--force", action="store_true", help="recompute checkpoints already done")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.set_defaults(func=run)
