@@ -12,7 +12,7 @@ import importlib
 import sys
 
 # Modules of this package that register commands, in the order shown by --help.
-COMMAND_MODULES = ("derive", "verify", "reproduce", "storage", "train", "function_space")
+COMMAND_MODULES = ("derive", "verify", "reproduce", "sweep", "storage", "train", "function_space", "hessian")
 
 
 class UsageError(Exception):

@@ -1,0 +1,69 @@
+import json
+
+import pytest
+
+from meanfield.cli import main
+from meanfield.sweep import TIMING_COLUMNS, SweepConfig, grid, run_task, sweep
+
+CONFIG = SweepConfig(data="nonlinear", epochs=30)
+
+
+def _without_timing(rows):
+    return [{k: v for k, v in r.items() if k not in TIMING_COLUMNS} for r in rows]
+
+
+def test_grid_and_validation():
+    tasks = grid(["2-4-1", "2-3-1"], ["esp", "relu"], 2)
+    assert len(tasks) == 8 and len({t.key for t in tasks}) == 8
+    with pytest.raises(ValueError, match="unknown activation"):
+        grid(["2-4-1"], ["swish"], 1)
+    with pytest.raises(ValueError, match="arch '2-x-1' is not valid"):
+        grid(["2-x-1"], ["esp"], 1)
+    with pytest.raises(ValueError, match="--seeds must be an integer >= 1"):
+        grid(["2-4-1"], ["esp"], 0)
+
+
+def test_a_row_is_a_pure_function_of_task_and_config():
+    (task,) = grid(["2-3-1"], ["esp"], 1)
+    a, b = run_task(task, CONFIG), run_task(task, CONFIG)
+    assert _without_timing([a]) == _without_timing([b])
+    assert {"final_loss", "train_accuracy", "test_accuracy", "alpha_exact", "gamma_relative"} <= set(a)
+
+
+def test_local_pool_and_local_dask_give_identical_rows_and_resume(tmp_path):
+    pytest.importorskip("dask.distributed")
+    tasks = grid(["2-3-1"], ["esp", "relu"], 2)
+    local = sweep(tasks, CONFIG, tmp_path / "local", workers=2)
+    dask = sweep(tasks, CONFIG, tmp_path / "dask", scheduler="local-dask", workers=2)
+    assert _without_timing(local) == _without_timing(dask)
+    assert (tmp_path / "local" / "sweep.csv").is_file() and (tmp_path / "local" / "sweep.png").is_file()
+    # resume: finished rows are read back, not recomputed
+    (tmp_path / "local" / "rows" / f"{tasks[0].key}.json").write_text(json.dumps(local[0] | {"seconds": -1.0}))
+    again = sweep(tasks, CONFIG, tmp_path / "local", workers=2)
+    assert again[0]["seconds"] == -1.0
+
+
+def test_other_settings_in_an_existing_directory_are_refused(tmp_path):
+    tasks = grid(["2-3-1"], ["esp"], 1)
+    sweep(tasks, CONFIG, tmp_path, workers=1)
+    with pytest.raises(ValueError, match="other settings"):
+        sweep(tasks, SweepConfig(data="nonlinear", epochs=31), tmp_path, workers=1)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--arch", "2-x-1", "--act", "esp"], "arch"),
+    (["--arch", "2-4-1", "--act", "swish"], "unknown activation"),
+    (["--arch", "2-4-1", "--act", "esp", "--scheduler", "tcp://127.0.0.1:9"], "tcp://127.0.0.1:9"),
+    (["--arch", "2-4-1", "--act", "esp", "--beta-init", "abc"], "--beta-init"),
+])
+def test_cli_bad_input_is_one_line_status_2(tmp_path, capsys, argv, message):
+    code = main(["sweep", "--out", str(tmp_path / "s"), "--epochs", "5", "--seeds", "1"] + argv)
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and message in err
+
+
+def test_cli_json_rows(tmp_path, capsys):
+    code = main(["sweep", "--arch", "2-3-1", "--act", "esp", "--seeds", "1", "--epochs", "10", "--workers", "1",
+                 "--out", str(tmp_path), "--json"])
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert code == 0 and len(rows) == 1 and rows[0]["arch"] == "2-3-1"
