@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 # Modules of this package whose ``CHECKS`` list joins the table.
-CHECK_MODULES = ("verify.gate", "verify.storage", "verify.mlp", "verify.function_space")
+CHECK_MODULES = ("verify.gate", "verify.storage", "verify.mlp", "verify.function_space", "verify.hessian")
 
 
 @dataclass(frozen=True)
