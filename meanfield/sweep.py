@@ -12,10 +12,10 @@ file per run, written atomically) and skipped when a sweep is resumed.
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import json
 import os
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -23,6 +23,8 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
+
+from numerics.runs import write_atomic
 
 TIMING_COLUMNS = ("seconds",)
 
@@ -103,10 +105,7 @@ def run_task(task: Task, config: SweepConfig) -> dict:
 
 
 def _write_json_atomic(path: Path, obj) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
+    write_atomic(path, lambda f: f.write(json.dumps(obj, indent=1).encode()))
 
 
 def _worker_init() -> None:
@@ -177,12 +176,11 @@ def sweep(tasks: list[Task], config: SweepConfig, out, scheduler: str | None = N
 
 
 def write_table(rows: list[dict], path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomic(path, lambda f: f.write(text.getvalue().encode()))
 
 
 def plot(rows: list[dict], path: Path) -> None:
