@@ -32,6 +32,7 @@ import math
 import numbers
 import os
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from dataclasses import dataclass
 
 import numpy as np
@@ -430,7 +431,8 @@ def simulate_storage(n: int, alphas, trials: int, kappa: float = 0.0, seed: int 
     if n_workers == 1:
         decided = [_decide(t) for t in tasks]
     else:
-        with ProcessPoolExecutor(n_workers) as pool:
+        # spawn, not fork: forking a process that runs JAX or numba threads can deadlock
+        with ProcessPoolExecutor(n_workers, mp_context=get_context("spawn")) as pool:
             decided = list(pool.map(_decide, tasks, chunksize=max(1, len(tasks) // (4 * n_workers))))
     counts = tuple(int(sum(decided[i * trials:(i + 1) * trials])) for i in range(len(ps)))
     fraction = np.asarray(counts, dtype=float) / trials
