@@ -718,6 +718,18 @@ class Network:
         keep |= {f"beta{l + 1}" for l in range(self.n_layers) if self.train_beta[l].any()}
         return float(loss), {name: full[name] for name in self.shapes if name in keep}
 
+    def hessian(self, params: dict, X, y, max_bytes: int | None = None) -> np.ndarray:
+        """The exact Hessian of the mean loss over the trainable parameters (``flatten`` order); see numerics.hessian."""
+        from numerics.hessian import hessian
+
+        return hessian(self, params, X, y, max_bytes=max_bytes)
+
+    def hvp(self, params: dict, X, y, v) -> np.ndarray:
+        """Hessian-vector product H v without forming H (``flatten`` order); see numerics.hessian."""
+        from numerics.hessian import hvp
+
+        return hvp(self, params, X, y, v)
+
     def forward(self, params: dict, X) -> tuple[list, list]:
         """Per-layer pre-activations and activations: ``hs[l]`` (m, n_{l+1}); ``activations[0] = X``,
         ``activations[l+1]`` the outputs of layer l+1 (the last: the network's output a_L)."""

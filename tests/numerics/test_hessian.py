@@ -191,3 +191,13 @@ def test_bad_input():
     bad = dict(params, W1=params["W1"][:1])
     with pytest.raises(ValueError, match="W1"):
         hessian(net, bad, X, y)
+
+
+def test_network_methods_delegate():
+    net = Network.from_spec("3-4-2", hidden="esp", output="softmax")
+    params, X, y = _random(net, 8, 12)
+    v = np.random.default_rng(9).standard_normal(net.n_params)
+    np.testing.assert_array_equal(net.hessian(params, X, y), hessian(net, params, X, y))
+    np.testing.assert_array_equal(net.hvp(params, X, y, v), hvp(net, params, X, y, v))
+    with pytest.raises(ValueError, match="GB"):
+        net.hessian(params, X, y, max_bytes=1)

@@ -1,0 +1,152 @@
+"""Exact Hessian of the training loss: meanfield against jax.jit(jax.hessian(loss)), and thread scaling.
+
+Two cases, as in the issue: the paper's 2-8-2-1 ESP network on the 690
+training points of NLdata (P = 56, every beta trained) and 64-25-10 ESP /
+softmax on the 1437 digits training images (P = 1920). Both sides get the
+same parameters (the network's seeded initialization) and data; JAX
+differentiates the independent model of verify/jax_models.py as a function
+of the trainable vector. The two take turns in rounds (a block of JAX calls,
+a pause of PAUSE seconds for XLA's threads to settle, a block of meanfield
+calls), so that both see the same machine load; the table gives the best
+and the median wall time and their ratios, then meanfield's time with 1 and
+2 threads (numba and BLAS), each measured in a fresh process.
+
+    python benchmarks/bench_hessian.py [--reps 30] [--jax-reps 3] [--threads 1,2] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROUNDS, PAUSE = 3, 1.0
+CASES = {
+    "2-8-2-1": {"arch": "2-8-2-1", "hidden": "esp", "output": "sigmoid", "data": "paper"},
+    "64-25-10": {"arch": "64-25-10", "hidden": "esp", "output": "softmax", "data": "digits"},
+}
+
+
+def problem(name):
+    from numerics import Network, data
+
+    case = CASES[name]
+    if case["data"] == "paper":
+        path = data.paper_data_dir() / "NLdata.mat"
+        X, y = data.load(path) if path.is_file() else data.synthetic("nonlinear")
+        source = str(path) if path.is_file() else "synthetic nonlinear (NLdata.mat not found)"
+    else:
+        X, y = data.digits()
+        source = "digits"
+    X, _, y, _ = data.split(X, y, 0.2, 1)
+    net = Network.from_spec(case["arch"], hidden=case["hidden"], output=case["output"])
+    X, Y = net.targets(X, y)
+    return net, net.init(0), X, Y, source
+
+
+def ours(name, reps):
+    """Wall times of numerics.hessian (after one warm-up call)."""
+    from numerics.hessian import hessian
+
+    net, params, X, Y, _ = problem(name)
+    hessian(net, params, X, Y)
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        hessian(net, params, X, Y)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def compare(name, reps, jax_reps):
+    import jax
+
+    from numerics.hessian import hessian
+    from verify import jax_models
+
+    net, params, X, Y, source = problem(name)
+    f, theta = jax_models.flat_loss(params, net.train_beta, X, Y, net.hidden, net.output)
+    jitted = jax.jit(jax.hessian(f))
+    t0 = time.perf_counter()
+    ref = np.asarray(jitted(theta))
+    compile_s = time.perf_counter() - t0
+    H = hessian(net, params, X, Y)
+    t_ours, t_jax = [], []
+    rounds = min(ROUNDS, jax_reps)
+    for r in range(rounds):
+        for _ in range(jax_reps * (r + 1) // rounds - jax_reps * r // rounds):
+            t0 = time.perf_counter()
+            jitted(theta).block_until_ready()
+            t_jax.append(time.perf_counter() - t0)
+        time.sleep(PAUSE)
+        for _ in range(reps * (r + 1) // rounds - reps * r // rounds):
+            t0 = time.perf_counter()
+            hessian(net, params, X, Y)
+            t_ours.append(time.perf_counter() - t0)
+    return {
+        "case": name, "data": source, "samples": int(X.shape[0]), "P": net.n_params,
+        "max_rel_diff": float(np.max(np.abs(H - ref)) / np.max(np.abs(ref))),
+        "jax_compile_s": compile_s,
+        "jax_best_s": min(t_jax), "jax_median_s": float(np.median(t_jax)),
+        "ours_best_s": min(t_ours), "ours_median_s": float(np.median(t_ours)),
+        "speedup_best": min(t_jax) / min(t_ours), "speedup_median": float(np.median(t_jax) / np.median(t_ours)),
+    }
+
+
+def scaling(name, reps, threads):
+    """meanfield's best time with each thread count, each in a fresh process (numba and BLAS limited alike)."""
+    out = {}
+    for n in threads:
+        env = dict(os.environ, NUMBA_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n), OMP_NUM_THREADS=str(n),
+                   MKL_NUM_THREADS=str(n))
+        proc = subprocess.run([sys.executable, __file__, "--worker", name, "--reps", str(reps)], env=env,
+                              capture_output=True, text=True, check=True)
+        out[n] = min(json.loads(proc.stdout))
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=30, help="meanfield calls per case (default 30)")
+    parser.add_argument("--jax-reps", type=int, default=None, help="JAX calls per case (default: reps for 2-8-2-1, 3 for 64-25-10)")
+    parser.add_argument("--threads", default="1,2", help="thread counts for the scaling table (default 1,2)")
+    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of {', '.join(CASES)}")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(ours(args.worker, args.reps)))
+        return
+    threads = [int(t) for t in args.threads.split(",")]
+    results = []
+    for name in args.cases.split(","):
+        jax_reps = args.jax_reps or (args.reps if name == "2-8-2-1" else 3)
+        reps = args.reps if name == "2-8-2-1" else max(3, args.reps // 5)
+        row = compare(name, reps, jax_reps)
+        row["threads"] = {str(n): t for n, t in scaling(name, reps, threads).items()}
+        results.append(row)
+    if args.json:
+        print(json.dumps({"cpu_count": os.cpu_count(), "results": results}, indent=2))
+        return
+    print(f"exact Hessian, meanfield vs jax.jit(jax.hessian(loss)); {os.cpu_count()} CPUs; wall times in ms")
+    print(f"{'case':<10} {'P':>5} {'m':>5} {'max rel diff':>12} {'jax best':>10} {'jax median':>10} {'ours best':>10} "
+          f"{'ours median':>11} {'speed-up best':>13} {'speed-up median':>15}")
+    for r in results:
+        print(f"{r['case']:<10} {r['P']:>5} {r['samples']:>5} {r['max_rel_diff']:>12.1e} {1e3 * r['jax_best_s']:>10.2f} "
+              f"{1e3 * r['jax_median_s']:>10.2f} {1e3 * r['ours_best_s']:>10.2f} {1e3 * r['ours_median_s']:>11.2f} "
+              f"{r['speedup_best']:>12.1f}x {r['speedup_median']:>14.1f}x")
+    print("\nmeanfield with limited threads (best of fresh-process runs, ms)")
+    print(f"{'case':<10} " + " ".join(f"{t + ' thr':>10}" for t in map(str, threads)) + f" {'speed-up':>9}")
+    for r in results:
+        t = [r["threads"][str(n)] for n in threads]
+        print(f"{r['case']:<10} " + " ".join(f"{1e3 * v:>10.2f}" for v in t) + f" {t[0] / t[-1]:>8.2f}x")
+    print(f"\ndata: " + "; ".join(f"{r['case']}: {r['data']}" for r in results))
+
+
+if __name__ == "__main__":
+    main()
