@@ -201,3 +201,24 @@ def test_network_methods_delegate():
     np.testing.assert_array_equal(net.hvp(params, X, y, v), hvp(net, params, X, y, v))
     with pytest.raises(ValueError, match="GB"):
         net.hessian(params, X, y, max_bytes=1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(4))
+def test_paper_relu_networks_have_exact_zero_eigenvalues_esp_networks_none(seed):
+    """Milletari et al., Sec. 3: on the non-linear task (NLdata, 690 training points, 2-8-2-1, Adam with the
+    paper's schedule) ReLU networks end with gamma != 0, ESP networks with gamma = 0."""
+    from numerics.train import train
+
+    path = data.paper_data_dir() / "NLdata.mat"
+    if not path.is_file():
+        pytest.skip("the paper's NLdata.mat is not available")
+    X, y = data.load(path)
+    X, _, y, _ = data.split(X, y, 0.2, 1)
+    gamma = {}
+    for act in ("relu", "esp"):
+        net = Network.from_spec("2-8-2-1", hidden=act, output="sigmoid")
+        result = train(net, X, y, 5000, lr=0.01, decay_rate=0.9, decay_steps=500, seed=seed)
+        lam = spectrum(hessian(net, result.params, X, y), vectors=False).eigenvalues
+        gamma[act] = indices(lam, "exact")[1]
+    assert gamma["relu"] > 0 and gamma["esp"] == 0, gamma
