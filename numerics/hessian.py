@@ -25,17 +25,19 @@ flatten order of W_l then b_l):
   earlier layer; delta = dl/dh), ``c_g (x) F^T R_m`` for beta_m and
   ``U_m`` for beta_m with itself.
 
-Evaluation: a numba pass over blocks of samples computes these factors
-(activations and their derivatives unit by unit over the block, the rest
-sample by sample); the sample sums are then matrix products, in numba for
-small networks and as BLAS products over chunks of samples for large ones.
+Evaluation: a forward pass over all samples (BLAS for h, the generated
+kernels in numba for phi and its five derivatives), then a numba pass over
+blocks of BLOCK samples, with the samples as the inner (vectorized) loop,
+forms the factors; their sample sums are matrix products, in numba for small
+networks and as BLAS products over chunks of samples for large ones.
 The diagonal W~ blocks use the symmetry of a~ a~^T (x) H_l: only the
 products with p <= i and j <= q are formed.
 
 Every activation derivative comes from the generated kernels
-(``numerics.activation(name).kernels``, through ``network.kernel_map``);
-Lam is sigma(z) sigma(-z) from the generated sigmoid kernel, diag(p) - p p^T
-for softmax, 1 for a linear output.
+(``numerics.activation(name).kernels``, selected per layer by unrolling the
+registry's kernel tuples, so no closures enter numba's cache); Lam is
+sigma(z) sigma(-z) from the generated sigmoid kernel, diag(p) - p p^T for
+softmax, 1 for a linear output.
 
 :class:`HessianOperator` gives the matrix-free product H v by Pearlmutter's
 R-operator (forward-over-reverse), as BLAS products over all samples.
