@@ -1,6 +1,6 @@
 """Stable scalar primitives the generated kernels call (numba, float64).
 
-sigmoid and log_sigmoid never overflow for finite input; two_product gives
+sigmoid_pair and log_sigmoid never overflow for finite input; two_product gives
 the exact product a*b as an unevaluated sum hi + lo (Dekker/Veltkamp), used
 where rounding of beta*h would cost relative accuracy.
 """
@@ -11,15 +11,6 @@ from numba import njit
 
 _SPLITTER = 134217729.0  # 2**27 + 1
 _SPLIT_MAX = 1e290  # beyond this Veltkamp splitting could overflow
-
-
-@njit(cache=True)
-def sigmoid(x):
-    """sigma(x) = 1/(1+e^-x), evaluated on the side where exp cannot overflow."""
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
 
 
 @njit(cache=True)
