@@ -3,11 +3,18 @@
 sigmoid_pair and log_sigmoid never overflow for finite input; two_product gives
 the exact product a*b as an unevaluated sum hi + lo (Dekker/Veltkamp), used
 where rounding of beta*h would cost relative accuracy.
+
+The fused kernels' fast path uses branch-free versions (exp_expm1,
+sigmoid_tanh, exact_product_low), so that loops over samples calling them
+compile to SIMD code: compiled with error_model="numpy" (no division check)
+and valid on a documented range that the caller checks.
 """
 
 import math
 
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 _SPLITTER = 134217729.0  # 2**27 + 1
 _SPLIT_MAX = 1e290  # beyond this Veltkamp splitting could overflow
@@ -79,11 +86,155 @@ def field(beta, h):
     return max(-1e300, min(1e300, beta * h))
 
 
+@intrinsic
+def _float_from_bits(typingctx, bits):
+    """The float64 whose IEEE-754 bit pattern is the int64 ``bits``."""
+    if bits != types.int64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+@intrinsic
+def _bits_of_float(typingctx, value):
+    """The IEEE-754 bit pattern of the float64 ``value``, as an int64."""
+    if value != types.float64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+def _fused_intrinsic(name: str, doc: str):
+    @intrinsic
+    def fused(typingctx, a, b, c):
+        if not (a == b == c == types.float64):
+            return None
+
+        def codegen(context, builder, signature, args):
+            f64 = ir.DoubleType()
+            fn = builder.module.declare_intrinsic(name, [f64], ir.FunctionType(f64, [f64, f64, f64]))
+            return builder.call(fn, args)
+
+        return types.float64(types.float64, types.float64, types.float64), codegen
+
+    fused.__doc__ = doc
+    return fused
+
+
+_mul_add = _fused_intrinsic("llvm.fmuladd", "a*b + c, in one rounding where the processor has FMA (LLVM fmuladd).")
+_fma = _fused_intrinsic("llvm.fma", "a*b + c in one rounding (an FMA instruction; a library call without one).")
+
+
+_LOG2E = 1.4426950408889634
+_SHIFTER = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer held in the low bits
+_SHIFTER_BITS = 0x4338000000000000
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 to 32 bits: k * _LN2_HI is exact for |k| < 2**21
+_LN2_LO = 1.90821492927058770002e-10
+# (e^r - 1) / r = sum_n r^n / (n+1)!, n = 0..12: truncation < 1e-17 relative for |r| <= ln2/2
+_Q = tuple(1.0 / math.factorial(n + 1) for n in range(13))
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def exp_expm1(x):
+    """(e^x, e^x - 1) to about 1 ulp each, for -708 <= x <= 709 (clamped there), without branches.
+
+    Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2 (k by the 1.5*2^52
+    rounding trick); e^r - 1 = r q(r) with q the degree-12 Taylor polynomial
+    of (e^r - 1)/r, evaluated by Estrin's scheme (short dependency chains);
+    2^k assembled from the exponent bits. e^x - 1 is r q(r) itself when k = 0
+    (no cancellation) and 2^k e^r - 1 otherwise.
+    """
+    x = min(max(x, -708.0), 709.0)
+    shifted = _mul_add(x, _LOG2E, _SHIFTER)
+    k = shifted - _SHIFTER
+    r = (x - k * _LN2_HI) - k * _LN2_LO
+    r2 = r * r
+    r4 = r2 * r2
+    q03 = _mul_add(_mul_add(_Q[3], r, _Q[2]), r2, _mul_add(_Q[1], r, _Q[0]))
+    q47 = _mul_add(_mul_add(_Q[7], r, _Q[6]), r2, _mul_add(_Q[5], r, _Q[4]))
+    q811 = _mul_add(_mul_add(_Q[11], r, _Q[10]), r2, _mul_add(_Q[9], r, _Q[8]))
+    q = _mul_add(_mul_add(_Q[12], r4, q811), r4 * r4, _mul_add(q47, r4, q03))
+    em_r = r * q
+    scale = _float_from_bits((_bits_of_float(shifted) - _SHIFTER_BITS + 1023) << 52)
+    e = scale * (1.0 + em_r)
+    return e, em_r if k == 0.0 else e - 1.0
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def sigmoid_tanh(x, xl):
+    """(sigma(x + xl), sigma(-x - xl), tanh(x/2)) from one exponential, without branches.
+
+    As sigmoid_pair (xl the rounding error of x); tanh(|x|/2) = -expm1(-|x|) /
+    (1 + e^-|x|) keeps full relative precision near 0. Accurate to a few ulp
+    for |x| <= 708; callers check the range.
+    """
+    e, em = exp_expm1(-abs(x))
+    r = 1.0 / (1.0 + e)
+    er = e * r
+    positive = x >= 0.0
+    s = r if positive else er
+    t = er if positive else r
+    tau = -em * r
+    return s * (1.0 + xl * t), t * (1.0 - xl * s), tau if positive else -tau
+
+
+# log1p(e) = 2 atanh(u), u = e / (2 + e) <= 1/3: 2u sum_n u^(2n) / (2n + 1), n = 0..16 (truncation < 1e-17)
+_A = tuple(1.0 / (2 * n + 1) for n in range(17))
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def log1p_unit(e):
+    """log(1 + e) for 0 <= e <= 1 to a few ulp, without branches: 2 atanh(e / (2 + e)) by its series
+    (Estrin's scheme)."""
+    u = e / (2.0 + e)
+    w = u * u
+    w2 = w * w
+    w4 = w2 * w2
+    w8 = w4 * w4
+    p03 = _mul_add(_mul_add(_A[3], w, _A[2]), w2, _mul_add(_A[1], w, _A[0]))
+    p47 = _mul_add(_mul_add(_A[7], w, _A[6]), w2, _mul_add(_A[5], w, _A[4]))
+    p811 = _mul_add(_mul_add(_A[11], w, _A[10]), w2, _mul_add(_A[9], w, _A[8]))
+    p1215 = _mul_add(_mul_add(_A[15], w, _A[14]), w2, _mul_add(_A[13], w, _A[12]))
+    p = _mul_add(_A[16], w8 * w8, _mul_add(_mul_add(p1215, w4, p811), w8, _mul_add(p47, w4, p03)))
+    return 2.0 * u * p
+
+
+FAST_X = 64.0  # |g beta h| bound of the fused kernels' fast path
+FAST_SCALE = 2.0**64  # |h| and |beta| in [1/FAST_SCALE, FAST_SCALE] (or 0) on the fast path
+
+
+@njit(cache=True, inline="always")
+def fast_range(h, beta, gx):
+    """Whether the fused kernels' direct products hold at (h, beta), gx = g beta h.
+
+    |gx| <= FAST_X and |h|, |beta| in [2^-64, 2^64] or zero: a product of a few
+    such powers and of sigmoids >= e^-64 stays a normal float, and Veltkamp
+    splitting cannot overflow. False for NaN or infinite input.
+    """
+    ah = abs(h)
+    ab = abs(beta)
+    in_h = (ah <= FAST_SCALE) & ((ah >= 1.0 / FAST_SCALE) | (h == 0.0))
+    in_beta = (ab <= FAST_SCALE) & ((ab >= 1.0 / FAST_SCALE) | (beta == 0.0))
+    return (abs(gx) <= FAST_X) & in_h & in_beta
+
+
 @njit(cache=True)
 def _split(a):
     c = _SPLITTER * a
     hi = c - (c - a)
     return hi, a - hi
+
+
+@njit(cache=True, inline="always")
+def exact_product_low(a, b, p):
+    """a*b - p exactly, for p = fl(a*b) (no underflow), without branches: one fused multiply-add."""
+    return _fma(a, b, -p)
 
 
 @njit(cache=True)

@@ -2,7 +2,11 @@
 
 Each method takes h and beta (anything numpy broadcasts, float64) and
 returns a float64 array (a float for scalar input). The scalar ``njit``
-kernels, for use inside other numba code, are in ``Activation.kernels``.
+kernels, for use inside other numba code, are in ``Activation.kernels``,
+with the fused ``first`` and ``second`` kernels (three derivatives from one
+exponential) and their row versions ``first_row``/``second_row`` (a SIMD
+loop over a row of fields, the scalar kernels where the fused ones do not
+hold); :func:`first_row` and :func:`second_row` select them by activation.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ from functools import cached_property
 import numba
 import numpy as np
 
+from numba import literal_unroll, njit
+
 from numerics._generated import activations as _gen
+from numerics._numba import KERNEL_SOURCES, flush_stale_caches
 
 NAMES = ("esp", "sigmoid", "tanh", "relu", "linear")
 KEYS = ("value", "d_h", "d_beta", "d_hh", "d_hbeta", "d_betabeta")
-Kernels = namedtuple("Kernels", KEYS)
+Kernels = namedtuple("Kernels", KEYS + ("first", "second", "first_row", "second_row"))
 PARALLEL_MIN_SIZE = 1 << 16  # below this, threads cost more than they save
 
 
@@ -37,7 +44,7 @@ class Activation:
 
     def __init__(self, name: str):
         self.name = name
-        self.kernels = Kernels(*(getattr(_gen, f"{name}_{k}") for k in KEYS))
+        self.kernels = Kernels(*(getattr(_gen, f"{name}_{k}") for k in Kernels._fields))
 
     def __repr__(self) -> str:
         return f"activation({self.name!r})"
@@ -101,3 +108,32 @@ def activation(name: str) -> Activation:
     if name not in _CACHE:
         _CACHE[name] = Activation(name)
     return _CACHE[name]
+
+
+# The kernels of every registered activation, in the order of NAMES (the index k of the row functions).
+KERNELS = tuple(activation(name).kernels for name in NAMES)
+
+
+@njit(cache=True)
+def first_row(k, h, beta, value, d_h, d_beta):
+    """value[s], d_h[s], d_beta[s] of activation NAMES[k] at (h[s], beta), for every s of the 1-D arrays."""
+    i = 0
+    for kern in literal_unroll(KERNELS):
+        if i == k:
+            kern.first_row(h, beta, value, d_h, d_beta)
+        i += 1
+
+
+@njit(cache=True)
+def second_row(k, h, beta, d_hh, d_hbeta, d_betabeta):
+    """d_hh[s], d_hbeta[s], d_betabeta[s] of activation NAMES[k] at (h[s], beta), for every s of the 1-D arrays."""
+    i = 0
+    for kern in literal_unroll(KERNELS):
+        if i == k:
+            kern.second_row(h, beta, d_hh, d_hbeta, d_betabeta)
+        i += 1
+
+
+# the generated row functions inline the primitives; these inline nothing but call the generated ones
+flush_stale_caches(_gen.__name__, KERNEL_SOURCES)
+flush_stale_caches(__name__, KERNEL_SOURCES)

@@ -23,6 +23,14 @@ whichever of s, t, tau gives it the fewest terms. The generated code then
   root does not cost relative accuracy. Roots and Taylor coefficients come
   from mpmath at 50 digits.
 Kernels without sigmoid or tanh (ReLU, linear) are printed as they are.
+
+Besides one function per kernel, ``{name}_first`` (value, d_h, d_beta) and
+``{name}_second`` (d_hh, d_hbeta, d_betabeta) evaluate three kernels from a
+single exponential without branches, so that loops over samples calling them
+compile to SIMD code. They return a flag ``fast`` as fourth element: the
+values are the kernels' to a few ulp where it is set (|g x| <= 64, |h| and
+|beta| in [2^-64, 2^64] or zero, x farther than ROOT_RADIUS from every root
+of the residual factors); elsewhere the caller takes the kernels above.
 """
 
 from __future__ import annotations
@@ -163,6 +171,21 @@ def _pow(name: str, n: int) -> list[str]:
     return [name] * n
 
 
+def _roots_and_residuals(form: ProductForm, names: list[str]) -> list[str]:
+    """Code setting the residual factors ``names`` (as plain expressions) of a product form."""
+    return [f"    {n} = {sp.pycode(r.expr)}" for n, r in zip(names, form.residuals)]
+
+
+def _product(form: ProductForm, names: list[str]) -> str:
+    """The product c s^i t^j tau^k prod R^n x^m beta^b h^a: bounded factors first, then x, beta and h
+    one at a time, so that a zero factor (tau at x = 0) is never multiplied by an overflowed power."""
+    c = form.const
+    factors = ([] if c == 1 else [repr(float(c))]) + _pow("s", form.i) + _pow("t", form.j) + _pow("tau", form.k)
+    factors += [f for n, r in zip(names, form.residuals) for f in _pow(n, r.power)]
+    factors += _pow("x", form.m) + _pow("beta", form.b) + _pow("h", form.a)
+    return " * ".join(factors) or "1.0"
+
+
 def _kernel_source(fname: str, expr: sp.Expr) -> str:
     form = product_form(expr)
     head = [
@@ -185,8 +208,9 @@ def _kernel_source(fname: str, expr: sp.Expr) -> str:
         lines.append("    s, t = sigmoid_pair(gx, gxl)")
     if used[TAU]:
         lines.append("    tau = math.tanh(0.5 * gx)")
+    names = [f"r{n}" for n in range(len(form.residuals))]
+    lines += _roots_and_residuals(form, names)
     for n, r in enumerate(form.residuals):
-        lines.append(f"    r{n} = {sp.pycode(r.expr)}")
         for hi, lo, coeffs in r.roots:
             horner = repr(coeffs[-1])
             for c in reversed(coeffs[:-1]):
@@ -198,12 +222,7 @@ def _kernel_source(fname: str, expr: sp.Expr) -> str:
                 f"        r{n} = {horner} * d",
             ]
     c = form.const
-    # bounded factors first, then the powers of x, beta and h one at a time: a zero factor
-    # (tau at x = 0) is never multiplied by an overflowed power
-    factors = ([] if c == 1 else [repr(float(c))]) + _pow("s", form.i) + _pow("t", form.j) + _pow("tau", form.k)
-    factors += [f for n, r in enumerate(form.residuals) for f in _pow(f"r{n}", r.power)]
-    factors += _pow("x", form.m) + _pow("beta", form.b) + _pow("h", form.a)
-    product = " * ".join(factors) or "1.0"
+    product = _product(form, names)
     if form.i == 0 and form.j == 0:  # no factor that can underflow
         return "\n".join(head + lines + [f"    return {product}", ""])
     lines += [
@@ -252,6 +271,88 @@ def _kernel_source(fname: str, expr: sp.Expr) -> str:
     return "\n".join(head + lines)
 
 
+FUSED = {"first": ("value", "d_h", "d_beta"), "second": ("d_hh", "d_hbeta", "d_betabeta")}
+
+
+def _estrin(coeffs: list[float], var: str) -> tuple[list[str], str]:
+    """sum_n coeffs[n] var^n by Estrin's scheme (short dependency chains): lines defining the powers
+    var2, var4, ... and the expression."""
+    terms = [repr(c) for c in coeffs]
+    lines, power = [], var
+    while len(terms) > 1:
+        terms = [f"({terms[n]} + {terms[n + 1]} * {power})" if n + 1 < len(terms) else terms[n]
+                 for n in range(0, len(terms), 2)]
+        if len(terms) > 1:
+            square = f"{var}{2 ** (len(lines) + 1)}"
+            lines.append(f"    {square} = {power} * {power}")
+            power = square
+    return lines, terms[0]
+
+
+def _fused_source(name: str, group: str) -> str:
+    """``{name}_{group}(h, beta)`` -> (three kernels of the group, fast): one exponential, no branches;
+    the Taylor patches at the residual roots are selected, not branched to."""
+    exprs = {key: expr for key, expr in act.derivatives(name).items() if key in FUSED[group]}
+    forms = {key: product_form(expr) for key, expr in exprs.items()}
+    lines = [
+        '@njit(cache=True, error_model="numpy", inline="always")',
+        f"def {name}_{group}(h, beta):",
+        f'    """({", ".join(FUSED[group])}, fast) of {name}; exact where fast, see the module docstring."""',
+    ]
+    families = {form.g for form in forms.values() if form is not None}
+    if not families:
+        values = ", ".join(f"float({sp.pycode(expr, fully_qualified_modules=False)})" for expr in exprs.values())
+        return "\n".join(lines + [f"    return {values}, True", ""])
+    (g,) = families
+    lines += [
+        "    x = beta * h",
+        "    xl = exact_product_low(beta, h, x)",
+        f"    gx = {g}.0 * x" if g != 1 else "    gx = x",
+        f"    s, t, tau = sigmoid_tanh(gx, {g}.0 * xl)" if g != 1 else "    s, t, tau = sigmoid_tanh(gx, xl)",
+    ]
+    residuals: dict = {}  # residual expression -> variable name, shared between the group's kernels
+    products = []
+    for key, expr in exprs.items():
+        form = forms[key]
+        if form is None:
+            products.append(f"float({sp.pycode(expr, fully_qualified_modules=False)})")
+            continue
+        names = []
+        for r in form.residuals:
+            if r.expr not in residuals:
+                name_r = residuals[r.expr] = f"r{len(residuals)}"
+                lines.append(f"    {name_r} = {sp.pycode(r.expr)}")
+                for hi, lo, coeffs in r.roots:
+                    powers, series = _estrin([0.0] + coeffs, "d")
+                    lines += [f"    d = (x - {hi!r}) + (xl - {lo!r})", *powers,
+                              f"    {name_r} = {series} if abs(x - {hi!r}) < {ROOT_RADIUS} else {name_r}"]
+            names.append(residuals[r.expr])
+        products.append(_product(form, names))
+    return "\n".join(lines + [f"    return {', '.join(products)}, fast_range(h, beta, gx)", ""])
+
+
+def _row_source(name: str, group: str) -> str:
+    """``{name}_{group}_row(h, beta, out1, out2, out3)``: the fused kernel over a row in a SIMD loop; where
+    it does not hold (out of range: rare), the scalar kernels."""
+    keys = FUSED[group]
+    fused = f"{name}_{group}"
+    return "\n".join([
+        '@njit(cache=True, error_model="numpy")',
+        f"def {fused}_row(h, beta, {', '.join(keys)}):",
+        f'    """{", ".join(k + "[s]" for k in keys)} at (h[s], beta) for every s: {fused} in a SIMD loop,',
+        '    the scalar kernels where it does not hold."""',
+        "    slow = 0",
+        "    for s in range(h.shape[0]):",
+        f"        {', '.join(k + '[s]' for k in keys)}, fast = {fused}(h[s], beta)",
+        "        slow += not fast",
+        "    if slow:",
+        "        for s in range(h.shape[0]):",
+        f"            if not {fused}(h[s], beta)[3]:",
+        *[f"                {k}[s] = {name}_{k}(h[s], beta)" for k in keys],
+        "",
+    ])
+
+
 def generate() -> str:
     """Source of numerics/_generated/activations.py."""
     parts = [
@@ -265,13 +366,16 @@ def generate() -> str:
         "from numba import njit",
         "",
         "from numerics._primitives import (  # noqa: F401",
-        "    field, log_sigmoid, product_low, sigmoid_pair, sign, two_product, two_sum,",
+        "    exact_product_low, fast_range, field, log_sigmoid, product_low, sigmoid_pair, sigmoid_tanh, sign,",
+        "    two_product, two_sum,",
         ")",
         "",
     ]
     for name in act.REGISTRY:
         for key, expr in act.derivatives(name).items():
             parts += ["", _kernel_source(f"{name}_{key}", expr)]
+        for group in FUSED:
+            parts += ["", _fused_source(name, group), "", _row_source(name, group)]
     return "\n".join(parts).rstrip() + "\n"
 
 

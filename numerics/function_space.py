@@ -29,7 +29,7 @@ from scipy import LowLevelCallable, optimize
 from scipy.integrate import quad
 
 from numerics._generated import function_space as gen
-from numerics.network import flush_stale_caches
+from numerics._numba import flush_stale_caches
 
 WEIGHTS = ("continuous", "binary")
 BETA_ACTIVATIONS = ("esp", "sigmoid", "tanh")  # activations whose value depends on beta

@@ -52,9 +52,10 @@ import numba
 import numpy as np
 from numba import literal_unroll, njit, prange
 
+from numerics._numba import KERNEL_SOURCES, flush_stale_caches
 from numerics.activations import NAMES as ACTIVATIONS
 from numerics.activations import activation
-from numerics.network import KERNEL_SOURCES, OUT_LINEAR, OUT_SIGMOID, OUT_SOFTMAX, Network, flush_stale_caches
+from numerics.network import OUT_LINEAR, OUT_SIGMOID, OUT_SOFTMAX, Network
 
 # Columns of the layer table: widths, offsets in the packed parameter vector, unit offset,
 # activation index, offset of the layer's (n_l, n_l) squares, whether its beta is trained.

@@ -22,7 +22,7 @@ from numba import njit
 from scipy.optimize import brentq
 
 from numerics._generated import function_space as gen
-from numerics.network import flush_stale_caches
+from numerics._numba import flush_stale_caches
 
 
 def check_k(k) -> int:

@@ -21,23 +21,17 @@ squared-error gradient a - y.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import os
 import re
-from pathlib import Path
 
-# Idle OpenMP threads sleep instead of spinning: on a shared or oversubscribed machine spinning
-# threads steal the cores the working ones need (measured: 4-15x slower epochs). Must be set
-# before the OpenMP runtime loads (numba loads it at the first parallel call); users may override.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import numba
+import numpy as np
+from numba import njit, prange
 
-import numba  # noqa: E402
-import numpy as np  # noqa: E402
-from numba import njit, prange  # noqa: E402
-
-from numerics.activations import NAMES as ACTIVATIONS  # noqa: E402
-from numerics.activations import activation  # noqa: E402
+from numerics._numba import KERNEL_SOURCES, flush_stale_caches
+from numerics._primitives import exact_product_low, exp_expm1, log1p_unit, sigmoid_tanh
+from numerics.activations import NAMES as ACTIVATIONS
+from numerics.activations import activation, first_row
 
 OUTPUTS = ("sigmoid", "softmax", "linear")
 OUT_SIGMOID, OUT_SOFTMAX, OUT_LINEAR = range(3)
@@ -45,78 +39,37 @@ OUT_SIGMOID, OUT_SOFTMAX, OUT_LINEAR = range(3)
 ESP_BETA_STD = 0.004
 # Columns of the integer layer table handed to the kernels.
 N_IN, N_OUT, W_OFF, B_OFF, BETA_OFF, U_OFF, ACT, BETA_GRAD = range(8)
-# Samples go through the network in blocks of BLOCK; a batch is summed in at most MAX_GROUPS
-# partial sums (each over whole blocks), in an order that does not depend on the thread count.
-BLOCK, MAX_GROUPS = 32, 64
+# Samples go through the network in blocks of at most BLOCK; a batch is summed in at most
+# MAX_GROUPS partial sums (each over whole blocks), in an order that does not depend on the
+# thread count.
+BLOCK, MAX_GROUPS = 256, 64
 # Work (samples x (parameters + 10 units)) above which a batch is split over threads.
-PARALLEL_WORK = 8000
+PARALLEL_WORK = 200_000
 
-
-# -- activation dispatch -------------------------------------------------------------------------
-
-
-def _map_chain(kernels):
-    """njit ``f(k, H, u, beta, OUT, v, nb)``: ``OUT[v, s] = kernels[k](H[u, s], beta)`` for s < nb.
-
-    One loop per activation, so each kernel is inlined into a tight loop.
-    """
-    first = kernels[0]
-    rest = _map_chain(kernels[1:]) if len(kernels) > 1 else None
-
-    @njit  # not cached itself: a closure over dispatchers gets a new cache key in every process
-    def apply(k, H, u, beta, OUT, v, nb):
-        if k == 0 or rest is None:
-            for s in range(nb):
-                OUT[v, s] = first(H[u, s], beta)
-        else:
-            rest(k - 1, H, u, beta, OUT, v, nb)
-
-    return apply
-
-
-def _backward_chain(pairs):
-    """njit ``f(k, H, D, u, beta, nb, with_beta)`` for the (d_h, d_beta) kernels ``pairs[k]``.
-
-    On entry D[u, s] = dL/da; on exit D[u, s] = dL/dh = dL/da * d_h(H[u, s], beta);
-    returns sum_s dL/da * d_beta(H[u, s], beta) when ``with_beta``.
-    """
-    d_h, d_beta = pairs[0]
-    rest = _backward_chain(pairs[1:]) if len(pairs) > 1 else None
-
-    @njit
-    def apply(k, H, D, u, beta, nb, with_beta):
-        if k != 0 and rest is not None:
-            return rest(k - 1, H, D, u, beta, nb, with_beta)
-        acc = 0.0
-        if with_beta:
-            for s in range(nb):
-                da = D[u, s]
-                D[u, s] = da * d_h(H[u, s], beta)
-                acc += da * d_beta(H[u, s], beta)
-        else:
-            for s in range(nb):
-                D[u, s] *= d_h(H[u, s], beta)
-        return acc
-
-    return apply
-
-
-def kernel_map(key: str):
-    """njit ``f(k, H, u, beta, OUT, v, nb)``: ``OUT[v, s]`` = kernel ``key`` (value, d_h, d_hh, ...)
-    of activation ``ACTIVATIONS[k]`` at ``(H[u, s], beta)``, for s < nb."""
-    return _map_chain([getattr(activation(name).kernels, key) for name in ACTIVATIONS])
-
-
-_phi_rows = kernel_map("value")
-_phi_backward = _backward_chain([(activation(n).kernels.d_h, activation(n).kernels.d_beta) for n in ACTIVATIONS])
-_sigmoid = activation("sigmoid").kernels.value  # sigma(beta h)
+_sigmoid = activation("sigmoid").kernels.value  # sigma(beta h), for saturated logits
+SIGMOID_TAIL = 700.0  # |z| up to which e^-|z| is a normal float: the sigmoid output's SIMD loop
 
 
 # -- block kernels -------------------------------------------------------------------------------
 #
 # Samples are processed in blocks of up to BLOCK, stored unit-major: column s of H (pre-activations
-# of every layer), A (inputs, then every layer's outputs) and D (dL/dh) belongs to sample s of the
-# block, so the inner loops run over samples.
+# of every layer), A (inputs, then every layer's outputs), P and Q (d phi/dh and d phi/dbeta of
+# the hidden units), D (dL/dh) and T (targets) belongs to sample s of the block, so the inner
+# loops run over samples and compile to SIMD code.
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _dot(x, y, n):
+    """sum_s x[s] y[s] over s < n (y = None: sum_s x[s]), in SIMD partial sums: an order fixed when the
+    function is compiled, the same for every call and thread count."""
+    acc = 0.0
+    if y is None:
+        for s in range(n):
+            acc += x[s]
+    else:
+        for s in range(n):
+            acc += x[s] * y[s]
+    return acc
 
 
 @njit(cache=True)
@@ -126,72 +79,90 @@ def _softplus(t):
 
 
 @njit(cache=True)
-def _load_block(X, rows, lo, nb, A):
-    for s in range(nb):
-        x = rows[lo + s]
-        for i in range(X.shape[1]):
-            A[i, s] = X[x, i]
+def _load_block(X, Y, rows, lo, nb, A, T):
+    """Inputs (into A) and targets (into T) of the samples rows[lo:lo+nb], unit-major."""
+    for i in range(X.shape[1]):
+        for s in range(nb):
+            A[i, s] = X[rows[lo + s], i]
+    for j in range(Y.shape[1]):
+        for s in range(nb):
+            T[j, s] = Y[rows[lo + s], j]
 
 
 @njit(cache=True)
-def _forward_block(theta, lay, out_kind, nb, H, A):
-    """Pre-activations H and activations A (after the inputs; the last layer's: the outputs a_L) of nb samples."""
+def _forward_block(theta, lay, nb, H, A, P, Q):
+    """Pre-activations H of every layer, and activations A and their derivatives P, Q of the hidden layers."""
     n0 = A.shape[0] - H.shape[0]
     n_layers = lay.shape[0]
     for l in range(n_layers):
         n_in, n_out, wo, bo, bto, uo, k = lay[l, N_IN], lay[l, N_OUT], lay[l, W_OFF], lay[l, B_OFF], lay[l, BETA_OFF], lay[l, U_OFF], lay[l, ACT]
         ai0 = 0 if l == 0 else n0 + lay[l - 1, U_OFF]
         for j in range(n_out):
-            u = uo + j
+            h = H[uo + j]
             bj = theta[bo + j]
             for s in range(nb):
-                H[u, s] = bj
+                h[s] = bj
             for i in range(n_in):
                 w = theta[wo + i * n_out + j]
+                a = A[ai0 + i]
                 for s in range(nb):
-                    H[u, s] += A[ai0 + i, s] * w
-        ao = n0 + uo
-        if l < n_layers - 1:
-            for j in range(n_out):
-                _phi_rows(k, H, uo + j, theta[bto + j], A, ao + j, nb)
-        elif out_kind == OUT_SIGMOID:
-            for j in range(n_out):
-                beta = theta[bto + j]
-                for s in range(nb):
-                    A[ao + j, s] = _sigmoid(H[uo + j, s], beta)
-        elif out_kind == OUT_SOFTMAX:
-            for s in range(nb):
-                zmax = -math.inf
-                for j in range(n_out):
-                    zmax = max(zmax, theta[bto + j] * H[uo + j, s])
-                total = 0.0
-                for j in range(n_out):
-                    e = math.exp(theta[bto + j] * H[uo + j, s] - zmax)
-                    A[ao + j, s] = e
-                    total += e
-                for j in range(n_out):
-                    A[ao + j, s] /= total
-        else:
-            for j in range(n_out):
-                for s in range(nb):
-                    A[ao + j, s] = H[uo + j, s]
+                    h[s] += a[s] * w
+            if l < n_layers - 1:
+                u = uo + j
+                first_row(k, H[u, :nb], theta[bto + j], A[n0 + u, :nb], P[u, :nb], Q[u, :nb])
+
+
+@njit(cache=True, error_model="numpy")
+def _sigmoid_output(h, beta, y, nb, a, r, loss_terms):
+    """a = sigma(z), r = dL/dz = sigma(z) - y and the losses softplus((1 - 2y) z) at z = beta h[s].
+
+    sigma(z) - 1 = -sigma(-z) keeps r exact where sigma(z) rounds to 1;
+    softplus(w) = max(w, 0) + log1p(e^-|w|), with e^-|z| corrected for the
+    rounding zl of z: e^-|z + zl| = e^-|z| (1 -+ zl). The SIMD loop holds for
+    |z| <= SIGMOID_TAIL; beyond, the scalar kernels.
+    """
+    slow = 0
+    for s in range(nb):
+        z = beta * h[s]
+        zl = exact_product_low(beta, h[s], z)
+        sz, tz, _ = sigmoid_tanh(z, zl)
+        e = exp_expm1(-abs(z))[0]
+        e *= 1.0 - zl if z >= 0.0 else 1.0 + zl
+        a[s] = sz
+        r[s] = -tz if y[s] == 1.0 else sz
+        loss_terms[s] = max(-z if y[s] == 1.0 else z, 0.0) + log1p_unit(e)
+        slow += not abs(z) <= SIGMOID_TAIL
+    if slow:
+        for s in range(nb):
+            if not abs(beta * h[s]) <= SIGMOID_TAIL:
+                a[s] = _sigmoid(h[s], beta)
+                r[s] = -_sigmoid(-h[s], beta) if y[s] == 1.0 else a[s]
+                loss_terms[s] = _softplus((1.0 - 2.0 * y[s]) * beta * h[s])
 
 
 @njit(cache=True)
-def _output_block(theta, Y, rows, lo, lay, out_kind, nb, H, A, D, g, want_grad):
-    """Summed loss of the block; with ``want_grad`` also dL/dh_L into D and dL/dbeta_L into g."""
+def _output_block(theta, lay, out_kind, nb, H, A, T, D, S, g, want):
+    """Output activations a_L into A; with ``want`` >= 1 the summed loss, with ``want`` = 2 also dL/dh_L
+    into D and dL/dbeta_L into g."""
     n0 = A.shape[0] - H.shape[0]
     last = lay.shape[0] - 1
     n_out, bto, uo = lay[last, N_OUT], lay[last, BETA_OFF], lay[last, U_OFF]
     ao = n0 + uo
     loss = 0.0
-    for s in range(nb):
-        row = rows[lo + s]
-        if out_kind == OUT_SIGMOID:
-            # -[y log sigma(z) + (1-y) log sigma(-z)] = softplus((1 - 2y) z) for y in {0, 1}
-            for j in range(n_out):
-                loss += _softplus((1.0 - 2.0 * Y[row, j]) * theta[bto + j] * H[uo + j, s])
-        elif out_kind == OUT_SOFTMAX:
+    if out_kind == OUT_SIGMOID:
+        for j in range(n_out):
+            u = uo + j
+            beta = theta[bto + j]
+            _sigmoid_output(H[u], beta, T[j], nb, A[ao + j], D[u], S)
+            if want >= 1:
+                loss += _dot(S, None, nb)
+            if want == 2:
+                if lay[last, BETA_GRAD]:
+                    g[bto + j] += _dot(D[u], H[u], nb)
+                for s in range(nb):
+                    D[u, s] *= beta
+    elif out_kind == OUT_SOFTMAX:
+        for s in range(nb):
             # sum_j y_j (logsumexp(z) - z_j), logsumexp = z_max + log1p(sum_{j != max} e^{z_j - z_max})
             jmax = 0
             for j in range(1, n_out):
@@ -200,104 +171,94 @@ def _output_block(theta, Y, rows, lo, lay, out_kind, nb, H, A, D, g, want_grad):
             zmax = theta[bto + jmax] * H[uo + jmax, s]
             rest = 0.0
             for j in range(n_out):
+                e = math.exp(theta[bto + j] * H[uo + j, s] - zmax)
+                A[ao + j, s] = e
                 if j != jmax:
-                    rest += math.exp(theta[bto + j] * H[uo + j, s] - zmax)
+                    rest += e
             excess = math.log1p(rest)
             for j in range(n_out):
-                if Y[row, j] != 0.0:
-                    loss += Y[row, j] * (zmax - theta[bto + j] * H[uo + j, s] + excess)
-        else:
+                A[ao + j, s] /= 1.0 + rest
+            S[s] = 0.0
             for j in range(n_out):
-                r = H[uo + j, s] - Y[row, j]
-                loss += 0.5 * r * r
-        if not want_grad:
-            continue
-        # r = dL/dz: sigma(z) - y, with sigma(z) - 1 = -sigma(-z); softmax(z) - y, with
-        # p_c - 1 = -sum_{k != c} p_k for the labelled class c; both free of cancellation.
+                if T[j, s] != 0.0:
+                    S[s] += T[j, s] * (zmax - theta[bto + j] * H[uo + j, s] + excess)
+            if want == 2:
+                # r = softmax(z) - y, with p_c - 1 = -sum_{k != c} p_k for the labelled class c
+                for j in range(n_out):
+                    if T[j, s] != 1.0:
+                        r = A[ao + j, s]
+                    else:
+                        r = 0.0
+                        for k in range(n_out):
+                            if k != j:
+                                r -= A[ao + k, s]
+                    D[uo + j, s] = r
+        if want >= 1:
+            loss = _dot(S, None, nb)
+        if want == 2:
+            for j in range(n_out):
+                u = uo + j
+                if lay[last, BETA_GRAD]:
+                    g[bto + j] += _dot(D[u], H[u], nb)
+                beta = theta[bto + j]
+                for s in range(nb):
+                    D[u, s] *= beta
+    else:
         for j in range(n_out):
-            if out_kind == OUT_LINEAR:
-                D[uo + j, s] = A[ao + j, s] - Y[row, j]
-                continue
-            if Y[row, j] != 1.0:
-                r = A[ao + j, s]
-            elif out_kind == OUT_SIGMOID:
-                r = -_sigmoid(-H[uo + j, s], theta[bto + j])
-            else:
-                r = 0.0
-                for k in range(n_out):
-                    if k != j:
-                        r -= A[ao + k, s]
-            D[uo + j, s] = r * theta[bto + j]
-            if lay[last, BETA_GRAD]:
-                g[bto + j] += r * H[uo + j, s]
+            u = uo + j
+            for s in range(nb):
+                A[ao + j, s] = H[u, s]
+                D[u, s] = H[u, s] - T[j, s]
+                S[s] = 0.5 * D[u, s] * D[u, s]
+            if want >= 1:
+                loss += _dot(S, None, nb)
     return loss
 
 
 @njit(cache=True)
-def _dot(X, i, Y, j, nb):
-    """sum_s X[i, s] * Y[j, s] over s < nb (Y = 1 for j < 0), in four interleaved partial sums."""
-    a0 = a1 = a2 = a3 = 0.0
-    top = nb - nb % 4
-    if j < 0:
-        for s in range(0, top, 4):
-            a0 += X[i, s]
-            a1 += X[i, s + 1]
-            a2 += X[i, s + 2]
-            a3 += X[i, s + 3]
-        for s in range(top, nb):
-            a0 += X[i, s]
-    else:
-        for s in range(0, top, 4):
-            a0 += X[i, s] * Y[j, s]
-            a1 += X[i, s + 1] * Y[j, s + 1]
-            a2 += X[i, s + 2] * Y[j, s + 2]
-            a3 += X[i, s + 3] * Y[j, s + 3]
-        for s in range(top, nb):
-            a0 += X[i, s] * Y[j, s]
-    return (a0 + a1) + (a2 + a3)
-
-
-@njit(cache=True)
-def _backward_block(theta, lay, nb, H, A, D, g):
+def _backward_block(theta, lay, nb, A, P, Q, D, g):
     """Add dL/dW, dL/db, dL/dbeta of the block to g, given dL/dh_L in D."""
-    n0 = A.shape[0] - H.shape[0]
+    n0 = A.shape[0] - D.shape[0]
     for l in range(lay.shape[0] - 1, -1, -1):
         n_in, n_out, wo, bo, uo = lay[l, N_IN], lay[l, N_OUT], lay[l, W_OFF], lay[l, B_OFF], lay[l, U_OFF]
         ai0 = 0 if l == 0 else n0 + lay[l - 1, U_OFF]
         for j in range(n_out):
-            g[bo + j] += _dot(D, uo + j, D, -1, nb)
+            g[bo + j] += _dot(D[uo + j], None, nb)
         for i in range(n_in):
             for j in range(n_out):
-                g[wo + i * n_out + j] += _dot(A, ai0 + i, D, uo + j, nb)
+                g[wo + i * n_out + j] += _dot(A[ai0 + i], D[uo + j], nb)
         if l == 0:
             break
-        pu, pk, pbt, pgrad = lay[l - 1, U_OFF], lay[l - 1, ACT], lay[l - 1, BETA_OFF], lay[l - 1, BETA_GRAD]
+        pu, pbt, pgrad = lay[l - 1, U_OFF], lay[l - 1, BETA_OFF], lay[l - 1, BETA_GRAD]
         for i in range(n_in):
-            u = pu + i
+            d = D[pu + i]
             for s in range(nb):
-                D[u, s] = 0.0
+                d[s] = 0.0
             for j in range(n_out):  # dL/da of the layer below
                 w = theta[wo + i * n_out + j]
+                dj = D[uo + j]
                 for s in range(nb):
-                    D[u, s] += w * D[uo + j, s]
-            acc = _phi_backward(pk, H, D, u, theta[pbt + i], nb, pgrad != 0)
+                    d[s] += w * dj[s]
             if pgrad:
-                g[pbt + i] += acc
+                g[pbt + i] += _dot(d, Q[pu + i], nb)
+            p = P[pu + i]
+            for s in range(nb):
+                d[s] *= p[s]
 
 
 @njit(cache=True)
-def _group(theta, X, Y, rows, lo, hi, lay, out_kind, want_grad, g, H, A, D):
+def _group(theta, X, Y, rows, lo, hi, lay, out_kind, want_grad, g, H, A, P, Q, D, T, S):
     """Summed loss (and gradient into g) of the samples rows[lo:hi], block by block."""
     if want_grad:
         g[:] = 0.0
     loss = 0.0
     for start in range(lo, hi, BLOCK):
         nb = min(BLOCK, hi - start)
-        _load_block(X, rows, start, nb, A)
-        _forward_block(theta, lay, out_kind, nb, H, A)
-        loss += _output_block(theta, Y, rows, start, lay, out_kind, nb, H, A, D, g, want_grad)
+        _load_block(X, Y, rows, start, nb, A, T)
+        _forward_block(theta, lay, nb, H, A, P, Q)
+        loss += _output_block(theta, lay, out_kind, nb, H, A, T, D, S, g, 2 if want_grad else 1)
         if want_grad:
-            _backward_block(theta, lay, nb, H, A, D, g)
+            _backward_block(theta, lay, nb, A, P, Q, D, g)
     return loss
 
 
@@ -308,29 +269,32 @@ def n_groups(size):
 
 
 @njit(cache=True)
-def _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, G, H, A, D, losses):
+def _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, G, H, A, P, Q, D, T, S, losses):
     size = rows.shape[0]
     ng = n_groups(size)
     for c in range(ng):
-        losses[c] = _group(theta, X, Y, rows, c * size // ng, (c + 1) * size // ng, lay, out_kind, want_grad, G[c], H[c], A[c], D[c])
+        losses[c] = _group(theta, X, Y, rows, c * size // ng, (c + 1) * size // ng, lay, out_kind, want_grad, G[c],
+                           H[0], A[0], P[0], Q[0], D[0], T[0], S[0])
 
 
 @njit(cache=True, parallel=True)
-def _groups_parallel(theta, X, Y, rows, lay, out_kind, want_grad, G, H, A, D, losses):
+def _groups_parallel(theta, X, Y, rows, lay, out_kind, want_grad, G, H, A, P, Q, D, T, S, losses):
     size = rows.shape[0]
     ng = n_groups(size)
     for c in prange(ng):
-        losses[c] = _group(theta, X, Y, rows, c * size // ng, (c + 1) * size // ng, lay, out_kind, want_grad, G[c], H[c], A[c], D[c])
+        t = numba.get_thread_id()  # work arrays per thread; the partial sums per group
+        losses[c] = _group(theta, X, Y, rows, c * size // ng, (c + 1) * size // ng, lay, out_kind, want_grad, G[c],
+                           H[t], A[t], P[t], Q[t], D[t], T[t], S[t])
 
 
 @njit(cache=True)
-def batch_loss_grad(theta, X, Y, rows, lay, out_kind, want_grad, parallel, G, H, A, D, losses, grad):
+def batch_loss_grad(theta, X, Y, rows, lay, out_kind, want_grad, parallel, G, H, A, P, Q, D, T, S, losses, grad):
     """Mean loss over X[rows] (and its gradient into ``grad``), summed group by group in a fixed order."""
     size = rows.shape[0]
     if parallel:
-        _groups_parallel(theta, X, Y, rows, lay, out_kind, want_grad, G, H, A, D, losses)
+        _groups_parallel(theta, X, Y, rows, lay, out_kind, want_grad, G, H, A, P, Q, D, T, S, losses)
     else:
-        _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, G, H, A, D, losses)
+        _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, G, H, A, P, Q, D, T, S, losses)
     ng = n_groups(size)
     loss = 0.0
     for c in range(ng):
@@ -344,12 +308,15 @@ def batch_loss_grad(theta, X, Y, rows, lay, out_kind, want_grad, parallel, G, H,
 
 
 @njit(cache=True)
-def _forward_rows(theta, X, lay, out_kind, lo, hi, Hb, Ab, H, A):
+def _forward_rows(theta, X, lay, out_kind, lo, hi, Hb, Ab, Pb, Qb, Db, Tb, Sb, H, A):
     rows = np.arange(X.shape[0])
+    none = np.empty((X.shape[0], 0))
+    g = np.empty(0)
     for start in range(lo, hi, BLOCK):
         nb = min(BLOCK, hi - start)
-        _load_block(X, rows, start, nb, Ab)
-        _forward_block(theta, lay, out_kind, nb, Hb, Ab)
+        _load_block(X, none, rows, start, nb, Ab, Tb)
+        _forward_block(theta, lay, nb, Hb, Ab, Pb, Qb)
+        _output_block(theta, lay, out_kind, nb, Hb, Ab, Tb, Db, Sb, g, 0)
         for s in range(nb):
             for u in range(Hb.shape[0]):
                 H[start + s, u] = Hb[u, s]
@@ -358,50 +325,17 @@ def _forward_rows(theta, X, lay, out_kind, lo, hi, Hb, Ab, H, A):
 
 
 @njit(cache=True, parallel=True)
-def _forward_all(theta, X, lay, out_kind, Hw, Aw, H, A):
-    """H (m, units) and A (m, inputs + units) of all samples, using the group work arrays Hw, Aw."""
+def _forward_all(theta, X, lay, out_kind, Hw, Aw, Pw, Qw, Dw, Tw, Sw, H, A):
+    """H (m, units) and A (m, inputs + units) of all samples, using the per-thread work arrays."""
     size = X.shape[0]
     ng = n_groups(size)
     for c in prange(ng):
-        _forward_rows(theta, X, lay, out_kind, c * size // ng, (c + 1) * size // ng, Hw[c], Aw[c], H, A)
+        t = numba.get_thread_id()
+        _forward_rows(theta, X, lay, out_kind, c * size // ng, (c + 1) * size // ng, Hw[t], Aw[t], Pw[t], Qw[t], Dw[t],
+                      Tw[t], Sw[t], H, A)
 
 
-# -- compiled-code cache ---------------------------------------------------------------------------
-
-
-def flush_stale_caches(module_name: str, sources) -> None:
-    """Empty the numba caches of ``module_name``'s jitted functions when any file in ``sources`` changed.
-
-    numba revalidates a cached function against its own source file only,
-    while these functions carry compiled-in code from other files (the
-    generated kernels, the block kernels); a digest of all of them decides.
-    """
-    import sys
-
-    from numba.core.registry import CPUDispatcher
-
-    module = sys.modules[module_name]
-    dispatchers = [v for v in vars(module).values()
-                   if isinstance(v, CPUDispatcher) and v.py_func.__module__ == module_name and v._cache.cache_path]
-    try:
-        digest = hashlib.sha256(b"".join(Path(f).read_bytes() for f in sources)).hexdigest()[:20]
-        stamp = Path(dispatchers[0]._cache.cache_path) / f"{module_name}.deps-{digest}.stamp"
-        if stamp.exists():
-            return
-        for dispatcher in dispatchers:
-            dispatcher._cache.flush()
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        for old in stamp.parent.glob(f"{module_name}.deps-*.stamp"):
-            old.unlink(missing_ok=True)
-        stamp.touch()
-    except OSError:  # an unwritable cache: numba compiles afresh in every process anyway
-        pass
-
-
-KERNEL_SOURCES = tuple(str(Path(__file__).with_name(n)) for n in ("network.py", "activations.py", "_primitives.py")) + (
-    str(Path(__file__).parent / "_generated" / "activations.py"),
-)
-flush_stale_caches(__name__, KERNEL_SOURCES)
+flush_stale_caches(__name__, KERNEL_SOURCES + (__file__,))
 
 
 # -- the network ---------------------------------------------------------------------------------
@@ -671,13 +605,21 @@ class Network:
     # evaluation --------------------------------------------------------------------------------
 
     def workspace(self, batch: int) -> tuple:
-        """Work arrays for :func:`batch_loss_grad` on batches of up to ``batch`` samples."""
+        """Work arrays for :func:`batch_loss_grad` on batches of up to ``batch`` samples: partial gradient
+        sums per group, unit-major block arrays per thread, partial losses, the gradient."""
         ng = n_groups(batch)
+        nt = numba.config.NUMBA_NUM_THREADS
+        b = max(1, min(BLOCK, batch))
+        units = self.n_units
         return (
             np.zeros((ng, self.n_full)),
-            np.zeros((ng, self.n_units, BLOCK)),
-            np.zeros((ng, self.sizes[0] + self.n_units, BLOCK)),
-            np.zeros((ng, self.n_units, BLOCK)),
+            np.zeros((nt, units, b)),  # H
+            np.zeros((nt, self.sizes[0] + units, b)),  # A
+            np.zeros((nt, units, b)),  # P = d phi / dh
+            np.zeros((nt, units, b)),  # Q = d phi / dbeta
+            np.zeros((nt, units, b)),  # D = dL/dh
+            np.zeros((nt, self.sizes[-1], b)),  # T: targets
+            np.zeros((nt, b)),  # S: per-sample losses
             np.zeros(ng),
             np.zeros(self.n_full),
         )
@@ -688,7 +630,7 @@ class Network:
         work = self.workspace(m) if work is None else work
         H = np.empty((m, self.n_units))
         A = np.empty((m, self.sizes[0] + self.n_units))
-        _forward_all(theta, X, self.layout, self.out_kind, work[1], work[2], H, A)
+        _forward_all(theta, X, self.layout, self.out_kind, *work[1:8], H, A)
         return H, A
 
     def parallel(self, batch: int) -> bool:

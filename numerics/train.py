@@ -20,11 +20,13 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from numba import njit
 
-from numerics.network import KERNEL_SOURCES, Network, accuracy_of, batch_loss_grad, flush_stale_caches
+from numerics._numba import KERNEL_SOURCES, flush_stale_caches
+from numerics.network import Network, accuracy_of, batch_loss_grad
 
 OPTIMIZERS = ("adam", "sgd")
 ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
@@ -50,7 +52,7 @@ def _apply_step(theta, tidx, grad, m1, m2, t, adam, rate, b1, b2, eps):
 
 @njit(cache=True)
 def _run_epochs(theta, tidx, m1, m2, step, X, Y, order, batch, lay, out_kind, par_full, par_batch, adam, lr, decay_rate,
-                decay_steps, b1, b2, eps, G, H, A, D, closs, grad, losses):
+                decay_steps, b1, b2, eps, work, losses):
     """Train for ``losses.shape[0]`` epochs; ``losses[e]`` is the training loss at the start of epoch e.
 
     Full batch when ``batch >= m``, else the mini-batches of ``order[e]``
@@ -61,7 +63,7 @@ def _run_epochs(theta, tidx, m1, m2, step, X, Y, order, batch, lay, out_kind, pa
     rows_all = np.arange(m)
     full = batch >= m
     for e in range(losses.shape[0]):
-        loss = batch_loss_grad(theta, X, Y, rows_all, lay, out_kind, full, par_full, G, H, A, D, closs, grad)
+        loss = batch_loss_grad(theta, X, Y, rows_all, lay, out_kind, full, par_full, *work)
         losses[e] = loss
         if not math.isfinite(loss):
             return e
@@ -69,14 +71,14 @@ def _run_epochs(theta, tidx, m1, m2, step, X, Y, order, batch, lay, out_kind, pa
         for s in range(starts):
             if not full:
                 rows = order[e, s * batch : min((s + 1) * batch, m)]
-                batch_loss_grad(theta, X, Y, rows, lay, out_kind, True, par_batch, G, H, A, D, closs, grad)
+                batch_loss_grad(theta, X, Y, rows, lay, out_kind, True, par_batch, *work)
             rate = lr * decay_rate ** (step[0] / decay_steps)
             step[0] += 1
-            _apply_step(theta, tidx, grad, m1, m2, step[0], adam, rate, b1, b2, eps)
+            _apply_step(theta, tidx, work[-1], m1, m2, step[0], adam, rate, b1, b2, eps)
     return losses.shape[0]
 
 
-flush_stale_caches(__name__, KERNEL_SOURCES + (__file__,))
+flush_stale_caches(__name__, KERNEL_SOURCES + (__file__, str(Path(__file__).with_name("network.py"))))
 
 
 @dataclass
@@ -282,7 +284,7 @@ def train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float |
         t0 = time.perf_counter()
         done = _run_epochs(state.theta, net.trainable_index, state.m1, state.m2, step, train_data.X, train_data.Y, order,
                            batch, lay, out_kind, par_full, par_batch, adam, rate0, decay[0], decay[1],
-                           ADAM_B1, ADAM_B2, ADAM_EPS, *work, losses)
+                           ADAM_B1, ADAM_B2, ADAM_EPS, work, losses)
         elapsed = time.perf_counter() - t0
         hist["loss"].extend(losses[: done + (done < n)].tolist())
         if done < n:

@@ -8,7 +8,8 @@ import math
 from numba import njit
 
 from numerics._primitives import (  # noqa: F401
-    field, log_sigmoid, product_low, sigmoid_pair, sign, two_product, two_sum,
+    exact_product_low, fast_range, field, log_sigmoid, product_low, sigmoid_pair, sigmoid_tanh, sign,
+    two_product, two_sum,
 )
 
 
@@ -192,6 +193,78 @@ def esp_d_betabeta(h, beta):
     return -1.0 * sign(h) * sign(tau) * math.exp(lg) * (1.0 + lo)
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def esp_first(h, beta):
+    """(value, d_h, d_beta, fast) of esp; exact where fast, see the module docstring."""
+    x = beta * h
+    xl = exact_product_low(beta, h, x)
+    gx = x
+    s, t, tau = sigmoid_tanh(gx, xl)
+    r0 = -t*x - 1
+    d = (x - -1.2784645427610737) + (xl - -1.0946994183093437e-16)
+    d2 = d * d
+    d4 = d2 * d2
+    d8 = d4 * d4
+    d16 = d8 * d8
+    r0 = (((((0.0 + -1.0 * d) + (0.10890585285990005 + 0.04888293233231563 * d) * d2) + ((0.004718703555945578 + -0.003044531044637606 * d) + (-0.0011010981897261161 + 1.8089630011588857e-05 * d) * d2) * d4) + (((9.981523522997498e-05 + 2.0634138179096108e-05 * d) + (-4.090534237428612e-06 + -2.7030492921149016e-06 * d) * d2) + ((-2.452193240702053e-07 + 1.804638217279897e-07 * d) + (6.142639305906126e-08 + -2.034163166703614e-09 * d) * d2) * d4) * d8) + -5.7916539432921504e-09 * d16) if abs(x - -1.2784645427610737) < 0.05 else r0
+    return s * h, -1.0 * s * r0, s * t * h * h, fast_range(h, beta, gx)
+
+
+@njit(cache=True, error_model="numpy")
+def esp_first_row(h, beta, value, d_h, d_beta):
+    """value[s], d_h[s], d_beta[s] at (h[s], beta) for every s: esp_first in a SIMD loop,
+    the scalar kernels where it does not hold."""
+    slow = 0
+    for s in range(h.shape[0]):
+        value[s], d_h[s], d_beta[s], fast = esp_first(h[s], beta)
+        slow += not fast
+    if slow:
+        for s in range(h.shape[0]):
+            if not esp_first(h[s], beta)[3]:
+                value[s] = esp_value(h[s], beta)
+                d_h[s] = esp_d_h(h[s], beta)
+                d_beta[s] = esp_d_beta(h[s], beta)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def esp_second(h, beta):
+    """(d_hh, d_hbeta, d_betabeta, fast) of esp; exact where fast, see the module docstring."""
+    x = beta * h
+    xl = exact_product_low(beta, h, x)
+    gx = x
+    s, t, tau = sigmoid_tanh(gx, xl)
+    r0 = tau*x - 2
+    d = (x - -2.3993572805154675) + (xl - -1.8464872855353363e-16)
+    d2 = d * d
+    d4 = d2 * d2
+    d8 = d4 * d4
+    d16 = d8 * d8
+    r0 = (((((0.0 + -1.1996786402577337 * d) + (0.0 + 0.030510173388064096 * d) * d2) + ((0.012715977581091808 + 0.002248725923422533 * d) + (-0.00012244467631752294 + -0.0001839436560395359 * d) * d2) * d4) + (((-4.8798917544170514e-05 + -3.19807505440145e-06 * d) + (2.1431242875903015e-06 + 8.627407780510399e-07 * d) * d2) + ((1.277632964329009e-07 + -1.5976429579810104e-08 * d) + (-1.3081983663033934e-08 + -2.994904113211425e-09 * d) * d2) * d4) * d8) + -8.253457692188269e-11 * d16) if abs(x - -2.3993572805154675) < 0.05 else r0
+    d = (x - 2.3993572805154675) + (xl - 1.8464872855353363e-16)
+    d2 = d * d
+    d4 = d2 * d2
+    d8 = d4 * d4
+    d16 = d8 * d8
+    r0 = (((((0.0 + 1.1996786402577337 * d) + (0.0 + -0.030510173388064096 * d) * d2) + ((0.012715977581091808 + -0.002248725923422533 * d) + (-0.00012244467631752294 + 0.0001839436560395359 * d) * d2) * d4) + (((-4.8798917544170514e-05 + 3.19807505440145e-06 * d) + (2.1431242875903015e-06 + -8.627407780510399e-07 * d) * d2) + ((1.277632964329009e-07 + 1.5976429579810104e-08 * d) + (-1.3081983663033934e-08 + 2.994904113211425e-09 * d) * d2) * d4) * d8) + -8.253457692188269e-11 * d16) if abs(x - 2.3993572805154675) < 0.05 else r0
+    return -1.0 * s * t * r0 * beta, -1.0 * s * t * r0 * h, -1.0 * s * t * tau * h * h * h, fast_range(h, beta, gx)
+
+
+@njit(cache=True, error_model="numpy")
+def esp_second_row(h, beta, d_hh, d_hbeta, d_betabeta):
+    """d_hh[s], d_hbeta[s], d_betabeta[s] at (h[s], beta) for every s: esp_second in a SIMD loop,
+    the scalar kernels where it does not hold."""
+    slow = 0
+    for s in range(h.shape[0]):
+        d_hh[s], d_hbeta[s], d_betabeta[s], fast = esp_second(h[s], beta)
+        slow += not fast
+    if slow:
+        for s in range(h.shape[0]):
+            if not esp_second(h[s], beta)[3]:
+                d_hh[s] = esp_d_hh(h[s], beta)
+                d_hbeta[s] = esp_d_hbeta(h[s], beta)
+                d_betabeta[s] = esp_d_betabeta(h[s], beta)
+
+
 @njit(cache=True)
 def sigmoid_value(h, beta):
     """sigmoid(beta*h)"""
@@ -359,6 +432,71 @@ def sigmoid_d_betabeta(h, beta):
     return -1.0 * sign(tau) * math.exp(lg) * (1.0 + lo)
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def sigmoid_first(h, beta):
+    """(value, d_h, d_beta, fast) of sigmoid; exact where fast, see the module docstring."""
+    x = beta * h
+    xl = exact_product_low(beta, h, x)
+    gx = x
+    s, t, tau = sigmoid_tanh(gx, xl)
+    return s, s * t * beta, s * t * h, fast_range(h, beta, gx)
+
+
+@njit(cache=True, error_model="numpy")
+def sigmoid_first_row(h, beta, value, d_h, d_beta):
+    """value[s], d_h[s], d_beta[s] at (h[s], beta) for every s: sigmoid_first in a SIMD loop,
+    the scalar kernels where it does not hold."""
+    slow = 0
+    for s in range(h.shape[0]):
+        value[s], d_h[s], d_beta[s], fast = sigmoid_first(h[s], beta)
+        slow += not fast
+    if slow:
+        for s in range(h.shape[0]):
+            if not sigmoid_first(h[s], beta)[3]:
+                value[s] = sigmoid_value(h[s], beta)
+                d_h[s] = sigmoid_d_h(h[s], beta)
+                d_beta[s] = sigmoid_d_beta(h[s], beta)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def sigmoid_second(h, beta):
+    """(d_hh, d_hbeta, d_betabeta, fast) of sigmoid; exact where fast, see the module docstring."""
+    x = beta * h
+    xl = exact_product_low(beta, h, x)
+    gx = x
+    s, t, tau = sigmoid_tanh(gx, xl)
+    r0 = tau*x - 1
+    d = (x - -1.5434046384182085) + (xl - 7.079881422148652e-17)
+    d2 = d * d
+    d4 = d2 * d2
+    d8 = d4 * d4
+    d16 = d8 * d8
+    r0 = (((((0.0 + -1.0956614337239057 * d) + (0.1450504921227858 + 0.0843023627125591 * d) * d2) + ((0.015222977765634103 + -0.002715440057555345 * d) + (-0.001946814020195957 + -0.0002725085368596255 * d) * d2) * d4) + (((9.02992588006912e-05 + 4.503293351894309e-05 * d) + (3.976493404084567e-06 + -2.6741691189273005e-06 * d) * d2) + ((-9.983445525787891e-07 + -3.32595873860243e-08 * d) + (7.310682557581842e-08 + 2.1133887026038295e-08 * d) * d2) * d4) * d8) + -6.424092959504293e-10 * d16) if abs(x - -1.5434046384182085) < 0.05 else r0
+    d = (x - 1.5434046384182085) + (xl - -7.079881422148652e-17)
+    d2 = d * d
+    d4 = d2 * d2
+    d8 = d4 * d4
+    d16 = d8 * d8
+    r0 = (((((0.0 + 1.0956614337239057 * d) + (0.1450504921227858 + -0.0843023627125591 * d) * d2) + ((0.015222977765634103 + 0.002715440057555345 * d) + (-0.001946814020195957 + 0.0002725085368596255 * d) * d2) * d4) + (((9.02992588006912e-05 + -4.503293351894309e-05 * d) + (3.976493404084567e-06 + 2.6741691189273005e-06 * d) * d2) + ((-9.983445525787891e-07 + 3.32595873860243e-08 * d) + (7.310682557581842e-08 + -2.1133887026038295e-08 * d) * d2) * d4) * d8) + -6.424092959504293e-10 * d16) if abs(x - 1.5434046384182085) < 0.05 else r0
+    return -1.0 * s * t * tau * beta * beta, -1.0 * s * t * r0, -1.0 * s * t * tau * h * h, fast_range(h, beta, gx)
+
+
+@njit(cache=True, error_model="numpy")
+def sigmoid_second_row(h, beta, d_hh, d_hbeta, d_betabeta):
+    """d_hh[s], d_hbeta[s], d_betabeta[s] at (h[s], beta) for every s: sigmoid_second in a SIMD loop,
+    the scalar kernels where it does not hold."""
+    slow = 0
+    for s in range(h.shape[0]):
+        d_hh[s], d_hbeta[s], d_betabeta[s], fast = sigmoid_second(h[s], beta)
+        slow += not fast
+    if slow:
+        for s in range(h.shape[0]):
+            if not sigmoid_second(h[s], beta)[3]:
+                d_hh[s] = sigmoid_d_hh(h[s], beta)
+                d_hbeta[s] = sigmoid_d_hbeta(h[s], beta)
+                d_betabeta[s] = sigmoid_d_betabeta(h[s], beta)
+
+
 @njit(cache=True)
 def tanh_value(h, beta):
     """tanh(beta*h)"""
@@ -510,6 +648,71 @@ def tanh_d_betabeta(h, beta):
     return -1.0 * sign(tau) * math.exp(lg) * (1.0 + lo)
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def tanh_first(h, beta):
+    """(value, d_h, d_beta, fast) of tanh; exact where fast, see the module docstring."""
+    x = beta * h
+    xl = exact_product_low(beta, h, x)
+    gx = 2.0 * x
+    s, t, tau = sigmoid_tanh(gx, 2.0 * xl)
+    return tau, 4.0 * s * t * beta, 4.0 * s * t * h, fast_range(h, beta, gx)
+
+
+@njit(cache=True, error_model="numpy")
+def tanh_first_row(h, beta, value, d_h, d_beta):
+    """value[s], d_h[s], d_beta[s] at (h[s], beta) for every s: tanh_first in a SIMD loop,
+    the scalar kernels where it does not hold."""
+    slow = 0
+    for s in range(h.shape[0]):
+        value[s], d_h[s], d_beta[s], fast = tanh_first(h[s], beta)
+        slow += not fast
+    if slow:
+        for s in range(h.shape[0]):
+            if not tanh_first(h[s], beta)[3]:
+                value[s] = tanh_value(h[s], beta)
+                d_h[s] = tanh_d_h(h[s], beta)
+                d_beta[s] = tanh_d_beta(h[s], beta)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def tanh_second(h, beta):
+    """(d_hh, d_hbeta, d_betabeta, fast) of tanh; exact where fast, see the module docstring."""
+    x = beta * h
+    xl = exact_product_low(beta, h, x)
+    gx = 2.0 * x
+    s, t, tau = sigmoid_tanh(gx, 2.0 * xl)
+    r0 = 2*tau*x - 1
+    d = (x - -0.7717023192091043) + (xl - 3.539940711074326e-17)
+    d2 = d * d
+    d4 = d2 * d2
+    d8 = d4 * d4
+    d16 = d8 * d8
+    r0 = (((((0.0 + -2.1913228674478114 * d) + (0.5802019684911432 + 0.6744189017004728 * d) * d2) + ((0.24356764425014565 + -0.08689408184177104 * d) + (-0.12459609729254124 + -0.03488109271803207 * d) * d2) * d4) + (((0.023116610252976948 + 0.02305686196169886 * d) + (0.004071929245782597 + -0.005476698355563111 * d) * d2) + ((-0.00408921928736272 + -0.00027246253986631106 * d) + (0.001197782230234209 + 0.0006925152100692229 * d) * d2) * d4) * d8) + -4.2100935619407335e-05 * d16) if abs(x - -0.7717023192091043) < 0.05 else r0
+    d = (x - 0.7717023192091043) + (xl - -3.539940711074326e-17)
+    d2 = d * d
+    d4 = d2 * d2
+    d8 = d4 * d4
+    d16 = d8 * d8
+    r0 = (((((0.0 + 2.1913228674478114 * d) + (0.5802019684911432 + -0.6744189017004728 * d) * d2) + ((0.24356764425014565 + 0.08689408184177104 * d) + (-0.12459609729254124 + 0.03488109271803207 * d) * d2) * d4) + (((0.023116610252976948 + -0.02305686196169886 * d) + (0.004071929245782597 + 0.005476698355563111 * d) * d2) + ((-0.00408921928736272 + 0.00027246253986631106 * d) + (0.001197782230234209 + -0.0006925152100692229 * d) * d2) * d4) * d8) + -4.2100935619407335e-05 * d16) if abs(x - 0.7717023192091043) < 0.05 else r0
+    return -8.0 * s * t * tau * beta * beta, -4.0 * s * t * r0, -8.0 * s * t * tau * h * h, fast_range(h, beta, gx)
+
+
+@njit(cache=True, error_model="numpy")
+def tanh_second_row(h, beta, d_hh, d_hbeta, d_betabeta):
+    """d_hh[s], d_hbeta[s], d_betabeta[s] at (h[s], beta) for every s: tanh_second in a SIMD loop,
+    the scalar kernels where it does not hold."""
+    slow = 0
+    for s in range(h.shape[0]):
+        d_hh[s], d_hbeta[s], d_betabeta[s], fast = tanh_second(h[s], beta)
+        slow += not fast
+    if slow:
+        for s in range(h.shape[0]):
+            if not tanh_second(h[s], beta)[3]:
+                d_hh[s] = tanh_d_hh(h[s], beta)
+                d_hbeta[s] = tanh_d_hbeta(h[s], beta)
+                d_betabeta[s] = tanh_d_betabeta(h[s], beta)
+
+
 @njit(cache=True)
 def relu_value(h, beta):
     """Piecewise((h, h > 0), (0, True))"""
@@ -546,6 +749,50 @@ def relu_d_betabeta(h, beta):
     return float(0)
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def relu_first(h, beta):
+    """(value, d_h, d_beta, fast) of relu; exact where fast, see the module docstring."""
+    return float(((h) if (h > 0) else (0))), float(((1) if (h > 0) else (0))), float(0), True
+
+
+@njit(cache=True, error_model="numpy")
+def relu_first_row(h, beta, value, d_h, d_beta):
+    """value[s], d_h[s], d_beta[s] at (h[s], beta) for every s: relu_first in a SIMD loop,
+    the scalar kernels where it does not hold."""
+    slow = 0
+    for s in range(h.shape[0]):
+        value[s], d_h[s], d_beta[s], fast = relu_first(h[s], beta)
+        slow += not fast
+    if slow:
+        for s in range(h.shape[0]):
+            if not relu_first(h[s], beta)[3]:
+                value[s] = relu_value(h[s], beta)
+                d_h[s] = relu_d_h(h[s], beta)
+                d_beta[s] = relu_d_beta(h[s], beta)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def relu_second(h, beta):
+    """(d_hh, d_hbeta, d_betabeta, fast) of relu; exact where fast, see the module docstring."""
+    return float(0), float(0), float(0), True
+
+
+@njit(cache=True, error_model="numpy")
+def relu_second_row(h, beta, d_hh, d_hbeta, d_betabeta):
+    """d_hh[s], d_hbeta[s], d_betabeta[s] at (h[s], beta) for every s: relu_second in a SIMD loop,
+    the scalar kernels where it does not hold."""
+    slow = 0
+    for s in range(h.shape[0]):
+        d_hh[s], d_hbeta[s], d_betabeta[s], fast = relu_second(h[s], beta)
+        slow += not fast
+    if slow:
+        for s in range(h.shape[0]):
+            if not relu_second(h[s], beta)[3]:
+                d_hh[s] = relu_d_hh(h[s], beta)
+                d_hbeta[s] = relu_d_hbeta(h[s], beta)
+                d_betabeta[s] = relu_d_betabeta(h[s], beta)
+
+
 @njit(cache=True)
 def linear_value(h, beta):
     """h"""
@@ -580,3 +827,47 @@ def linear_d_hbeta(h, beta):
 def linear_d_betabeta(h, beta):
     """0"""
     return float(0)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def linear_first(h, beta):
+    """(value, d_h, d_beta, fast) of linear; exact where fast, see the module docstring."""
+    return float(h), float(1), float(0), True
+
+
+@njit(cache=True, error_model="numpy")
+def linear_first_row(h, beta, value, d_h, d_beta):
+    """value[s], d_h[s], d_beta[s] at (h[s], beta) for every s: linear_first in a SIMD loop,
+    the scalar kernels where it does not hold."""
+    slow = 0
+    for s in range(h.shape[0]):
+        value[s], d_h[s], d_beta[s], fast = linear_first(h[s], beta)
+        slow += not fast
+    if slow:
+        for s in range(h.shape[0]):
+            if not linear_first(h[s], beta)[3]:
+                value[s] = linear_value(h[s], beta)
+                d_h[s] = linear_d_h(h[s], beta)
+                d_beta[s] = linear_d_beta(h[s], beta)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def linear_second(h, beta):
+    """(d_hh, d_hbeta, d_betabeta, fast) of linear; exact where fast, see the module docstring."""
+    return float(0), float(0), float(0), True
+
+
+@njit(cache=True, error_model="numpy")
+def linear_second_row(h, beta, d_hh, d_hbeta, d_betabeta):
+    """d_hh[s], d_hbeta[s], d_betabeta[s] at (h[s], beta) for every s: linear_second in a SIMD loop,
+    the scalar kernels where it does not hold."""
+    slow = 0
+    for s in range(h.shape[0]):
+        d_hh[s], d_hbeta[s], d_betabeta[s], fast = linear_second(h[s], beta)
+        slow += not fast
+    if slow:
+        for s in range(h.shape[0]):
+            if not linear_second(h[s], beta)[3]:
+                d_hh[s] = linear_d_hh(h[s], beta)
+                d_hbeta[s] = linear_d_hbeta(h[s], beta)
+                d_betabeta[s] = linear_d_betabeta(h[s], beta)
