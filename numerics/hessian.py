@@ -26,16 +26,16 @@ flatten order of W_l then b_l):
   ``U_m`` for beta_m with itself.
 
 Evaluation: a forward pass over all samples (BLAS for h, the generated
-kernels in numba for phi and its five derivatives), then a numba pass over
+kernels for phi and its five derivatives), then a numba pass over
 blocks of BLOCK samples, with the samples as the inner (vectorized) loop,
 forms the factors; their sample sums are matrix products, in numba for small
 networks and as BLAS products over chunks of samples for large ones.
 The diagonal W~ blocks use the symmetry of a~ a~^T (x) H_l: only the
 products with p <= i and j <= q are formed.
 
-Every activation derivative comes from the generated kernels
-(``numerics.activation(name).kernels``, selected per layer by unrolling the
-registry's kernel tuples, so no closures enter numba's cache); Lam is
+Every activation derivative comes from the generated fused kernels
+(``numerics.activations.first_row``/``second_row``: the three first and the
+three second derivatives from one exponential each, in SIMD loops); Lam is
 sigma(z) sigma(-z) from the generated sigmoid kernel, diag(p) - p p^T for
 softmax, 1 for a linear output.
 
@@ -50,11 +50,11 @@ import os
 
 import numba
 import numpy as np
-from numba import literal_unroll, njit, prange
+from numba import njit, prange
 
 from numerics._numba import KERNEL_SOURCES, flush_stale_caches
 from numerics.activations import NAMES as ACTIVATIONS
-from numerics.activations import activation
+from numerics.activations import activation, first_row, second_row
 from numerics.network import OUT_LINEAR, OUT_SIGMOID, OUT_SOFTMAX, Network
 
 # Columns of the layer table: widths, offsets in the packed parameter vector, unit offset,
@@ -62,7 +62,7 @@ from numerics.network import OUT_LINEAR, OUT_SIGMOID, OUT_SOFTMAX, Network
 N_IN, N_OUT, W_OFF, B_OFF, BETA_OFF, U_OFF, ACT, SQ_OFF, HAS_BETA = range(9)
 KIND_W, KIND_BETA = 0, 1
 # Samples go through the forward pass in blocks of BLOCK (unit-major, kernels in tight loops).
-BLOCK = 32
+BLOCK = 256
 # Samples are split into at most this many chunks (threads take whole chunks).
 MAX_CHUNKS = 64
 # Doubles of the expanded factors of one chunk of samples handed to the BLAS products.
@@ -72,8 +72,6 @@ SMALL_ACCUMULATOR = 1 << 16
 # Work (samples x per-sample factor doubles) above which sample loops are split over threads.
 PARALLEL_WORK = 1 << 20
 
-# The generated kernels of every registered activation, in registry order (index = layer table's ACT).
-KERNELS = tuple(activation(name).kernels for name in ACTIVATIONS)
 _sig = activation("sigmoid").kernels.value  # sigma(beta h)
 _sig_h = activation("sigmoid").kernels.d_h  # beta sigma(beta h) sigma(-beta h)
 
@@ -82,32 +80,26 @@ _sig_h = activation("sigmoid").kernels.d_h  # beta sigma(beta h) sigma(-beta h)
 
 
 @njit(cache=True)
-def _activate(k, h, beta, a, dv):
-    """a = phi_k(h, beta), dv[0] = d_h, dv[2] = d_hh of activation k at every entry of h (samples x units,
-    one beta per unit)."""
-    i = 0
-    for kern in literal_unroll(KERNELS):
-        if i == k:
-            for s in range(h.shape[0]):
-                for j in range(h.shape[1]):
-                    a[s, j] = kern.value(h[s, j], beta[j])
-                    dv[0, s, j] = kern.d_h(h[s, j], beta[j])
-                    dv[2, s, j] = kern.d_hh(h[s, j], beta[j])
-        i += 1
-
-
-@njit(cache=True)
-def _activate_beta(k, h, beta, dv):
-    """dv[1] = d_beta, dv[3] = d_hbeta, dv[4] = d_betabeta of activation k (for layers with trained betas)."""
-    i = 0
-    for kern in literal_unroll(KERNELS):
-        if i == k:
-            for s in range(h.shape[0]):
-                for j in range(h.shape[1]):
-                    dv[1, s, j] = kern.d_beta(h[s, j], beta[j])
-                    dv[3, s, j] = kern.d_hbeta(h[s, j], beta[j])
-                    dv[4, s, j] = kern.d_betabeta(h[s, j], beta[j])
-        i += 1
+def _activate(k, h, beta, with_beta, a, dv):
+    """a = phi_k(h, beta) and dv = (d_h, d_beta, d_hh, d_hbeta, d_betabeta) of activation k at every entry of
+    h (samples x units, one beta per unit), by the fused kernels one unit at a time; the beta derivatives
+    only ``with_beta``."""
+    m = h.shape[0]
+    rows = np.empty((7, m))
+    for j in range(h.shape[1]):
+        for s in range(m):
+            rows[0, s] = h[s, j]
+        first_row(k, rows[0], beta[j], rows[1], rows[2], rows[3])
+        second_row(k, rows[0], beta[j], rows[4], rows[5], rows[6])
+        for s in range(m):
+            a[s, j] = rows[1, s]
+            dv[0, s, j] = rows[2, s]
+            dv[2, s, j] = rows[4, s]
+        if with_beta:
+            for s in range(m):
+                dv[1, s, j] = rows[3, s]
+                dv[3, s, j] = rows[5, s]
+                dv[4, s, j] = rows[6, s]
 
 
 def forward_pass(net: Network, params: dict, X) -> tuple[list, list, list]:
@@ -123,10 +115,7 @@ def forward_pass(net: Network, params: dict, X) -> tuple[list, list, list]:
             break
         a = np.empty_like(h)
         dv = np.zeros((5,) + h.shape)
-        k, beta = ACTIVATIONS.index(net.hidden[l]), params[f"beta{l + 1}"]
-        _activate(k, h, beta, a, dv)
-        if net.train_beta[l].any():
-            _activate_beta(k, h, beta, dv)
+        _activate(ACTIVATIONS.index(net.hidden[l]), h, params[f"beta{l + 1}"], bool(net.train_beta[l].any()), a, dv)
         acts.append(a)
         dvs.append(dv)
     return hs, acts, dvs
@@ -680,12 +669,22 @@ class _Structure:
         fit = EXPAND_DOUBLES // max(1, self.per_sample) // BLOCK * BLOCK
         return max(BLOCK, min(fit, -(-m // BLOCK) * BLOCK))
 
+    def block_bytes(self) -> int:
+        """Bytes of the per-block buffers of one pass over samples (:func:`_pass`)."""
+        n_units, n_sq, n_max, n_k, n_fa = self.dims[:5]
+        n_last = self.sizes[-1]
+        rows = 7 * n_units + self.sizes[0] + n_last * (n_last + 1) + 3 * n_sq + 3 * n_max * n_max + n_max + n_k + n_fa + 3
+        return 8 * BLOCK * rows
+
     def work_bytes(self, m: int) -> int:
-        """Bytes of work buffers beyond the result: accumulators and, on the BLAS route, one chunk of factors."""
+        """Bytes of work buffers beyond the result: accumulators, the block buffers of every pass running at
+        once and, on the BLAS route, one chunk of factors."""
+        passes = numba.get_num_threads() if _parallel(m * self.per_sample) else 1
         if self.small():
-            return 8 * self.accumulator() * (_chunks(m, self) if _parallel(m * self.per_sample) else 1)
+            chunks = _chunks(m, self) if passes > 1 else 1
+            return 8 * self.accumulator() * chunks + passes * self.block_bytes()
         width = self.sizes[0] + self.n_units + self.per_sample + max(self.sizes) + 1
-        return 8 * (self.accumulator() + self.chunk(m) * width)
+        return 8 * (self.accumulator() + self.chunk(m) * width) + passes * self.block_bytes()
 
 
 _STRUCTURES: dict = {}

@@ -62,7 +62,7 @@ def test_resume_extends_a_finished_run_bit_identically(capsys, tmp_path):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery to a child process")
 def test_ctrl_c_then_resume_reaches_the_uninterrupted_parameters(tmp_path):
-    args = [sys.executable, "-m", "meanfield", "train", "--arch", "2-8-2-1", "--epochs", "4000", "--checkpoint-every", "4000"]
+    args = [sys.executable, "-m", "meanfield", "train", "--arch", "2-8-2-1", "--epochs", "40000", "--checkpoint-every", "40000"]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     straight = subprocess.run(args + ["--out", str(tmp_path / "a")], capture_output=True, text=True, env=env)
     assert straight.returncode == 0, straight.stderr
@@ -77,7 +77,7 @@ def test_ctrl_c_then_resume_reaches_the_uninterrupted_parameters(tmp_path):
         pytest.skip("the run finished before the interrupt arrived")
     assert child.returncode == 130 and "--resume" in err
     with np.load(tmp_path / "b" / "state.npz") as st:
-        assert 0 < int(st["epoch"]) < 4000
+        assert 0 < int(st["epoch"]) < 40000
     resumed = subprocess.run(args + ["--out", str(tmp_path / "b"), "--resume"], capture_output=True, text=True, env=env)
     assert resumed.returncode == 0, resumed.stderr
     a, b = params(tmp_path / "a"), params(tmp_path / "b")
