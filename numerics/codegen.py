@@ -48,7 +48,8 @@ OUTPUT = Path(__file__).parent / "_generated" / "activations.py"
 TAIL = 700.0  # |g x| beyond which s or t may be subnormal
 ZERO_TAIL = 1e4  # |g x| beyond which every tail term underflows to 0
 ROOT_RADIUS = 0.05
-ROOT_TERMS = 16  # Taylor terms: ROOT_RADIUS**ROOT_TERMS ~ 1e-21
+ROOT_TERMS = 16  # most Taylor terms: ROOT_RADIUS**ROOT_TERMS ~ 1e-21
+ROOT_TRUNCATION = 1e-18  # fewer where the next term is below this, relative to the first, on the radius
 ROOT_SCAN = (-60.0, 60.0)
 
 x, S, T, TAU = sp.symbols("x s t tau", real=True)
@@ -125,6 +126,8 @@ def _roots(expr: sp.Expr, g: int) -> list:
             root = v0 if f0 == 0 else mpmath.findroot(r, (v0, v1), solver="anderson")
             hi = float(root)
             coeffs = [float(c) for c in mpmath.taylor(r, root, ROOT_TERMS)[1:]]
+            while len(coeffs) > 1 and abs(coeffs[-1]) * ROOT_RADIUS ** (len(coeffs) - 1) < ROOT_TRUNCATION * abs(coeffs[0]):
+                coeffs.pop()
             out.append((hi, float(root - hi), coeffs))
     return out
 
