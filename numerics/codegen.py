@@ -20,8 +20,9 @@ whichever of s, t, tau gives it the fewest terms. The generated code then
 * near each real root x_r of a residual factor (|x - x_r| < ROOT_RADIUS)
   replaces R_m by its Taylor series in d = x - x_r, with x = beta*h and x_r
   both carried to twice double precision, so that the cancellation at the
-  root does not cost relative accuracy. Roots and Taylor coefficients come
-  from mpmath at 50 digits.
+  root does not cost relative accuracy (down to |x - x_r| ~ 1e-19, where
+  the 1e-32 precision of d sets the limit). Roots and Taylor coefficients
+  come from mpmath at 50 digits.
 Kernels without sigmoid or tanh (ReLU, linear) are printed as they are.
 
 Besides one function per kernel, ``{name}_first`` (value, d_h, d_beta) and
@@ -29,8 +30,10 @@ Besides one function per kernel, ``{name}_first`` (value, d_h, d_beta) and
 single exponential without branches, so that loops over samples calling them
 compile to SIMD code. They return a flag ``fast`` as fourth element: the
 values are the kernels' to a few ulp where it is set (|g x| <= 64, |h| and
-|beta| in [2^-64, 2^64] or zero, x farther than ROOT_RADIUS from every root
-of the residual factors); elsewhere the caller takes the kernels above.
+|beta| in [2^-64, 2^64] or zero; near the roots of residual factors the same
+Taylor patches, selected rather than branched to); elsewhere the caller
+takes the kernels above. ``{name}_first_row``/``{name}_second_row`` run them
+over a row of fields.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
-from numerics.activations import KEYS, NAMES, activation
+from numerics.activations import KEYS, NAMES, activation, first_row, second_row
 from theory import activations as ta
 from verify.metrics import relative_error
 from verify.registry import Check
@@ -38,6 +38,7 @@ def _mp_function(name: str, key: str):
     return sp.lambdify((ta.h, ta.beta), ta.derivatives(name)[key], modules=[_MP_SIGMOID, "mpmath"])
 
 
+@lru_cache(maxsize=None)  # the fused rows revisit the kernel rows' points and their own -h
 def mp_reference(name: str, key: str, h: float, beta: float) -> float:
     """The derived expression at the exact float64 inputs, to float64 accuracy.
 
@@ -162,6 +163,52 @@ def kernel_checks() -> list[Check]:
     return checks
 
 
+GROUPS = {"first": (first_row, ("value", "d_h", "d_beta")), "second": (second_row, ("d_hh", "d_hbeta", "d_betabeta"))}
+# Real roots in x = beta*h of the residual factors that the fused kernels patch by Taylor series:
+# esp d_h, esp, sigmoid and tanh second derivatives (tanh's are sigmoid's halved).
+ROOTS = (-1.2784645427610737, 2.3993572805154675, -2.3993572805154675, 1.5434046384182085, -1.5434046384182085,
+         0.7717023192091043, -0.7717023192091043)
+# beta*h of the points that share a row with each drawn one: in the fast range, so that fast and fallback
+# entries mix, and enough of them for the SIMD loop body (not only its remainder) to run
+COMPANIONS = np.linspace(-62.5, 62.5, 16)
+
+
+def _fused_points(smooth: bool):
+    """As _points, or in the fast range with beta*h within 0.05 of a root (the fused kernels' Taylor patches)."""
+    def strategy():
+        offset = st.one_of(st.floats(-0.049, 0.049), log_uniform(-17, -2))
+        near_root = st.tuples(st.sampled_from(ROOTS), offset, log_uniform(-6, 6))
+        return st.one_of(_points(smooth)(), near_root.map(lambda t: ((t[0] + t[1]) / t[2], t[2])))
+
+    return strategy
+
+
+def _fused_error(name: str, group: str):
+    """Worst error of the row function over a row of the point, -h and COMPANIONS / beta."""
+    row, keys = GROUPS[group]
+    k = NAMES.index(name)
+
+    def error(ex):
+        h, beta = ex
+        hs = np.concatenate(([h, -h], COMPANIONS / beta))
+        outs = [np.empty_like(hs) for _ in keys]
+        row(k, hs, beta, *outs)
+        return max(relative_error(out, [mp_reference(name, key, v, beta) for v in hs]) for key, out in zip(keys, outs))
+
+    return error
+
+
+def fused_checks() -> list[Check]:
+    checks = []
+    for name in NAMES:
+        smooth = name != "relu"
+        explicit = tuple(p for p in EXTREMES if smooth or p[0] != 0.0) + tuple((r, 1.0) for r in ROOTS)
+        for group in GROUPS:
+            checks.append(Check(f"fused {name}.{group} vs mpmath", "derived expression, adaptive precision", 1e-13,
+                                _fused_points(smooth), _fused_error(name, group), explicit=explicit, max_examples=60))
+    return checks
+
+
 # ---- limits, series and identities of the gate theory ----------------------------------------
 
 @lru_cache(maxsize=None)
@@ -280,4 +327,4 @@ def theory_checks() -> list[Check]:
     ]
 
 
-CHECKS = kernel_checks() + theory_checks()
+CHECKS = kernel_checks() + fused_checks() + theory_checks()
