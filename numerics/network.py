@@ -608,7 +608,7 @@ class Network:
         """Work arrays for :func:`batch_loss_grad` on batches of up to ``batch`` samples: partial gradient
         sums per group, unit-major block arrays per thread, partial losses, the gradient."""
         ng = n_groups(batch)
-        nt = numba.config.NUMBA_NUM_THREADS
+        nt = numba.config.NUMBA_NUM_THREADS  # numba.get_thread_id() stays below it
         b = max(1, min(BLOCK, batch))
         units = self.n_units
         return (
@@ -627,7 +627,8 @@ class Network:
     def forward_packed(self, theta, X, work=None) -> tuple[np.ndarray, np.ndarray]:
         """(H, A) for a packed parameter vector and validated X: H (m, units), A (m, inputs + units)."""
         m = X.shape[0]
-        work = self.workspace(m) if work is None else work
+        if work is None or work[1].shape[2] < min(BLOCK, m):
+            work = self.workspace(m)
         H = np.empty((m, self.n_units))
         A = np.empty((m, self.sizes[0] + self.n_units))
         _forward_all(theta, X, self.layout, self.out_kind, *work[1:8], H, A)
