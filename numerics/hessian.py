@@ -55,7 +55,7 @@ from numba import njit, prange
 from numerics._numba import KERNEL_SOURCES, flush_stale_caches
 from numerics.activations import NAMES as ACTIVATIONS
 from numerics.activations import activation, first_row, second_row
-from numerics.network import OUT_LINEAR, OUT_SIGMOID, OUT_SOFTMAX, Network
+from numerics.network import OUT_LINEAR, OUT_SIGMOID, Network
 
 # Columns of the layer table: widths, offsets in the packed parameter vector, unit offset,
 # activation index, offset of the layer's (n_l, n_l) squares, whether its beta is trained.
