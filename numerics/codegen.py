@@ -177,9 +177,9 @@ def _pow(name: str, n: int) -> list[str]:
     return [name] * n
 
 
-def _roots_and_residuals(form: ProductForm, names: list[str]) -> list[str]:
-    """Code setting the residual factors ``names`` (as plain expressions) of a product form."""
-    return [f"    {n} = {sp.pycode(r.expr)}" for n, r in zip(names, form.residuals)]
+def _direct(expr: sp.Expr) -> str:
+    """A kernel without sigmoid or tanh, printed as it is."""
+    return f"float({sp.pycode(expr, fully_qualified_modules=False)})"
 
 
 def _product(form: ProductForm, names: list[str]) -> str:
@@ -200,8 +200,7 @@ def _kernel_source(fname: str, expr: sp.Expr) -> str:
         f'    """{sp.sstr(expr)}"""',
     ]
     if form is None:
-        body = sp.pycode(expr, fully_qualified_modules=False)
-        return "\n".join(head + [f"    return float({body})", ""])
+        return "\n".join(head + [f"    return {_direct(expr)}", ""])
     g = form.g
     lines = ["    x = field(beta, h)", f"    gx = {g}.0 * x" if g != 1 else "    gx = x"]
     if form.i or form.j or any(r.expr.free_symbols & {S, T} for r in form.residuals):
@@ -215,7 +214,7 @@ def _kernel_source(fname: str, expr: sp.Expr) -> str:
     if used[TAU]:
         lines.append("    tau = math.tanh(0.5 * gx)")
     names = [f"r{n}" for n in range(len(form.residuals))]
-    lines += _roots_and_residuals(form, names)
+    lines += [f"    {n} = {sp.pycode(r.expr)}" for n, r in zip(names, form.residuals)]
     for n, r in enumerate(form.residuals):
         for hi, lo, coeffs in r.roots:
             horner = repr(coeffs[-1])
@@ -307,7 +306,7 @@ def _fused_source(name: str, group: str) -> str:
     ]
     families = {form.g for form in forms.values() if form is not None}
     if not families:
-        values = ", ".join(f"float({sp.pycode(expr, fully_qualified_modules=False)})" for expr in exprs.values())
+        values = ", ".join(_direct(expr) for expr in exprs.values())
         return "\n".join(lines + [f"    return {values}, True", ""])
     (g,) = families
     lines += [
@@ -321,7 +320,7 @@ def _fused_source(name: str, group: str) -> str:
     for key, expr in exprs.items():
         form = forms[key]
         if form is None:
-            products.append(f"float({sp.pycode(expr, fully_qualified_modules=False)})")
+            products.append(_direct(expr))
             continue
         names = []
         for r in form.residuals:

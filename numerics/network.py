@@ -11,10 +11,11 @@ The loss is the mean over samples.
 Forward and backward passes run in numba on blocks of samples, summed in a
 fixed number of groups spread over the threads (the groups, not the
 threads, fix the summation order, so results are bit-identical for any
-thread count). ``Network.forward`` exposes every layer's pre-activations
-and activations. Every activation
-value and derivative comes from the generated kernels
-(``numerics.activation(name).kernels``); the output layer uses the
+thread count). Samples are the inner, SIMD loop: every activation value
+and first derivative comes from the generated fused kernels
+(``numerics.activations.first_row``), computed once in the forward pass and
+kept for the backward pass. ``Network.forward`` exposes every layer's
+pre-activations and activations. The output layer uses the
 cross-entropy gradients dL/dz = sigma(z) - y and softmax(z) - y and the
 squared-error gradient a - y.
 """
