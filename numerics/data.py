@@ -48,8 +48,8 @@ def check_xy(X, y, name: str = "data") -> tuple[np.ndarray, np.ndarray]:
     if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
         raise ValueError(f"{name}: y must have one entry or row per sample ({X.shape[0]}), got shape {y.shape}")
     for arr, label in ((X, "X"), (y, "y")):
-        bad = ~np.isfinite(arr)
-        if bad.any():
+        if not np.isfinite(arr).all():
+            bad = ~np.isfinite(arr)
             row = int(np.argwhere(bad)[0][0])
             raise ValueError(f"{name}: {label} must be finite, found {arr[bad][0]} in sample {row}")
     return X, y

@@ -56,21 +56,22 @@ from numerics._numba import KERNEL_SOURCES, flush_stale_caches
 from numerics.activations import NAMES as ACTIVATIONS
 from numerics.activations import activation, first_row, second_row
 from numerics.network import OUT_LINEAR, OUT_SIGMOID, Network
+from numerics.network import _forward_block as network_forward_block
 
 # Columns of the layer table: widths, offsets in the packed parameter vector, unit offset,
 # activation index, offset of the layer's (n_l, n_l) squares, whether its beta is trained.
 N_IN, N_OUT, W_OFF, B_OFF, BETA_OFF, U_OFF, ACT, SQ_OFF, HAS_BETA = range(9)
 KIND_W, KIND_BETA = 0, 1
-# Samples go through the forward pass in blocks of BLOCK (unit-major, kernels in tight loops).
-BLOCK = 256
-# Samples are split into at most this many chunks (threads take whole chunks).
-MAX_CHUNKS = 64
+# Samples go through the passes in blocks of up to BLOCK (unit-major, kernels in tight loops; every
+# sample sum costs a fixed ~0.1 us per block, so blocks are long), split into chunks of about BLOCK, at
+# most MAX_CHUNKS (threads take whole chunks; 690 samples: 2 chunks of one block).
+BLOCK, MAX_CHUNKS = 384, 64
 # Doubles of the expanded factors of one chunk of samples handed to the BLAS products.
 EXPAND_DOUBLES = 1 << 22
 # Accumulator size (doubles) up to which the sample sums run in numba rather than BLAS.
 SMALL_ACCUMULATOR = 1 << 16
 # Work (samples x per-sample factor doubles) above which sample loops are split over threads.
-PARALLEL_WORK = 1 << 20
+PARALLEL_WORK = 1 << 17
 
 _sig = activation("sigmoid").kernels.value  # sigma(beta h)
 _sig_h = activation("sigmoid").kernels.d_h  # beta sigma(beta h) sigma(-beta h)
@@ -122,17 +123,19 @@ def forward_pass(net: Network, params: dict, X) -> tuple[list, list, list]:
 
 
 @njit(cache=True)
-def _load_block(H, A, DV, lo, nb, Hb, Ab, DVb):
-    """Samples lo..lo+nb of the sample-major H, A, DV into the unit-major block buffers (column s: sample lo + s)."""
-    for s in range(nb):
-        for u in range(H.shape[1]):
-            Hb[u, s] = H[lo + s, u]
-        for i in range(A.shape[1]):
-            Ab[i, s] = A[lo + s, i]
-    for c in range(DV.shape[0]):
+def _forward_block(theta, lay, X, lo, nb, Hb, Ab, DVb):
+    """Samples lo..lo+nb of X through the network, unit-major (column s: sample lo + s): pre-activations Hb,
+    inputs and activations Ab (its last row, the ones of the bias inputs, left alone), the derivatives (d_h, d_beta, d_hh, d_hbeta, d_betabeta) of every hidden unit
+    DVb; the training engine's block forward pass, then the generated second derivatives."""
+    for i in range(X.shape[1]):
         for s in range(nb):
-            for u in range(DV.shape[2]):
-                DVb[c, u, s] = DV[c, lo + s, u]
+            Ab[i, s] = X[lo + s, i]
+    network_forward_block(theta, lay, nb, Hb, Ab[: X.shape[1] + Hb.shape[0]], DVb[0], DVb[1])
+    for l in range(lay.shape[0] - 1):
+        for j in range(lay[l, N_OUT]):
+            u = lay[l, U_OFF] + j
+            second_row(lay[l, ACT], Hb[u, :nb], theta[lay[l, BETA_OFF] + j], DVb[2, u, :nb], DVb[3, u, :nb],
+                       DVb[4, u, :nb])
 
 
 @njit(cache=True)
@@ -263,58 +266,60 @@ def _second_backward_block(theta, lay, out_kind, nb, Hb, DV, gz, lam, delta, HRU
 
 
 @njit(cache=True)
-def _jacobians_block(theta, lay, groups, pair_off, fa_off, nb, DV, HRU, K, FA, F, Fa):
-    """Block factors: K[pair_off[g, g2] + (j, q)] = (F_{m<-g}^T X_m)[j, q] (X = H, R or U) and
-    FA[fa_off[g, m] + (i, j)] = F^a_{m<-g}[i, j], per sample s."""
+def _jacobians_block(theta, lay, groups, pair_off, fa_off, nb, DV, K, FA, F, Fa):
+    """Block factors of every group g with a group g2 of a later layer m: K[pair_off[g, g2] + (j, q)] =
+    (F_{m<-g}^T X_m)[j, q] (X = H or R) and FA[fa_off[g, m - 1] + (i, j)] = F^a_{m-1<-g}[i, j], per sample.
+    K's first 3 n_sq rows are the squares H, R, U themselves: same-layer pairs point there. F^a_{l<-g} is
+    diagonal (dphi/dh or dphi/dbeta of layer l): only its diagonal is stored."""
     L = lay.shape[0]
     ng = groups.shape[0]
+    n_sq = lay[L - 1, SQ_OFF] + lay[L - 1, N_OUT] ** 2
     for g in range(ng):
         l, kind = groups[g, 0], groups[g, 1]
-        n_g, so, uo = lay[l, N_OUT], lay[l, SQ_OFF], lay[l, U_OFF]
-        for g2 in range(g, ng):  # groups of the same layer: F = identity
-            if groups[g2, 0] != l:
-                continue
-            off = pair_off[g, g2]
-            src = 2 if kind == KIND_BETA else (0 if groups[g2, 1] == KIND_W else 1)
-            for t in range(n_g * n_g):
-                for s in range(nb):
-                    K[off + t, s] = HRU[src, so + t, s]
         if l == L - 1:
             continue
+        n_g, uo = lay[l, N_OUT], lay[l, U_OFF]
         d = 1 if kind == KIND_BETA else 0
-        for i in range(n_g):
-            for j in range(n_g):
-                for s in range(nb):
-                    Fa[i, j, s] = DV[d, uo + i, s] if i == j else 0.0
+        fo = fa_off[g, l]
+        for j in range(n_g):
+            for s in range(nb):
+                FA[fo + j * n_g + j, s] = DV[d, uo + j, s]
         for m in range(l + 1, L):
             n_prev, n_m, wo, so_m, uo_m = lay[m, N_IN], lay[m, N_OUT], lay[m, W_OFF], lay[m, SQ_OFF], lay[m, U_OFF]
-            fo = fa_off[g, m - 1]
-            for i in range(n_prev):
-                for j in range(n_g):
-                    for s in range(nb):
-                        FA[fo + i * n_g + j, s] = Fa[i, j, s]
-            for q in range(n_m):  # F = W_m^T F^a
-                for j in range(n_g):
-                    for s in range(nb):
-                        F[q, j, s] = 0.0
-                    for i in range(n_prev):
-                        w = theta[wo + i * n_m + q]
+            if m == l + 1:  # F = W_m^T diag(F^a)
+                for q in range(n_m):
+                    for j in range(n_g):
+                        w = theta[wo + j * n_m + q]
                         for s in range(nb):
-                            F[q, j, s] += w * Fa[i, j, s]
+                            F[q, j, s] = w * DV[d, uo + j, s]
+            else:  # F = W_m^T F^a
+                fo = fa_off[g, m - 1]
+                for i in range(n_prev):
+                    for j in range(n_g):
+                        for s in range(nb):
+                            FA[fo + i * n_g + j, s] = Fa[i, j, s]
+                for q in range(n_m):
+                    for j in range(n_g):
+                        for s in range(nb):
+                            F[q, j, s] = 0.0
+                        for i in range(n_prev):
+                            w = theta[wo + i * n_m + q]
+                            for s in range(nb):
+                                F[q, j, s] += w * Fa[i, j, s]
             for g2 in range(g + 1, ng):
                 if groups[g2, 0] != m:
                     continue
                 off = pair_off[g, g2]
-                src = 0 if groups[g2, 1] == KIND_W else 1
+                src = (0 if groups[g2, 1] == KIND_W else n_sq) + so_m  # H_m or R_m
                 for j in range(n_g):
                     for q2 in range(n_m):
                         t = off + j * n_m + q2
                         for s in range(nb):
                             K[t, s] = 0.0
                         for q in range(n_m):
-                            x = so_m + q * n_m + q2
+                            x = src + q * n_m + q2
                             for s in range(nb):
-                                K[t, s] += F[q, j, s] * HRU[src, x, s]
+                                K[t, s] += F[q, j, s] * K[x, s]
             if m < L - 1:
                 for q in range(n_m):
                     for j in range(n_g):
@@ -322,98 +327,146 @@ def _jacobians_block(theta, lay, groups, pair_off, fa_off, nb, DV, HRU, K, FA, F
                             Fa[q, j, s] = DV[0, uo_m + q, s] * F[q, j, s]
 
 
-@njit(cache=True)
-def _inputs(lay, l, kind, n0, Ab, p, nb, c):
-    """c[s] = entry p of the inputs of a group (a~_{l-1} for W~_l, 1 for beta_l) for each sample s."""
-    n_in = lay[l, N_IN]
-    if kind == KIND_BETA or p == n_in:
+@njit(inline="always")
+def _input(lay, l, kind, n0, p):
+    """Row of Ab holding entry p of the inputs of a group (a~_{l-1} for W~_l, 1 for beta_l: the last row)."""
+    if kind == KIND_BETA or p == lay[l, N_IN]:
+        return n0 + lay[lay.shape[0] - 1, U_OFF] + lay[lay.shape[0] - 1, N_OUT]
+    return p if l == 0 else n0 + lay[l - 1, U_OFF] + p
+
+
+@njit(inline="always", fastmath={"reassoc", "contract"})
+def _dots(R, r0, r1, r2, r3, n_r, A, ia, B, ib, C, ic, D, id_, mode, nb):
+    """sum_s R[r_k, s] v[s] for the first n_r (1 or 4) rows r0..r3, with v = A[ia] (mode 0), A[ia] B[ib]
+    (mode 1) or A[ia] B[ib] + C[ic] D[id_] (mode 2): one pass over the samples serves up to four sums.
+    Rows are indices, not views (a view per call costs reference counting comparable to the loop)."""
+    t0 = t1 = t2 = t3 = 0.0
+    if n_r == 1:
+        if mode == 0:
+            for s in range(nb):
+                t0 += R[r0, s] * A[ia, s]
+        elif mode == 1:
+            for s in range(nb):
+                t0 += R[r0, s] * (A[ia, s] * B[ib, s])
+        else:
+            for s in range(nb):
+                t0 += R[r0, s] * (A[ia, s] * B[ib, s] + C[ic, s] * D[id_, s])
+    elif mode == 0:
         for s in range(nb):
-            c[s] = 1.0
+            v = A[ia, s]
+            t0 += R[r0, s] * v
+            t1 += R[r1, s] * v
+            t2 += R[r2, s] * v
+            t3 += R[r3, s] * v
+    elif mode == 1:
+        for s in range(nb):
+            v = A[ia, s] * B[ib, s]
+            t0 += R[r0, s] * v
+            t1 += R[r1, s] * v
+            t2 += R[r2, s] * v
+            t3 += R[r3, s] * v
     else:
-        row = p if l == 0 else n0 + lay[l - 1, U_OFF] + p
         for s in range(nb):
-            c[s] = Ab[row, s]
+            v = A[ia, s] * B[ib, s] + C[ic, s] * D[id_, s]
+            t0 += R[r0, s] * v
+            t1 += R[r1, s] * v
+            t2 += R[r2, s] * v
+            t3 += R[r3, s] * v
+    return t0, t1, t2, t3
+
+
+@njit(inline="always")
+def _add_tile(out, base, stride, first, count, t):
+    """out[base + (first + k) stride] += t[k] for k < min(4, count - first)."""
+    out[base + first * stride] += t[0]
+    if first + 1 < count:
+        out[base + (first + 1) * stride] += t[1]
+    if first + 2 < count:
+        out[base + (first + 2) * stride] += t[2]
+    if first + 3 < count:
+        out[base + (first + 3) * stride] += t[3]
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
-def _accumulate_block(tabs, n0, nb, Ab, delta, K, FA, ROWS, Z, cp, ci, cc):
+def _accumulate_block(tabs, n0, nb, Ab, delta, K, FA, ROWS, Z):
     """Add the block's sample sums to ROWS (rows of the blocks c_g (x) [...] with later groups) and Z
-    (sum_s a~_p a~_i H_l[j, q], p <= i, j <= q, for each diagonal W~ block)."""
+    (sum_s a~_p a~_i H_l[j, q], p <= i, j <= q, for each diagonal W~ block). Each pass over the samples
+    forms one right factor and takes its products with up to four inputs at once (:func:`_dots`); a beta
+    group (one input) takes four channels at once."""
     lay, groups, pair_off, fa_off, g_off, col_off, width, ap_off, hp_off, row_off, z_off = tabs
     ng = groups.shape[0]
+    one = _input(lay, 0, KIND_BETA, n0, 0)
     for g in range(ng):
         l, kind = groups[g, 0], groups[g, 1]
         n_g = lay[l, N_OUT]
         n_c = lay[l, N_IN] + 1 if kind == KIND_W else 1
         length = n_g * width[g]
-        for p in range(n_c):
-            _inputs(lay, l, kind, n0, Ab, p, nb, cp)
-            for g2 in range(g, ng):
-                co = col_off[g, g2]
-                if co < 0:
+        for g2 in range(g, ng):
+            co = col_off[g, g2]
+            if co < 0:
+                continue
+            l2, kind2 = groups[g2, 0], groups[g2, 1]
+            n2, n_prev, uo2 = lay[l2, N_OUT], lay[l2, N_IN], lay[l2, U_OFF]
+            ko = pair_off[g, g2]
+            n_i = 1 if kind2 == KIND_BETA else n_prev + 1
+            corr = kind2 == KIND_W and l < l2
+            fo = fa_off[g, l2 - 1] if corr else 0
+            for i in range(n_i):
+                ci = _input(lay, l2, kind2, n0, i)
+                if kind == KIND_BETA:  # a single input (1): four channels j per pass instead
+                    n_j = 1 if n_g == 1 else 4
+                    for q in range(n2):
+                        base = row_off[g] + co + i * n2 + q
+                        for j in range(0, n_g, 4):
+                            t = _dots(K, ko + j * n2 + q, ko + min(j + 1, n_g - 1) * n2 + q, ko + min(j + 2, n_g - 1) * n2 + q,
+                                      ko + min(j + 3, n_g - 1) * n2 + q, n_j, Ab, ci, Ab, ci, Ab, ci, Ab, ci, 0, nb)
+                            _add_tile(ROWS, base, width[g], j, n_g, t)
+                        if corr and i < n_prev:  # + sum_s F^a[i, j] delta_q
+                            f = fo + i * n_g
+                            if l2 == l + 1:  # F^a diagonal: j = i only
+                                t = _dots(FA, f + i, f + i, f + i, f + i, 1, delta, uo2 + q, Ab, ci, Ab, ci, Ab, ci, 0, nb)
+                                ROWS[base + i * width[g]] += t[0]
+                                continue
+                            for j in range(0, n_g, 4):
+                                t = _dots(FA, f + j, f + min(j + 1, n_g - 1), f + min(j + 2, n_g - 1), f + min(j + 3, n_g - 1),
+                                          n_j, delta, uo2 + q, Ab, ci, Ab, ci, Ab, ci, 0, nb)
+                                _add_tile(ROWS, base, width[g], j, n_g, t)
                     continue
-                l2, kind2 = groups[g2, 0], groups[g2, 1]
-                n2 = lay[l2, N_OUT]
-                ko = pair_off[g, g2]
-                if kind2 == KIND_BETA:
-                    for j in range(n_g):
-                        base = row_off[g] + p * length + j * width[g] + co
-                        for q in range(n2):
-                            acc = 0.0
-                            for s in range(nb):
-                                acc += cp[s] * K[ko + j * n2 + q, s]
-                            ROWS[base + q] += acc
-                    continue
-                n_prev = lay[l2, N_IN]
-                uo2 = lay[l2, U_OFF]
-                corr = l < l2
-                fo = fa_off[g, l2 - 1] if corr else 0
-                for i in range(n_prev + 1):
-                    _inputs(lay, l2, KIND_W, n0, Ab, i, nb, ci)
-                    for s in range(nb):
-                        cc[s] = cp[s] * ci[s]
-                    for j in range(n_g):
-                        base = row_off[g] + p * length + j * width[g] + co + i * n2
-                        for q in range(n2):
-                            kq = ko + j * n2 + q
-                            acc = 0.0
-                            if corr and i < n_prev:
-                                f = fo + i * n_g + j
-                                for s in range(nb):
-                                    acc += cc[s] * K[kq, s] + cp[s] * FA[f, s] * delta[uo2 + q, s]
-                            else:
-                                for s in range(nb):
-                                    acc += cc[s] * K[kq, s]
-                            ROWS[base + q] += acc
+                for j in range(n_g):
+                    mode = 0 if kind2 == KIND_BETA else (2 if corr and i < n_prev and (l2 > l + 1 or i == j) else 1)
+                    for q in range(n2):
+                        col = row_off[g] + j * width[g] + co + i * n2 + q
+                        for p in range(0, n_c, 4):
+                            t = _dots(Ab, _input(lay, l, kind, n0, p), _input(lay, l, kind, n0, min(p + 1, n_c - 1)),
+                                      _input(lay, l, kind, n0, min(p + 2, n_c - 1)),
+                                      _input(lay, l, kind, n0, min(p + 3, n_c - 1)), 4,
+                                      K, ko + j * n2 + q, Ab, ci, FA, fo + i * n_g + j, delta, uo2 + q, mode, nb)
+                            _add_tile(ROWS, col, length, p, n_c, t)
         if kind == KIND_W:
             tg = n_g * (n_g + 1) // 2
             ko = pair_off[g, g]
-            x = 0
             for p in range(n_c):
-                _inputs(lay, l, kind, n0, Ab, p, nb, cp)
-                for i in range(p, n_c):
-                    _inputs(lay, l, kind, n0, Ab, i, nb, ci)
-                    for s in range(nb):
-                        cc[s] = cp[s] * ci[s]
-                    base = z_off[g] + x * tg
-                    y = 0
-                    for j in range(n_g):
-                        for q in range(j, n_g):
-                            acc = 0.0
-                            for s in range(nb):
-                                acc += cc[s] * K[ko + j * n_g + q, s]
-                            Z[base + y] += acc
-                            y += 1
-                    x += 1
+                cp = _input(lay, l, kind, n0, p)
+                x = z_off[g] + (p * n_c - p * (p - 1) // 2) * tg  # pair (p, p) of the p <= i pairs
+                y = 0
+                for j in range(n_g):
+                    for q in range(j, n_g):
+                        for i in range(p, n_c, 4):
+                            t = _dots(Ab, _input(lay, l, kind, n0, i), _input(lay, l, kind, n0, min(i + 1, n_c - 1)),
+                                      _input(lay, l, kind, n0, min(i + 2, n_c - 1)),
+                                      _input(lay, l, kind, n0, min(i + 3, n_c - 1)), 4,
+                                      K, ko + j * n_g + q, Ab, cp, K, 0, K, 0, 1, nb)
+                            _add_tile(Z, x + y, tg, i - p, n_c - p, t)
+                        y += 1
 
 
 @njit(cache=True)
-def _expand_block(tabs, n0, nb, Ab, delta, K, FA, c0, At, Gt, APt, HPt, cp, ci):
+def _expand_block(tabs, n0, nb, Ab, delta, K, FA, c0, At, Gt, APt, HPt):
     """The block's right factors into columns c0..c0+nb of At (activations), Gt (rows of the blocks with later
     groups), APt (a~_p a~_i, p <= i) and HPt (H_l[j, q], j <= q): the operands of the BLAS products."""
     lay, groups, pair_off, fa_off, g_off, col_off, width, ap_off, hp_off, row_off, z_off = tabs
     ng = groups.shape[0]
-    for r in range(Ab.shape[0]):
+    for r in range(At.shape[0]):
         for s in range(nb):
             At[r, c0 + s] = Ab[r, s]
     for g in range(ng):
@@ -423,11 +476,11 @@ def _expand_block(tabs, n0, nb, Ab, delta, K, FA, c0, At, Gt, APt, HPt, cp, ci):
             n_c = lay[l, N_IN] + 1
             x = ap_off[g]
             for p in range(n_c):
-                _inputs(lay, l, kind, n0, Ab, p, nb, cp)
+                cp = _input(lay, l, kind, n0, p)
                 for i in range(p, n_c):
-                    _inputs(lay, l, kind, n0, Ab, i, nb, ci)
+                    ci = _input(lay, l, kind, n0, i)
                     for s in range(nb):
-                        APt[x, c0 + s] = cp[s] * ci[s]
+                        APt[x, c0 + s] = Ab[cp, s] * Ab[ci, s]
                     x += 1
             x = hp_off[g]
             ko = pair_off[g, g]
@@ -455,73 +508,80 @@ def _expand_block(tabs, n0, nb, Ab, delta, K, FA, c0, At, Gt, APt, HPt, cp, ci):
             corr = l < l2
             fo = fa_off[g, l2 - 1] if corr else 0
             for i in range(n_prev + 1):
-                _inputs(lay, l2, KIND_W, n0, Ab, i, nb, ci)
+                ci = _input(lay, l2, KIND_W, n0, i)
                 for j in range(n_g):
                     row = base + j * width[g] + i * n2
                     for q in range(n2):
                         kq = ko + j * n2 + q
-                        if corr and i < n_prev:
+                        if corr and i < n_prev and (l2 > l + 1 or i == j):  # F^a_{l<-g} is diagonal
                             f = fo + i * n_g + j
                             for s in range(nb):
-                                Gt[row + q, c0 + s] = ci[s] * K[kq, s] + FA[f, s] * delta[uo2 + q, s]
+                                Gt[row + q, c0 + s] = Ab[ci, s] * K[kq, s] + FA[f, s] * delta[uo2 + q, s]
                         else:
                             for s in range(nb):
-                                Gt[row + q, c0 + s] = ci[s] * K[kq, s]
+                                Gt[row + q, c0 + s] = Ab[ci, s] * K[kq, s]
 
 
 @njit(cache=True)
-def _pass(theta, H, A, DV, Y, out_kind, tabs, dims, lo, hi, store, c_base, At, Gt, APt, HPt, ROWS, Z):
-    """Factors of samples lo..hi (from the forward pass H, A, DV), block by block: stored (columns from
-    lo - c_base of At, Gt, APt, HPt) or summed into ROWS, Z."""
+def _slab(work, o, shape):
+    """The buffer of ``shape`` at offset o of the flat work array, and the offset after it."""
+    n = 1
+    for d in shape:
+        n *= d
+    return work[o : o + n].reshape(shape), o + n
+
+
+@njit(cache=True)
+def _pass(theta, X, Y, out_kind, tabs, dims, lo, hi, store, c_base, At, Gt, APt, HPt, ROWS, Z, work):
+    """Factors of samples lo..hi of X, block by block: stored (columns from lo - c_base of At, Gt, APt, HPt)
+    or summed into ROWS, Z. The block buffers are carved from ``work`` (``_Structure.block_doubles``)."""
     lay, groups, pair_off, fa_off = tabs[0], tabs[1], tabs[2], tabs[3]
     n_units, n_sq, n_max, n_k, n_fa = dims[0], dims[1], dims[2], dims[3], dims[4]
-    n0 = A.shape[1] - lay[lay.shape[0] - 1, U_OFF]  # A: inputs and hidden activations
+    n0 = X.shape[1]
     n_last = lay[lay.shape[0] - 1, N_OUT]
-    Hb = np.empty((n_units, BLOCK))
-    Ab = np.empty((A.shape[1], BLOCK))
-    DVb = np.zeros((5, n_units, BLOCK))
-    gz = np.empty((n_last, BLOCK))
-    lam = np.empty((n_last, n_last, BLOCK))
-    delta = np.empty((n_units, BLOCK))
-    HRU = np.empty((3, n_sq, BLOCK))
-    tmp = np.empty((n_max, n_max, BLOCK))
-    ga = np.empty((n_max, BLOCK))
-    F = np.empty((n_max, n_max, BLOCK))
-    Fa = np.empty((n_max, n_max, BLOCK))
-    K = np.empty((n_k, BLOCK))
-    FA = np.empty((n_fa, BLOCK))
-    cp = np.empty(BLOCK)
-    ci = np.empty(BLOCK)
-    cc = np.empty(BLOCK)
+    Hb, o = _slab(work, 0, (n_units, BLOCK))
+    Ab, o = _slab(work, o, (n0 + n_units + 1, BLOCK))  # inputs, activations of every layer (the last unused), ones
+    DVb, o = _slab(work, o, (5, n_units, BLOCK))
+    gz, o = _slab(work, o, (n_last, BLOCK))
+    lam, o = _slab(work, o, (n_last, n_last, BLOCK))
+    delta, o = _slab(work, o, (n_units, BLOCK))
+    HRU, _ = _slab(work, o, (3, n_sq, BLOCK))
+    K, o = _slab(work, o, (3 * n_sq + n_k, BLOCK))  # H, R, U, then the cross-layer pair factors
+    tmp, o = _slab(work, o, (n_max, n_max, BLOCK))
+    ga, o = _slab(work, o, (n_max, BLOCK))
+    F, o = _slab(work, o, (n_max, n_max, BLOCK))
+    Fa, o = _slab(work, o, (n_max, n_max, BLOCK))
+    FA, o = _slab(work, o, (n_fa, BLOCK))
+    Ab[n0 + n_units] = 1.0
     for start in range(lo, hi, BLOCK):
         nb = min(BLOCK, hi - start)
-        _load_block(H, A, DV, start, nb, Hb, Ab, DVb)
+        _forward_block(theta, lay, X, start, nb, Hb, Ab, DVb)
         _output_block(theta, lay, out_kind, Y, start, nb, Hb, gz, lam)
         _second_backward_block(theta, lay, out_kind, nb, Hb, DVb, gz, lam, delta, HRU, tmp, ga)
-        _jacobians_block(theta, lay, groups, pair_off, fa_off, nb, DVb, HRU, K, FA, F, Fa)
+        _jacobians_block(theta, lay, groups, pair_off, fa_off, nb, DVb, K, FA, F, Fa)
         if store:
-            _expand_block(tabs, n0, nb, Ab, delta, K, FA, start - c_base, At, Gt, APt, HPt, cp, ci)
+            _expand_block(tabs, n0, nb, Ab, delta, K, FA, start - c_base, At, Gt, APt, HPt)
         else:
-            _accumulate_block(tabs, n0, nb, Ab, delta, K, FA, ROWS, Z, cp, ci, cc)
+            _accumulate_block(tabs, n0, nb, Ab, delta, K, FA, ROWS, Z)
 
 
 @njit(cache=True, parallel=True)
-def _store_parallel(theta, H, A, DV, Y, out_kind, tabs, dims, lo, hi, At, Gt, APt, HPt):
+def _store_parallel(theta, X, Y, out_kind, tabs, dims, lo, hi, At, Gt, APt, HPt, work):
     n_blocks = (hi - lo + BLOCK - 1) // BLOCK
     for b in prange(n_blocks):
         s0 = lo + b * BLOCK
-        _pass(theta, H, A, DV, Y, out_kind, tabs, dims, s0, min(hi, s0 + BLOCK), True, lo, At, Gt, APt, HPt,
-              At[0, :0], At[0, :0])
+        _pass(theta, X, Y, out_kind, tabs, dims, s0, min(hi, s0 + BLOCK), True, lo, At, Gt, APt, HPt, X[0, :0],
+              X[0, :0], work[numba.get_thread_id()])
 
 
 @njit(cache=True, parallel=True)
-def _accumulate_parallel(theta, H, A, DV, Y, out_kind, tabs, dims, ROWS, Z):
-    """Sample sums in chunks (one accumulator each), added in chunk order: the result does not depend on threads."""
-    m = H.shape[0]
+def _accumulate_parallel(theta, X, Y, out_kind, tabs, dims, ROWS, Z, work):
+    """Sample sums in chunks (one accumulator each), added in chunk order."""
+    m = X.shape[0]
     chunks = ROWS.shape[0]
     for c in prange(chunks):
-        _pass(theta, H, A, DV, Y, out_kind, tabs, dims, c * m // chunks, (c + 1) * m // chunks, False, 0, A[:0], A[:0],
-              A[:0], A[:0], ROWS[c], Z[c])
+        _pass(theta, X, Y, out_kind, tabs, dims, c * m // chunks, (c + 1) * m // chunks, False, 0, X[:0], X[:0],
+              X[:0], X[:0], ROWS[c], Z[c], work[numba.get_thread_id()])
     for c in range(1, chunks):
         ROWS[0] += ROWS[c]
         Z[0] += Z[c]
@@ -610,12 +670,17 @@ class _Structure:
         n = [sizes[l + 1] for l, _ in groups]  # channels
         c = [sizes[l] + 1 if kind == KIND_W else 1 for l, kind in groups]  # inputs
         self.channels, self.inputs = n, c
+        # rows of the pair factors K: the squares H, R, U of every layer (same-layer pairs), then cross pairs
         pair_off = np.full((ng, ng), -1, dtype=np.int64)
         n_k = 0
-        for g in range(ng):
+        for g, (l, kind) in enumerate(groups):
             for g2 in range(g, ng):
-                pair_off[g, g2] = n_k
-                n_k += n[g] * n[g2]
+                l2, kind2 = groups[g2]
+                if l2 == l:
+                    pair_off[g, g2] = (2 if kind == KIND_BETA else kind2) * sq + lay[l, SQ_OFF]
+                else:
+                    pair_off[g, g2] = 3 * sq + n_k
+                    n_k += n[g] * n[g2]
         fa_off = np.full((ng, L), -1, dtype=np.int64)
         n_fa = 0
         for g, (l, _) in enumerate(groups):
@@ -669,22 +734,22 @@ class _Structure:
         fit = EXPAND_DOUBLES // max(1, self.per_sample) // BLOCK * BLOCK
         return max(BLOCK, min(fit, -(-m // BLOCK) * BLOCK))
 
-    def block_bytes(self) -> int:
-        """Bytes of the per-block buffers of one pass over samples (:func:`_pass`)."""
+    def block_doubles(self) -> int:
+        """Doubles of the block buffers of one pass over samples (:func:`_pass`)."""
         n_units, n_sq, n_max, n_k, n_fa = self.dims[:5]
         n_last = self.sizes[-1]
-        rows = 7 * n_units + self.sizes[0] + n_last * (n_last + 1) + 3 * n_sq + 3 * n_max * n_max + n_max + n_k + n_fa + 3
-        return 8 * BLOCK * rows
+        rows = 8 * n_units + self.sizes[0] + n_last * (n_last + 1) + 3 * n_sq + 3 * n_max * n_max + n_max + n_k + n_fa + 1
+        return BLOCK * rows
 
-    def work_bytes(self, m: int) -> int:
+    def work_bytes(self, m: int, threads: int) -> int:
         """Bytes of work buffers beyond the result: accumulators, the block buffers of every pass running at
         once and, on the BLAS route, one chunk of factors."""
-        passes = numba.get_num_threads() if _parallel(m * self.per_sample) else 1
+        passes = numba.config.NUMBA_NUM_THREADS if _parallel(m * self.per_sample, threads) else 1
         if self.small():
-            chunks = _chunks(m, self) if passes > 1 else 1
-            return 8 * self.accumulator() * chunks + passes * self.block_bytes()
+            chunks = _chunks(m, self, threads) if passes > 1 else 1
+            return 8 * (self.accumulator() * chunks + passes * self.block_doubles())
         width = self.sizes[0] + self.n_units + self.per_sample + max(self.sizes) + 1
-        return 8 * (self.accumulator() + self.chunk(m) * width) + passes * self.block_bytes()
+        return 8 * (self.accumulator() + self.chunk(m) * width + passes * self.block_doubles())
 
 
 _STRUCTURES: dict = {}
@@ -700,13 +765,28 @@ def _structure(net: Network) -> _Structure:
     return _STRUCTURES[key]
 
 
-def _parallel(work: int) -> bool:
-    return numba.get_num_threads() > 1 and work >= PARALLEL_WORK
+_WORK = np.empty((0, 0))
 
 
-def _chunks(m: int, s: _Structure) -> int:
+def _block_work(s: _Structure, parallel: bool) -> np.ndarray:
+    """Flat block buffers, one row per pass that can run at once (a row per numba thread id when parallel),
+    kept between calls: allocating them afresh costs page faults (the C library returns freed memory to
+    the system) comparable to the whole computation for a small network. Calls hold the GIL, so one
+    buffer serves every call in turn."""
+    global _WORK
+    rows = numba.config.NUMBA_NUM_THREADS if parallel else 1
+    if _WORK.shape[0] < rows or _WORK.shape[1] < s.block_doubles():
+        _WORK = np.empty((max(rows, _WORK.shape[0]), max(s.block_doubles(), _WORK.shape[1])))
+    return _WORK
+
+
+def _parallel(work: int, threads: int) -> bool:
+    return threads > 1 and work >= PARALLEL_WORK
+
+
+def _chunks(m: int, s: _Structure, threads: int) -> int:
     """Accumulators on the parallel numba route: enough to share the samples, few enough to stay small."""
-    return max(1, min(MAX_CHUNKS, m // BLOCK, 4 * numba.get_num_threads(), (1 << 24) // max(1, s.accumulator())))
+    return max(1, min(MAX_CHUNKS, -(-m // BLOCK), 4 * threads, (1 << 24) // max(1, s.accumulator())))
 
 
 # -- memory --------------------------------------------------------------------------------------
@@ -714,7 +794,7 @@ def _chunks(m: int, s: _Structure) -> int:
 
 def dense_bytes(net: Network, m: int) -> int:
     """Bytes :func:`hessian` needs for ``m`` samples: the (P, P) result and the work buffers."""
-    return 8 * net.n_params**2 + _structure(net).work_bytes(m)
+    return 8 * net.n_params**2 + _structure(net).work_bytes(m, numba.get_num_threads())
 
 
 def memory_limit() -> int:
@@ -753,41 +833,35 @@ def hessian(net: Network, params: dict, X, y, max_bytes: int | None = None) -> n
     theta = net.pack(params)
     X, Y = net.targets(X, y)
     m = X.shape[0]
-    check_memory(net, dense_bytes(net, m), max_bytes)
     s = _structure(net)
-    hs, acts, dvs = forward_pass(net, net.unpack(theta), X)
-    H = np.concatenate(hs, axis=1)
-    A = np.concatenate(acts, axis=1)
-    DV = np.zeros((5, m, s.n_units))
-    for l, dv in enumerate(dvs):
-        u = s.tabs[0][l, U_OFF]
-        DV[:, :, u : u + net.sizes[l + 1]] = dv
-    args = (theta, H, A, DV, Y, net.out_kind, s.tabs, s.dims)
-    ROWS, Z = _small_sums(s, args) if s.small() else _blas_sums(s, args)
+    threads = numba.get_num_threads()
+    check_memory(net, 8 * net.n_params**2 + s.work_bytes(m, threads), max_bytes)
+    args = (theta, X, Y, net.out_kind, s.tabs, s.dims)
+    ROWS, Z = _small_sums(s, args, threads) if s.small() else _blas_sums(s, args, threads)
     out = np.empty((net.n_params, net.n_params))
     _scatter(s.tabs, s.positions, s.pos_off, ROWS, Z, 1.0 / m, out)
     return out
 
 
-def _small_sums(s: _Structure, args):
+def _small_sums(s: _Structure, args, threads):
     m = args[1].shape[0]
-    if _parallel(m * s.per_sample):
-        chunks = _chunks(m, s)
+    if _parallel(m * s.per_sample, threads):
+        chunks = _chunks(m, s, threads)
         ROWS = np.zeros((chunks, s.rows_total))
         Z = np.zeros((chunks, s.z_total))
-        _accumulate_parallel(*args, ROWS, Z)
+        _accumulate_parallel(*args, ROWS, Z, _block_work(s, True))
         return ROWS[0], Z[0]
     ROWS = np.zeros(s.rows_total)
     Z = np.zeros(s.z_total)
     empty = np.empty((0, 0))
-    _pass(*args, 0, m, False, 0, empty, empty, empty, empty, ROWS, Z)
+    _pass(*args, 0, m, False, 0, empty, empty, empty, empty, ROWS, Z, _block_work(s, False)[0])
     return ROWS, Z
 
 
-def _blas_sums(s: _Structure, args):
+def _blas_sums(s: _Structure, args, threads):
     """Sample sums as BLAS products over chunks of samples (factors stored sample-minor: column = sample)."""
-    m, width_a = args[2].shape
-    n0 = width_a - s.tabs[0][-1, U_OFF]
+    m, n0 = args[1].shape
+    width_a = n0 + s.n_units
     lay, groups, _, _, g_off, _, width, ap_off, hp_off, row_off, z_off = s.tabs
     _, _, n_max, _, _, g_total, ap_total, hp_total = s.dims
     ROWS = np.zeros(s.rows_total)
@@ -801,10 +875,10 @@ def _blas_sums(s: _Structure, args):
     for lo in range(0, m, step):
         hi = min(m, lo + step)
         nb = hi - lo
-        if _parallel(nb * s.per_sample):
-            _store_parallel(*args, lo, hi, At, Gt, APt, HPt)
+        if _parallel(nb * s.per_sample, threads):
+            _store_parallel(*args, lo, hi, At, Gt, APt, HPt, _block_work(s, True))
         else:
-            _pass(*args, lo, hi, True, lo, At, Gt, APt, HPt, Z[:0], Z[:0])
+            _pass(*args, lo, hi, True, lo, At, Gt, APt, HPt, Z[:0], Z[:0], _block_work(s, False)[0])
         for g, (l, kind) in enumerate(groups):
             n_g, n_c = s.channels[g], s.inputs[g]
             if kind == KIND_W:

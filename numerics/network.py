@@ -527,10 +527,12 @@ class Network:
             arr = np.asarray(params[name], dtype=np.float64)
             if arr.shape != shape:
                 raise ValueError(f"params[{name!r}] must have shape {shape}, got {arr.shape}")
-            if not np.all(np.isfinite(arr)):
-                raise ValueError(f"params[{name!r}] must be finite")
             parts.append(arr.ravel())
-        return np.concatenate(parts)
+        theta = np.concatenate(parts)
+        if not np.isfinite(theta).all():
+            name = next(name for name, part in zip(self.shapes, parts) if not np.isfinite(part).all())
+            raise ValueError(f"params[{name!r}] must be finite")
+        return theta
 
     def unpack(self, vector) -> dict:
         """Inverse of :meth:`pack`: a dict of (copied) arrays."""
