@@ -25,13 +25,15 @@ flatten order of W_l then b_l):
   earlier layer; delta = dl/dh), ``c_g (x) F^T R_m`` for beta_m and
   ``U_m`` for beta_m with itself.
 
-Evaluation: a forward pass over all samples (BLAS for h, the generated
-kernels for phi and its five derivatives), then a numba pass over
-blocks of BLOCK samples, with the samples as the inner (vectorized) loop,
-forms the factors; their sample sums are matrix products, in numba for small
-networks and as BLAS products over chunks of samples for large ones.
-The diagonal W~ blocks use the symmetry of a~ a~^T (x) H_l: only the
-products with p <= i and j <= q are formed.
+Evaluation: one numba pass over blocks of up to BLOCK samples, with the
+samples as the inner (vectorized) loop, runs each block forward (the
+generated kernels for phi and its five derivatives) and forms its factors;
+their sample sums are matrix products, in numba for small networks (up to
+four sums per pass over a block) and as BLAS products over chunks of
+samples for large ones. F^a_{l<-g} of the group's own layer is diagonal and
+same-layer pairs use H, R, U in place. The diagonal W~ blocks use the
+symmetry of a~ a~^T (x) H_l: only the products with p <= i and j <= q are
+formed.
 
 Every activation derivative comes from the generated fused kernels
 (``numerics.activations.first_row``/``second_row``: the three first and the

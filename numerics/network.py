@@ -42,11 +42,11 @@ ESP_BETA_STD = 0.004
 N_IN, N_OUT, W_OFF, B_OFF, BETA_OFF, U_OFF, ACT, BETA_GRAD = range(8)
 # Samples go through the network in blocks of at most BLOCK; a batch is summed in partial sums
 # over groups of about GROUP samples (at most MAX_GROUPS), in an order that does not depend on
-# the thread count; the groups are what the threads share (690 samples: 4 groups).
-BLOCK, GROUP, MAX_GROUPS = 256, 192, 64
-# Work (samples x (parameters + 10 units)) above which a batch is split over threads: the
-# parallel path costs ~10 us per call more (measured on 2 cores: 0.7x at 128 samples of 2-8-2-1,
-# 1.3-1.4x from 256 up).
+# the thread count; the groups are what the threads share (690 samples: 2 groups of one block).
+BLOCK, GROUP, MAX_GROUPS = 384, 384, 64
+# Work (samples x (parameters + 10 units)) from which a batch of two or more groups is split over
+# threads: the parallel path costs ~10 us per call more (measured on 2 cores, 2-8-2-1: 0.7x at 128
+# samples in one group, 1.2-1.5x from 384 samples in two groups).
 PARALLEL_WORK = 40_000
 
 _sigmoid = activation("sigmoid").kernels.value  # sigma(beta h), for saturated logits
@@ -641,7 +641,8 @@ class Network:
 
     def parallel(self, batch: int) -> bool:
         """Whether a batch of this size is worth splitting over the numba threads."""
-        return numba.get_num_threads() > 1 and batch * (self.n_full + 10 * self.n_units) >= PARALLEL_WORK
+        return (numba.get_num_threads() > 1 and n_groups(batch) > 1
+                and batch * (self.n_full + 10 * self.n_units) >= PARALLEL_WORK)
 
     def _evaluate(self, params, X, y, want_grad):
         theta = self.pack(params)
