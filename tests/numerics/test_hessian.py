@@ -127,12 +127,14 @@ def test_hvp_matches_dense_product(arch, hidden, output, train_beta):
 
 @pytest.mark.parametrize("small, parallel", [(True, False), (False, False), (True, True), (False, True)])
 def test_numba_and_blas_routes_agree(monkeypatch, small, parallel):
-    """The sample sums in numba (small networks) and as BLAS products (large ones), serial or threaded."""
+    """The sample sums in numba (small networks) and as BLAS products (large ones), serial or threaded, over
+    chunks of several blocks."""
     net = Network.from_spec("3-6-4-2", hidden=["esp", "tanh"], output="softmax")
-    params, X, y = _random(net, 4, 150)
+    params, X, y = _random(net, 4, 2 * hm.BLOCK + 37)
     ref = _fd_hessian(net, params, X, y)
     monkeypatch.setattr(hm, "SMALL_ACCUMULATOR", 1 << 40 if small else 0)
     monkeypatch.setattr(hm, "PARALLEL_WORK", 0 if parallel else 1 << 60)
+    monkeypatch.setattr(hm, "MAX_CHUNKS", 2)
     H = hessian(net, params, X, y)
     assert hm._structure(net).small() == small
     assert np.max(np.abs(H - ref)) <= 1e-7 * np.max(np.abs(ref))

@@ -6,7 +6,7 @@ import pytest
 from scipy.special import expit, log_softmax, softmax
 
 from numerics import activation
-from numerics.network import BLOCK, Network, batch_loss_grad, parse_arch
+from numerics.network import BLOCK, GROUP, MAX_GROUPS, Network, batch_loss_grad, parse_arch
 
 
 @pytest.mark.parametrize("arch", ["2-x-1", "0-3-1", "3", "", "2--1", "2-3-", "-2-3", "2.5-1"])
@@ -243,6 +243,20 @@ def test_bit_identical_for_any_thread_count_and_path():
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     for loss, grad in results[1:]:
         assert loss == results[0][0] and np.array_equal(grad, results[0][1])
+
+
+def test_groups_of_several_blocks_sum_like_single_blocks():
+    """Beyond MAX_GROUPS groups a group spans several blocks: its sums equal those of one-block batches."""
+    net = Network.from_spec("2-3-1", hidden="esp")
+    m = MAX_GROUPS * GROUP + 3 * BLOCK // 2
+    p, X, y = _problem(net, m=m, seed=11)
+    loss, grad = net.loss_and_grad(p, X, y)
+    parts = [net.loss_and_grad(p, X[lo : lo + BLOCK], y[lo : lo + BLOCK]) for lo in range(0, m, BLOCK)]
+    sizes = [len(X[lo : lo + BLOCK]) for lo in range(0, m, BLOCK)]
+    assert loss == pytest.approx(sum(n * part[0] for n, part in zip(sizes, parts)) / m, rel=1e-13)
+    for k in grad:
+        ref = sum(n * part[1][k] for n, part in zip(sizes, parts)) / m
+        np.testing.assert_allclose(grad[k], ref, rtol=1e-11, atol=1e-14 * np.abs(ref).max())
 
 
 def test_accuracy():
