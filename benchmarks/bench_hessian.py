@@ -7,7 +7,9 @@ same parameters (the network's seeded initialization) and data; JAX
 differentiates the independent model of verify/jax_models.py as a function
 of the trainable vector. The two take turns in rounds (a block of JAX calls,
 a pause of PAUSE seconds for XLA's threads to settle, a block of meanfield
-calls), so that both see the same machine load; the table gives the best
+calls), so that both see the same machine load, each block after WARM_UP
+seconds of untimed calls (steady state: after a pause, the first ~20 ms of
+calls on this kind of machine run up to 2x slower); the table gives the best
 and the median wall time and their ratios, then meanfield's time with 1 and
 2 threads (numba and BLAS), each measured in a fresh process.
 
@@ -25,7 +27,7 @@ import time
 
 import numpy as np
 
-ROUNDS, PAUSE = 3, 1.0
+ROUNDS, PAUSE, WARM_UP = 3, 1.0, 0.05
 CASES = {
     "2-8-2-1": {"arch": "2-8-2-1", "hidden": "esp", "output": "sigmoid", "data": "paper"},
     "64-25-10": {"arch": "64-25-10", "hidden": "esp", "output": "softmax", "data": "digits"},
@@ -50,17 +52,25 @@ def problem(name):
 
 
 def ours(name, reps):
-    """Wall times of numerics.hessian (after one warm-up call)."""
+    """Wall times of numerics.hessian (after WARM_UP seconds of untimed calls)."""
     from numerics.hessian import hessian
 
     net, params, X, Y, _ = problem(name)
-    hessian(net, params, X, Y)
+    _warm_up(lambda: hessian(net, params, X, Y))
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
         hessian(net, params, X, Y)
         times.append(time.perf_counter() - t0)
     return times
+
+
+def _warm_up(call):
+    """Untimed calls for WARM_UP seconds (at least one): the timed calls then see awake threads and warm caches."""
+    end = time.perf_counter() + WARM_UP
+    call()
+    while time.perf_counter() < end:
+        call()
 
 
 def compare(name, reps, jax_reps):
@@ -79,11 +89,13 @@ def compare(name, reps, jax_reps):
     t_ours, t_jax = [], []
     rounds = min(ROUNDS, jax_reps)
     for r in range(rounds):
+        _warm_up(lambda: jitted(theta).block_until_ready())
         for _ in range(jax_reps * (r + 1) // rounds - jax_reps * r // rounds):
             t0 = time.perf_counter()
             jitted(theta).block_until_ready()
             t_jax.append(time.perf_counter() - t0)
         time.sleep(PAUSE)
+        _warm_up(lambda: hessian(net, params, X, Y))
         for _ in range(reps * (r + 1) // rounds - reps * r // rounds):
             t0 = time.perf_counter()
             hessian(net, params, X, Y)
