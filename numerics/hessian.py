@@ -74,6 +74,9 @@ EXPAND_DOUBLES = 1 << 22
 SMALL_ACCUMULATOR = 1 << 16
 # Work (samples x per-sample factor doubles) above which sample loops are split over threads.
 PARALLEL_WORK = 1 << 17
+# Block buffers (doubles, all threads) up to which they are kept between calls (64 MB; 2-8-2-1 needs
+# 2.4 MB per thread).
+KEEP_DOUBLES = 1 << 23
 
 _sig = activation("sigmoid").kernels.value  # sigma(beta h)
 _sig_h = activation("sigmoid").kernels.d_h  # beta sigma(beta h) sigma(-beta h)
@@ -707,7 +710,7 @@ class _Structure:
                 hp_total += n[g] * (n[g] + 1) // 2
                 z_total += c[g] * (c[g] + 1) // 2 * n[g] * (n[g] + 1) // 2
         self.tabs = (lay, self.groups, pair_off, fa_off, g_off, col_off, width, ap_off, hp_off, row_off, z_off)
-        self.dims = tuple(int(v) for v in (unit, sq, max(sizes), n_k, n_fa, g_total, ap_total, hp_total))
+        self.dims = tuple(int(v) for v in (unit, sq, max(sizes[1:]), n_k, n_fa, g_total, ap_total, hp_total))
         self.rows_total, self.z_total = int(rows_total), int(z_total)
         # trainable position of every entry (inputs x channels) of every group; -1 for a fixed beta
         position = np.full(net.n_full, -1, dtype=np.int64)
@@ -771,12 +774,14 @@ _WORK = np.empty((0, 0))
 
 
 def _block_work(s: _Structure, parallel: bool) -> np.ndarray:
-    """Flat block buffers, one row per pass that can run at once (a row per numba thread id when parallel),
-    kept between calls: allocating them afresh costs page faults (the C library returns freed memory to
-    the system) comparable to the whole computation for a small network. Calls hold the GIL, so one
-    buffer serves every call in turn."""
+    """Flat block buffers, one row per pass that can run at once (a row per numba thread id when parallel).
+    Up to KEEP_DOUBLES in all they are kept between calls: allocating them afresh costs page faults (the C
+    library returns freed memory to the system) comparable to the whole computation for a small network.
+    Calls hold the GIL, so one kept buffer serves every call in turn."""
     global _WORK
     rows = numba.config.NUMBA_NUM_THREADS if parallel else 1
+    if rows * s.block_doubles() > KEEP_DOUBLES:
+        return np.empty((rows, s.block_doubles()))
     if _WORK.shape[0] < rows or _WORK.shape[1] < s.block_doubles():
         _WORK = np.empty((max(rows, _WORK.shape[0]), max(s.block_doubles(), _WORK.shape[1])))
     return _WORK
@@ -865,7 +870,7 @@ def _blas_sums(s: _Structure, args, threads):
     m, n0 = args[1].shape
     width_a = n0 + s.n_units
     lay, groups, _, _, g_off, _, width, ap_off, hp_off, row_off, z_off = s.tabs
-    _, _, n_max, _, _, g_total, ap_total, hp_total = s.dims
+    g_total, ap_total, hp_total = s.dims[5:]
     ROWS = np.zeros(s.rows_total)
     Z = np.zeros(s.z_total)
     step = s.chunk(m)
@@ -873,7 +878,7 @@ def _blas_sums(s: _Structure, args, threads):
     Gt = np.empty((g_total, step))
     APt = np.empty((ap_total, step))
     HPt = np.empty((hp_total, step))
-    Ct = np.empty((n_max + 1, step))
+    Ct = np.empty((max(s.inputs), step))
     for lo in range(0, m, step):
         hi = min(m, lo + step)
         nb = hi - lo

@@ -141,6 +141,14 @@ def test_numba_and_blas_routes_agree(monkeypatch, small, parallel):
     assert np.array_equal(H, H.T)
 
 
+def test_kept_and_fresh_block_buffers_agree(monkeypatch):
+    net = Network.from_spec("3-4-2", hidden="esp", output="softmax")
+    params, X, y = _random(net, 10, 60)
+    kept = hessian(net, params, X, y)
+    monkeypatch.setattr(hm, "KEEP_DOUBLES", 0)
+    np.testing.assert_array_equal(hessian(net, params, X, y), kept)
+
+
 def test_dead_relu_unit_gives_exactly_zero_rows():
     """A hidden ReLU unit with h < 0 on every sample: its incoming and outgoing weights and bias decouple."""
     net = Network.from_spec("2-3-2-1", hidden="relu", output="sigmoid")
