@@ -130,8 +130,9 @@ def forward_pass(net: Network, params: dict, X) -> tuple[list, list, list]:
 @njit(cache=True)
 def _forward_block(theta, lay, X, lo, nb, Hb, Ab, DVb):
     """Samples lo..lo+nb of X through the network, unit-major (column s: sample lo + s): pre-activations Hb,
-    inputs and activations Ab (its last row, the ones of the bias inputs, left alone), the derivatives (d_h, d_beta, d_hh, d_hbeta, d_betabeta) of every hidden unit
-    DVb; the training engine's block forward pass, then the generated second derivatives."""
+    inputs and activations Ab (its last row, the ones of the bias inputs, left alone) and the derivatives
+    (d_h, d_beta, d_hh, d_hbeta, d_betabeta) of every hidden unit DVb; the training engine's block forward
+    pass, then the generated second derivatives."""
     for i in range(X.shape[1]):
         for s in range(nb):
             Ab[i, s] = X[lo + s, i]
@@ -342,20 +343,13 @@ def _input(lay, l, kind, n0, p):
 
 @njit(inline="always", fastmath={"reassoc", "contract"})
 def _dots(R, r0, r1, r2, r3, n_r, A, ia, B, ib, C, ic, D, id_, mode, nb):
-    """sum_s R[r_k, s] v[s] for the first n_r (1 or 4) rows r0..r3, with v = A[ia] (mode 0), A[ia] B[ib]
-    (mode 1) or A[ia] B[ib] + C[ic] D[id_] (mode 2): one pass over the samples serves up to four sums.
-    Rows are indices, not views (a view per call costs reference counting comparable to the loop)."""
+    """sum_s R[r_k, s] v[s] for the first n_r (4, or 1 with mode 0) rows r0..r3, with v = A[ia] (mode 0),
+    A[ia] B[ib] (mode 1) or A[ia] B[ib] + C[ic] D[id_] (mode 2): one pass over the samples serves up to four
+    sums. Rows are indices, not views (a view per call costs reference counting comparable to the loop)."""
     t0 = t1 = t2 = t3 = 0.0
     if n_r == 1:
-        if mode == 0:
-            for s in range(nb):
-                t0 += R[r0, s] * A[ia, s]
-        elif mode == 1:
-            for s in range(nb):
-                t0 += R[r0, s] * (A[ia, s] * B[ib, s])
-        else:
-            for s in range(nb):
-                t0 += R[r0, s] * (A[ia, s] * B[ib, s] + C[ic, s] * D[id_, s])
+        for s in range(nb):
+            t0 += R[r0, s] * A[ia, s]
     elif mode == 0:
         for s in range(nb):
             v = A[ia, s]
@@ -423,18 +417,20 @@ def _accumulate_block(tabs, n0, nb, Ab, delta, K, FA, ROWS, Z):
                     for q in range(n2):
                         base = row_off[g] + co + i * n2 + q
                         for j in range(0, n_g, 4):
-                            t = _dots(K, ko + j * n2 + q, ko + min(j + 1, n_g - 1) * n2 + q, ko + min(j + 2, n_g - 1) * n2 + q,
-                                      ko + min(j + 3, n_g - 1) * n2 + q, n_j, Ab, ci, Ab, ci, Ab, ci, Ab, ci, 0, nb)
+                            k0, k1 = ko + j * n2 + q, ko + min(j + 1, n_g - 1) * n2 + q
+                            k2, k3 = ko + min(j + 2, n_g - 1) * n2 + q, ko + min(j + 3, n_g - 1) * n2 + q
+                            t = _dots(K, k0, k1, k2, k3, n_j, Ab, ci, Ab, ci, Ab, ci, Ab, ci, 0, nb)
                             _add_tile(ROWS, base, width[g], j, n_g, t)
                         if corr and i < n_prev:  # + sum_s F^a[i, j] delta_q
                             f = fo + i * n_g
                             if l2 == l + 1:  # F^a diagonal: j = i only
-                                t = _dots(FA, f + i, f + i, f + i, f + i, 1, delta, uo2 + q, Ab, ci, Ab, ci, Ab, ci, 0, nb)
+                                t = _dots(FA, f + i, f + i, f + i, f + i, 1, delta, uo2 + q, delta, 0, delta, 0, delta,
+                                          0, 0, nb)
                                 ROWS[base + i * width[g]] += t[0]
                                 continue
                             for j in range(0, n_g, 4):
-                                t = _dots(FA, f + j, f + min(j + 1, n_g - 1), f + min(j + 2, n_g - 1), f + min(j + 3, n_g - 1),
-                                          n_j, delta, uo2 + q, Ab, ci, Ab, ci, Ab, ci, 0, nb)
+                                f1, f2, f3 = f + min(j + 1, n_g - 1), f + min(j + 2, n_g - 1), f + min(j + 3, n_g - 1)
+                                t = _dots(FA, f + j, f1, f2, f3, n_j, delta, uo2 + q, delta, 0, delta, 0, delta, 0, 0, nb)
                                 _add_tile(ROWS, base, width[g], j, n_g, t)
                     continue
                 for j in range(n_g):
