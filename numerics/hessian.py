@@ -394,7 +394,6 @@ def _accumulate_block(tabs, n0, nb, Ab, delta, K, FA, ROWS, Z):
     group (one input) takes four channels at once."""
     lay, groups, pair_off, fa_off, g_off, col_off, width, ap_off, hp_off, row_off, z_off = tabs
     ng = groups.shape[0]
-    one = _input(lay, 0, KIND_BETA, n0, 0)
     for g in range(ng):
         l, kind = groups[g, 0], groups[g, 1]
         n_g = lay[l, N_OUT]
