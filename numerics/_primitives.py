@@ -127,7 +127,7 @@ def _fused_intrinsic(name: str, doc: str):
     return fused
 
 
-_mul_add = _fused_intrinsic("llvm.fmuladd", "a*b + c, in one rounding where the processor has FMA (LLVM fmuladd).")
+mul_add = _fused_intrinsic("llvm.fmuladd", "a*b + c, in one rounding where the processor has FMA (LLVM fmuladd).")
 _fma = _fused_intrinsic("llvm.fma", "a*b + c in one rounding (an FMA instruction; a library call without one).")
 
 
@@ -151,36 +151,60 @@ def exp_expm1(x):
     (no cancellation) and 2^k e^r - 1 otherwise.
     """
     x = min(max(x, -708.0), 709.0)
-    shifted = _mul_add(x, _LOG2E, _SHIFTER)
+    shifted = mul_add(x, _LOG2E, _SHIFTER)
     k = shifted - _SHIFTER
     r = (x - k * _LN2_HI) - k * _LN2_LO
     r2 = r * r
     r4 = r2 * r2
-    q03 = _mul_add(_mul_add(_Q[3], r, _Q[2]), r2, _mul_add(_Q[1], r, _Q[0]))
-    q47 = _mul_add(_mul_add(_Q[7], r, _Q[6]), r2, _mul_add(_Q[5], r, _Q[4]))
-    q811 = _mul_add(_mul_add(_Q[11], r, _Q[10]), r2, _mul_add(_Q[9], r, _Q[8]))
-    q = _mul_add(_mul_add(_Q[12], r4, q811), r4 * r4, _mul_add(q47, r4, q03))
+    q03 = mul_add(mul_add(_Q[3], r, _Q[2]), r2, mul_add(_Q[1], r, _Q[0]))
+    q47 = mul_add(mul_add(_Q[7], r, _Q[6]), r2, mul_add(_Q[5], r, _Q[4]))
+    q811 = mul_add(mul_add(_Q[11], r, _Q[10]), r2, mul_add(_Q[9], r, _Q[8]))
+    q = mul_add(mul_add(_Q[12], r4, q811), r4 * r4, mul_add(q47, r4, q03))
     em_r = r * q
     scale = _float_from_bits((_bits_of_float(shifted) - _SHIFTER_BITS + 1023) << 52)
     e = scale * (1.0 + em_r)
     return e, em_r if k == 0.0 else e - 1.0
 
 
+# e^r = P(r) / P(-r) with P the [6/6] Pade numerator, P(r) = sum_k c_k r^k, c_k = (12-k)! 6! / (12! k! (6-k)!):
+# relative error below 1e-18 for |r| <= ln2/2
+_C = tuple(math.factorial(12 - k) * math.factorial(6) / (math.factorial(12) * math.factorial(k) * math.factorial(6 - k))
+           for k in range(7))
+
+
 @njit(cache=True, error_model="numpy", inline="always")
 def sigmoid_tanh(x, xl):
-    """(sigma(x + xl), sigma(-x - xl), tanh(x/2)) from one exponential, without branches.
+    """(sigma(x + xl), sigma(-x - xl), tanh(x/2)) from one exponential and one division, without branches.
 
-    As sigmoid_pair (xl the rounding error of x); tanh(|x|/2) = -expm1(-|x|) /
-    (1 + e^-|x|) keeps full relative precision near 0. Accurate to a few ulp
-    for |x| <= 708; callers check the range.
+    e^-|x| = 2^k P(r) / P(-r) (Cody-Waite reduction -|x| = k ln2 + r, |r| <=
+    ln2/2; P(+-r) = E(r^2) +- r O(r^2), the even and odd parts of the [6/6]
+    Pade form), so that with D = P(-r) + 2^k P(r)
+
+        sigma(|x|) = P(-r) / D,  sigma(-|x|) = 2^k P(r) / D,
+        tanh(|x|/2) = (E (1 - 2^k) - r O (1 + 2^k)) / D,
+
+    the last free of cancellation (no e^-|x| - 1 is formed). As sigmoid_pair,
+    xl is the rounding error of x: to first order sigma(x + xl) = sigma(x)
+    (1 + xl sigma(-x)), which keeps full relative precision in the tails.
+    Accurate to a few ulp for |x| <= 708; callers check the range.
     """
-    e, em = exp_expm1(-abs(x))
-    r = 1.0 / (1.0 + e)
-    er = e * r
+    a = max(-abs(x), -708.0)
+    shifted = mul_add(a, _LOG2E, _SHIFTER)
+    k = shifted - _SHIFTER
+    r = _fma(-k, _LN2_LO, _fma(-k, _LN2_HI, a))
+    w = r * r
+    even = mul_add(mul_add(mul_add(_C[6], w, _C[4]), w, _C[2]), w, _C[0])
+    odd = r * mul_add(mul_add(_C[5], w, _C[3]), w, _C[1])
+    scale = _float_from_bits((_bits_of_float(shifted) - _SHIFTER_BITS + 1023) << 52)  # 2^k
+    small = scale * (even + odd)
+    big = even - odd
+    inv = 1.0 / (big + small)
+    tau = mul_add(even, 1.0 - scale, -odd * (1.0 + scale)) * inv
+    up = big * inv
+    down = small * inv
     positive = x >= 0.0
-    s = r if positive else er
-    t = er if positive else r
-    tau = -em * r
+    s = up if positive else down  # selects, not branches: the sign of x is unpredictable
+    t = down if positive else up
     return s * (1.0 + xl * t), t * (1.0 - xl * s), tau if positive else -tau
 
 
@@ -197,11 +221,11 @@ def log1p_unit(e):
     w2 = w * w
     w4 = w2 * w2
     w8 = w4 * w4
-    p03 = _mul_add(_mul_add(_A[3], w, _A[2]), w2, _mul_add(_A[1], w, _A[0]))
-    p47 = _mul_add(_mul_add(_A[7], w, _A[6]), w2, _mul_add(_A[5], w, _A[4]))
-    p811 = _mul_add(_mul_add(_A[11], w, _A[10]), w2, _mul_add(_A[9], w, _A[8]))
-    p1215 = _mul_add(_mul_add(_A[15], w, _A[14]), w2, _mul_add(_A[13], w, _A[12]))
-    p = _mul_add(_A[16], w8 * w8, _mul_add(_mul_add(p1215, w4, p811), w8, _mul_add(p47, w4, p03)))
+    p03 = mul_add(mul_add(_A[3], w, _A[2]), w2, mul_add(_A[1], w, _A[0]))
+    p47 = mul_add(mul_add(_A[7], w, _A[6]), w2, mul_add(_A[5], w, _A[4]))
+    p811 = mul_add(mul_add(_A[11], w, _A[10]), w2, mul_add(_A[9], w, _A[8]))
+    p1215 = mul_add(mul_add(_A[15], w, _A[14]), w2, mul_add(_A[13], w, _A[12]))
+    p = mul_add(_A[16], w8 * w8, mul_add(mul_add(p1215, w4, p811), w8, mul_add(p47, w4, p03)))
     return 2.0 * u * p
 
 

@@ -280,12 +280,12 @@ FUSED = {"first": ("value", "d_h", "d_beta"), "second": ("d_hh", "d_hbeta", "d_b
 
 
 def _estrin(coeffs: list[float], var: str) -> tuple[list[str], str]:
-    """sum_n coeffs[n] var^n by Estrin's scheme (short dependency chains): lines defining the powers
-    var2, var4, ... and the expression."""
+    """sum_n coeffs[n] var^n by Estrin's scheme (short dependency chains, fused multiply-adds): lines
+    defining the powers var2, var4, ... and the expression."""
     terms = [repr(c) for c in coeffs]
     lines, power = [], var
     while len(terms) > 1:
-        terms = [f"({terms[n]} + {terms[n + 1]} * {power})" if n + 1 < len(terms) else terms[n]
+        terms = [f"mul_add({terms[n + 1]}, {power}, {terms[n]})" if n + 1 < len(terms) else terms[n]
                  for n in range(0, len(terms), 2)]
         if len(terms) > 1:
             square = f"{var}{2 ** (len(lines) + 1)}"
@@ -328,9 +328,9 @@ def _fused_source(name: str, group: str) -> str:
                 name_r = residuals[r.expr] = f"r{len(residuals)}"
                 lines.append(f"    {name_r} = {sp.pycode(r.expr)}")
                 for hi, lo, coeffs in r.roots:
-                    powers, series = _estrin([0.0] + coeffs, "d")
+                    powers, series = _estrin(coeffs, "d")
                     lines += [f"    d = (x - {hi!r}) + (xl - {lo!r})", *powers,
-                              f"    {name_r} = {series} if abs(x - {hi!r}) < {ROOT_RADIUS} else {name_r}"]
+                              f"    {name_r} = d * {series} if abs(x - {hi!r}) < {ROOT_RADIUS} else {name_r}"]
             names.append(residuals[r.expr])
         products.append(_product(form, names))
     return "\n".join(lines + [f"    return {', '.join(products)}, fast_range(h, beta, gx)", ""])
@@ -346,10 +346,10 @@ def _row_source(name: str, group: str) -> str:
         f"def {fused}_row(h, beta, {', '.join(keys)}):",
         f'    """{", ".join(k + "[s]" for k in keys)} at (h[s], beta) for every s: {fused} in a SIMD loop,',
         '    the scalar kernels where it does not hold."""',
-        "    slow = 0",
+        "    slow = False",
         "    for s in range(h.shape[0]):",
         f"        {', '.join(k + '[s]' for k in keys)}, fast = {fused}(h[s], beta)",
-        "        slow += not fast",
+        "        slow |= not fast",
         "    if slow:",
         "        for s in range(h.shape[0]):",
         f"            if not {fused}(h[s], beta)[3]:",
@@ -371,8 +371,8 @@ def generate() -> str:
         "from numba import njit",
         "",
         "from numerics._primitives import (  # noqa: F401",
-        "    exact_product_low, fast_range, field, log_sigmoid, product_low, sigmoid_pair, sigmoid_tanh, sign,",
-        "    two_product, two_sum,",
+        "    exact_product_low, fast_range, field, log_sigmoid, mul_add, product_low, sigmoid_pair, sigmoid_tanh,",
+        "    sign, two_product, two_sum,",
         ")",
         "",
     ]

@@ -8,8 +8,8 @@ import math
 from numba import njit
 
 from numerics._primitives import (  # noqa: F401
-    exact_product_low, fast_range, field, log_sigmoid, product_low, sigmoid_pair, sigmoid_tanh, sign,
-    two_product, two_sum,
+    exact_product_low, fast_range, field, log_sigmoid, mul_add, product_low, sigmoid_pair, sigmoid_tanh,
+    sign, two_product, two_sum,
 )
 
 
@@ -205,7 +205,7 @@ def esp_first(h, beta):
     d2 = d * d
     d4 = d2 * d2
     d8 = d4 * d4
-    r0 = ((((0.0 + -1.0 * d) + (0.10890585285990005 + 0.04888293233231563 * d) * d2) + ((0.004718703555945578 + -0.003044531044637606 * d) + (-0.0011010981897261161 + 1.8089630011588857e-05 * d) * d2) * d4) + ((9.981523522997498e-05 + 2.0634138179096108e-05 * d) + -4.090534237428612e-06 * d2) * d8) if abs(x - -1.2784645427610737) < 0.05 else r0
+    r0 = d * mul_add(mul_add(-4.090534237428612e-06, d, 2.0634138179096108e-05), d8, mul_add(mul_add(mul_add(9.981523522997498e-05, d, 1.8089630011588857e-05), d2, mul_add(-0.0011010981897261161, d, -0.003044531044637606)), d4, mul_add(mul_add(0.004718703555945578, d, 0.04888293233231563), d2, mul_add(0.10890585285990005, d, -1.0)))) if abs(x - -1.2784645427610737) < 0.05 else r0
     return s * h, -1.0 * s * r0, s * t * h * h, fast_range(h, beta, gx)
 
 
@@ -213,10 +213,10 @@ def esp_first(h, beta):
 def esp_first_row(h, beta, value, d_h, d_beta):
     """value[s], d_h[s], d_beta[s] at (h[s], beta) for every s: esp_first in a SIMD loop,
     the scalar kernels where it does not hold."""
-    slow = 0
+    slow = False
     for s in range(h.shape[0]):
         value[s], d_h[s], d_beta[s], fast = esp_first(h[s], beta)
-        slow += not fast
+        slow |= not fast
     if slow:
         for s in range(h.shape[0]):
             if not esp_first(h[s], beta)[3]:
@@ -237,12 +237,12 @@ def esp_second(h, beta):
     d2 = d * d
     d4 = d2 * d2
     d8 = d4 * d4
-    r0 = ((((0.0 + -1.1996786402577337 * d) + (0.0 + 0.030510173388064096 * d) * d2) + ((0.012715977581091808 + 0.002248725923422533 * d) + (-0.00012244467631752294 + -0.0001839436560395359 * d) * d2) * d4) + ((-4.8798917544170514e-05 + -3.19807505440145e-06 * d) + 2.1431242875903015e-06 * d2) * d8) if abs(x - -2.3993572805154675) < 0.05 else r0
+    r0 = d * mul_add(mul_add(2.1431242875903015e-06, d, -3.19807505440145e-06), d8, mul_add(mul_add(mul_add(-4.8798917544170514e-05, d, -0.0001839436560395359), d2, mul_add(-0.00012244467631752294, d, 0.002248725923422533)), d4, mul_add(mul_add(0.012715977581091808, d, 0.030510173388064096), d2, mul_add(0.0, d, -1.1996786402577337)))) if abs(x - -2.3993572805154675) < 0.05 else r0
     d = (x - 2.3993572805154675) + (xl - 1.8464872855353363e-16)
     d2 = d * d
     d4 = d2 * d2
     d8 = d4 * d4
-    r0 = ((((0.0 + 1.1996786402577337 * d) + (0.0 + -0.030510173388064096 * d) * d2) + ((0.012715977581091808 + -0.002248725923422533 * d) + (-0.00012244467631752294 + 0.0001839436560395359 * d) * d2) * d4) + ((-4.8798917544170514e-05 + 3.19807505440145e-06 * d) + 2.1431242875903015e-06 * d2) * d8) if abs(x - 2.3993572805154675) < 0.05 else r0
+    r0 = d * mul_add(mul_add(2.1431242875903015e-06, d, 3.19807505440145e-06), d8, mul_add(mul_add(mul_add(-4.8798917544170514e-05, d, 0.0001839436560395359), d2, mul_add(-0.00012244467631752294, d, -0.002248725923422533)), d4, mul_add(mul_add(0.012715977581091808, d, -0.030510173388064096), d2, mul_add(0.0, d, 1.1996786402577337)))) if abs(x - 2.3993572805154675) < 0.05 else r0
     return -1.0 * s * t * r0 * beta, -1.0 * s * t * r0 * h, -1.0 * s * t * tau * h * h * h, fast_range(h, beta, gx)
 
 
@@ -250,10 +250,10 @@ def esp_second(h, beta):
 def esp_second_row(h, beta, d_hh, d_hbeta, d_betabeta):
     """d_hh[s], d_hbeta[s], d_betabeta[s] at (h[s], beta) for every s: esp_second in a SIMD loop,
     the scalar kernels where it does not hold."""
-    slow = 0
+    slow = False
     for s in range(h.shape[0]):
         d_hh[s], d_hbeta[s], d_betabeta[s], fast = esp_second(h[s], beta)
-        slow += not fast
+        slow |= not fast
     if slow:
         for s in range(h.shape[0]):
             if not esp_second(h[s], beta)[3]:
@@ -443,10 +443,10 @@ def sigmoid_first(h, beta):
 def sigmoid_first_row(h, beta, value, d_h, d_beta):
     """value[s], d_h[s], d_beta[s] at (h[s], beta) for every s: sigmoid_first in a SIMD loop,
     the scalar kernels where it does not hold."""
-    slow = 0
+    slow = False
     for s in range(h.shape[0]):
         value[s], d_h[s], d_beta[s], fast = sigmoid_first(h[s], beta)
-        slow += not fast
+        slow |= not fast
     if slow:
         for s in range(h.shape[0]):
             if not sigmoid_first(h[s], beta)[3]:
@@ -467,12 +467,12 @@ def sigmoid_second(h, beta):
     d2 = d * d
     d4 = d2 * d2
     d8 = d4 * d4
-    r0 = ((((0.0 + -1.0956614337239057 * d) + (0.1450504921227858 + 0.0843023627125591 * d) * d2) + ((0.015222977765634103 + -0.002715440057555345 * d) + (-0.001946814020195957 + -0.0002725085368596255 * d) * d2) * d4) + ((9.02992588006912e-05 + 4.503293351894309e-05 * d) + 3.976493404084567e-06 * d2) * d8) if abs(x - -1.5434046384182085) < 0.05 else r0
+    r0 = d * mul_add(mul_add(3.976493404084567e-06, d, 4.503293351894309e-05), d8, mul_add(mul_add(mul_add(9.02992588006912e-05, d, -0.0002725085368596255), d2, mul_add(-0.001946814020195957, d, -0.002715440057555345)), d4, mul_add(mul_add(0.015222977765634103, d, 0.0843023627125591), d2, mul_add(0.1450504921227858, d, -1.0956614337239057)))) if abs(x - -1.5434046384182085) < 0.05 else r0
     d = (x - 1.5434046384182085) + (xl - -7.079881422148652e-17)
     d2 = d * d
     d4 = d2 * d2
     d8 = d4 * d4
-    r0 = ((((0.0 + 1.0956614337239057 * d) + (0.1450504921227858 + -0.0843023627125591 * d) * d2) + ((0.015222977765634103 + 0.002715440057555345 * d) + (-0.001946814020195957 + 0.0002725085368596255 * d) * d2) * d4) + ((9.02992588006912e-05 + -4.503293351894309e-05 * d) + 3.976493404084567e-06 * d2) * d8) if abs(x - 1.5434046384182085) < 0.05 else r0
+    r0 = d * mul_add(mul_add(3.976493404084567e-06, d, -4.503293351894309e-05), d8, mul_add(mul_add(mul_add(9.02992588006912e-05, d, 0.0002725085368596255), d2, mul_add(-0.001946814020195957, d, 0.002715440057555345)), d4, mul_add(mul_add(0.015222977765634103, d, -0.0843023627125591), d2, mul_add(0.1450504921227858, d, 1.0956614337239057)))) if abs(x - 1.5434046384182085) < 0.05 else r0
     return -1.0 * s * t * tau * beta * beta, -1.0 * s * t * r0, -1.0 * s * t * tau * h * h, fast_range(h, beta, gx)
 
 
@@ -480,10 +480,10 @@ def sigmoid_second(h, beta):
 def sigmoid_second_row(h, beta, d_hh, d_hbeta, d_betabeta):
     """d_hh[s], d_hbeta[s], d_betabeta[s] at (h[s], beta) for every s: sigmoid_second in a SIMD loop,
     the scalar kernels where it does not hold."""
-    slow = 0
+    slow = False
     for s in range(h.shape[0]):
         d_hh[s], d_hbeta[s], d_betabeta[s], fast = sigmoid_second(h[s], beta)
-        slow += not fast
+        slow |= not fast
     if slow:
         for s in range(h.shape[0]):
             if not sigmoid_second(h[s], beta)[3]:
@@ -657,10 +657,10 @@ def tanh_first(h, beta):
 def tanh_first_row(h, beta, value, d_h, d_beta):
     """value[s], d_h[s], d_beta[s] at (h[s], beta) for every s: tanh_first in a SIMD loop,
     the scalar kernels where it does not hold."""
-    slow = 0
+    slow = False
     for s in range(h.shape[0]):
         value[s], d_h[s], d_beta[s], fast = tanh_first(h[s], beta)
-        slow += not fast
+        slow |= not fast
     if slow:
         for s in range(h.shape[0]):
             if not tanh_first(h[s], beta)[3]:
@@ -681,12 +681,12 @@ def tanh_second(h, beta):
     d2 = d * d
     d4 = d2 * d2
     d8 = d4 * d4
-    r0 = ((((0.0 + -2.1913228674478114 * d) + (0.5802019684911432 + 0.6744189017004728 * d) * d2) + ((0.24356764425014565 + -0.08689408184177104 * d) + (-0.12459609729254124 + -0.03488109271803207 * d) * d2) * d4) + (((0.023116610252976948 + 0.02305686196169886 * d) + (0.004071929245782597 + -0.005476698355563111 * d) * d2) + -0.00408921928736272 * d4) * d8) if abs(x - -0.7717023192091043) < 0.05 else r0
+    r0 = d * mul_add(mul_add(mul_add(-0.00408921928736272, d, -0.005476698355563111), d2, mul_add(0.004071929245782597, d, 0.02305686196169886)), d8, mul_add(mul_add(mul_add(0.023116610252976948, d, -0.03488109271803207), d2, mul_add(-0.12459609729254124, d, -0.08689408184177104)), d4, mul_add(mul_add(0.24356764425014565, d, 0.6744189017004728), d2, mul_add(0.5802019684911432, d, -2.1913228674478114)))) if abs(x - -0.7717023192091043) < 0.05 else r0
     d = (x - 0.7717023192091043) + (xl - -3.539940711074326e-17)
     d2 = d * d
     d4 = d2 * d2
     d8 = d4 * d4
-    r0 = ((((0.0 + 2.1913228674478114 * d) + (0.5802019684911432 + -0.6744189017004728 * d) * d2) + ((0.24356764425014565 + 0.08689408184177104 * d) + (-0.12459609729254124 + 0.03488109271803207 * d) * d2) * d4) + (((0.023116610252976948 + -0.02305686196169886 * d) + (0.004071929245782597 + 0.005476698355563111 * d) * d2) + -0.00408921928736272 * d4) * d8) if abs(x - 0.7717023192091043) < 0.05 else r0
+    r0 = d * mul_add(mul_add(mul_add(-0.00408921928736272, d, 0.005476698355563111), d2, mul_add(0.004071929245782597, d, -0.02305686196169886)), d8, mul_add(mul_add(mul_add(0.023116610252976948, d, 0.03488109271803207), d2, mul_add(-0.12459609729254124, d, 0.08689408184177104)), d4, mul_add(mul_add(0.24356764425014565, d, -0.6744189017004728), d2, mul_add(0.5802019684911432, d, 2.1913228674478114)))) if abs(x - 0.7717023192091043) < 0.05 else r0
     return -8.0 * s * t * tau * beta * beta, -4.0 * s * t * r0, -8.0 * s * t * tau * h * h, fast_range(h, beta, gx)
 
 
@@ -694,10 +694,10 @@ def tanh_second(h, beta):
 def tanh_second_row(h, beta, d_hh, d_hbeta, d_betabeta):
     """d_hh[s], d_hbeta[s], d_betabeta[s] at (h[s], beta) for every s: tanh_second in a SIMD loop,
     the scalar kernels where it does not hold."""
-    slow = 0
+    slow = False
     for s in range(h.shape[0]):
         d_hh[s], d_hbeta[s], d_betabeta[s], fast = tanh_second(h[s], beta)
-        slow += not fast
+        slow |= not fast
     if slow:
         for s in range(h.shape[0]):
             if not tanh_second(h[s], beta)[3]:
@@ -752,10 +752,10 @@ def relu_first(h, beta):
 def relu_first_row(h, beta, value, d_h, d_beta):
     """value[s], d_h[s], d_beta[s] at (h[s], beta) for every s: relu_first in a SIMD loop,
     the scalar kernels where it does not hold."""
-    slow = 0
+    slow = False
     for s in range(h.shape[0]):
         value[s], d_h[s], d_beta[s], fast = relu_first(h[s], beta)
-        slow += not fast
+        slow |= not fast
     if slow:
         for s in range(h.shape[0]):
             if not relu_first(h[s], beta)[3]:
@@ -774,10 +774,10 @@ def relu_second(h, beta):
 def relu_second_row(h, beta, d_hh, d_hbeta, d_betabeta):
     """d_hh[s], d_hbeta[s], d_betabeta[s] at (h[s], beta) for every s: relu_second in a SIMD loop,
     the scalar kernels where it does not hold."""
-    slow = 0
+    slow = False
     for s in range(h.shape[0]):
         d_hh[s], d_hbeta[s], d_betabeta[s], fast = relu_second(h[s], beta)
-        slow += not fast
+        slow |= not fast
     if slow:
         for s in range(h.shape[0]):
             if not relu_second(h[s], beta)[3]:
@@ -832,10 +832,10 @@ def linear_first(h, beta):
 def linear_first_row(h, beta, value, d_h, d_beta):
     """value[s], d_h[s], d_beta[s] at (h[s], beta) for every s: linear_first in a SIMD loop,
     the scalar kernels where it does not hold."""
-    slow = 0
+    slow = False
     for s in range(h.shape[0]):
         value[s], d_h[s], d_beta[s], fast = linear_first(h[s], beta)
-        slow += not fast
+        slow |= not fast
     if slow:
         for s in range(h.shape[0]):
             if not linear_first(h[s], beta)[3]:
@@ -854,10 +854,10 @@ def linear_second(h, beta):
 def linear_second_row(h, beta, d_hh, d_hbeta, d_betabeta):
     """d_hh[s], d_hbeta[s], d_betabeta[s] at (h[s], beta) for every s: linear_second in a SIMD loop,
     the scalar kernels where it does not hold."""
-    slow = 0
+    slow = False
     for s in range(h.shape[0]):
         d_hh[s], d_hbeta[s], d_betabeta[s], fast = linear_second(h[s], beta)
-        slow += not fast
+        slow |= not fast
     if slow:
         for s in range(h.shape[0]):
             if not linear_second(h[s], beta)[3]:
