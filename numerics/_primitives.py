@@ -4,8 +4,8 @@ sigmoid_pair and log_sigmoid never overflow for finite input; two_product gives
 the exact product a*b as an unevaluated sum hi + lo (Dekker/Veltkamp), used
 where rounding of beta*h would cost relative accuracy.
 
-The fused kernels' fast path uses branch-free versions (exp_expm1,
-sigmoid_tanh, exact_product_low), so that loops over samples calling them
+The fused kernels' fast path uses branch-free versions (sigmoid_tanh,
+log1p_unit, exact_product_low), so that loops over samples calling them
 compile to SIMD code: compiled with error_model="numpy" (no division check)
 and valid on a documented range that the caller checks.
 """
@@ -136,36 +136,6 @@ _SHIFTER = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer hel
 _SHIFTER_BITS = 0x4338000000000000
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 to 32 bits: k * _LN2_HI is exact for |k| < 2**21
 _LN2_LO = 1.90821492927058770002e-10
-# (e^r - 1) / r = sum_n r^n / (n+1)!, n = 0..12: truncation < 1e-17 relative for |r| <= ln2/2
-_Q = tuple(1.0 / math.factorial(n + 1) for n in range(13))
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def exp_expm1(x):
-    """(e^x, e^x - 1) to about 1 ulp each, for -708 <= x <= 709 (clamped there), without branches.
-
-    Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2 (k by the 1.5*2^52
-    rounding trick); e^r - 1 = r q(r) with q the degree-12 Taylor polynomial
-    of (e^r - 1)/r, evaluated by Estrin's scheme (short dependency chains);
-    2^k assembled from the exponent bits. e^x - 1 is r q(r) itself when k = 0
-    (no cancellation) and 2^k e^r - 1 otherwise.
-    """
-    x = min(max(x, -708.0), 709.0)
-    shifted = mul_add(x, _LOG2E, _SHIFTER)
-    k = shifted - _SHIFTER
-    r = (x - k * _LN2_HI) - k * _LN2_LO
-    r2 = r * r
-    r4 = r2 * r2
-    q03 = mul_add(mul_add(_Q[3], r, _Q[2]), r2, mul_add(_Q[1], r, _Q[0]))
-    q47 = mul_add(mul_add(_Q[7], r, _Q[6]), r2, mul_add(_Q[5], r, _Q[4]))
-    q811 = mul_add(mul_add(_Q[11], r, _Q[10]), r2, mul_add(_Q[9], r, _Q[8]))
-    q = mul_add(mul_add(_Q[12], r4, q811), r4 * r4, mul_add(q47, r4, q03))
-    em_r = r * q
-    scale = _float_from_bits((_bits_of_float(shifted) - _SHIFTER_BITS + 1023) << 52)
-    e = scale * (1.0 + em_r)
-    return e, em_r if k == 0.0 else e - 1.0
-
-
 # e^r = P(r) / P(-r) with P the [6/6] Pade numerator, P(r) = sum_k c_k r^k, c_k = (12-k)! 6! / (12! k! (6-k)!):
 # relative error below 1e-18 for |r| <= ln2/2
 _C = tuple(math.factorial(12 - k) * math.factorial(6) / (math.factorial(12) * math.factorial(k) * math.factorial(6 - k))
@@ -174,7 +144,7 @@ _C = tuple(math.factorial(12 - k) * math.factorial(6) / (math.factorial(12) * ma
 
 @njit(cache=True, error_model="numpy", inline="always")
 def sigmoid_tanh(x, xl):
-    """(sigma(x + xl), sigma(-x - xl), tanh(x/2)) from one exponential and one division, without branches.
+    """(sigma(x + xl), sigma(-x - xl), tanh(x/2), e^-|x|) from one exponential, without branches.
 
     e^-|x| = 2^k P(r) / P(-r) (Cody-Waite reduction -|x| = k ln2 + r, |r| <=
     ln2/2; P(+-r) = E(r^2) +- r O(r^2), the even and odd parts of the [6/6]
@@ -183,10 +153,12 @@ def sigmoid_tanh(x, xl):
         sigma(|x|) = P(-r) / D,  sigma(-|x|) = 2^k P(r) / D,
         tanh(|x|/2) = (E (1 - 2^k) - r O (1 + 2^k)) / D,
 
-    the last free of cancellation (no e^-|x| - 1 is formed). As sigmoid_pair,
-    xl is the rounding error of x: to first order sigma(x + xl) = sigma(x)
-    (1 + xl sigma(-x)), which keeps full relative precision in the tails.
-    Accurate to a few ulp for |x| <= 708; callers check the range.
+    the tanh free of cancellation (no e^-|x| - 1 is formed); a caller that
+    does not use e^-|x| does not pay its division. As sigmoid_pair, xl is the
+    rounding error of x: to first order sigma(x + xl) = sigma(x) (1 + xl
+    sigma(-x)), which keeps full relative precision in the tails (e^-|x| is
+    that of x alone). Accurate to a few ulp for |x| <= 708; callers check the
+    range.
     """
     a = max(-abs(x), -708.0)
     shifted = mul_add(a, _LOG2E, _SHIFTER)
@@ -205,7 +177,7 @@ def sigmoid_tanh(x, xl):
     positive = x >= 0.0
     s = up if positive else down  # selects, not branches: the sign of x is unpredictable
     t = down if positive else up
-    return s * (1.0 + xl * t), t * (1.0 - xl * s), tau if positive else -tau
+    return s * (1.0 + xl * t), t * (1.0 - xl * s), tau if positive else -tau, small / big
 
 
 # log1p(e) = 2 atanh(u), u = e / (2 + e) <= 1/3: 2u sum_n u^(2n) / (2n + 1), n = 0..16 (truncation < 1e-17)

@@ -313,7 +313,7 @@ def _fused_source(name: str, group: str) -> str:
         "    x = beta * h",
         "    xl = exact_product_low(beta, h, x)",
         f"    gx = {g}.0 * x" if g != 1 else "    gx = x",
-        f"    s, t, tau = sigmoid_tanh(gx, {g}.0 * xl)" if g != 1 else "    s, t, tau = sigmoid_tanh(gx, xl)",
+        f"    s, t, tau, _ = sigmoid_tanh(gx, {g}.0 * xl)" if g != 1 else "    s, t, tau, _ = sigmoid_tanh(gx, xl)",
     ]
     residuals: dict = {}  # residual expression -> variable name, shared between the group's kernels
     products = []

@@ -30,7 +30,7 @@ import numpy as np
 from numba import njit, prange
 
 from numerics._numba import KERNEL_SOURCES, flush_stale_caches
-from numerics._primitives import exact_product_low, exp_expm1, log1p_unit, sigmoid_tanh
+from numerics._primitives import exact_product_low, log1p_unit, sigmoid_tanh
 from numerics.activations import NAMES as ACTIVATIONS
 from numerics.activations import activation, first_row
 
@@ -95,7 +95,7 @@ def _load_block(X, Y, rows, lo, nb, A, T):
 @njit(cache=True)
 def _forward_block(theta, lay, nb, H, A, P, Q):
     """Pre-activations H of every layer, and activations A and their derivatives P, Q of the hidden layers."""
-    n0 = A.shape[0] - H.shape[0]
+    n0 = lay[0, N_IN]
     n_layers = lay.shape[0]
     for l in range(n_layers):
         n_in, n_out, wo, bo, bto, uo, k = lay[l, N_IN], lay[l, N_OUT], lay[l, W_OFF], lay[l, B_OFF], lay[l, BETA_OFF], lay[l, U_OFF], lay[l, ACT]
@@ -128,8 +128,7 @@ def _sigmoid_output(h, beta, y, nb, a, r, loss_terms):
     for s in range(nb):
         z = beta * h[s]
         zl = exact_product_low(beta, h[s], z)
-        sz, tz, _ = sigmoid_tanh(z, zl)
-        e = exp_expm1(-abs(z))[0]
+        sz, tz, _, e = sigmoid_tanh(z, zl)
         e *= 1.0 - zl if z >= 0.0 else 1.0 + zl
         a[s] = sz
         r[s] = -tz if y[s] == 1.0 else sz
@@ -147,7 +146,7 @@ def _sigmoid_output(h, beta, y, nb, a, r, loss_terms):
 def _output_block(theta, lay, out_kind, nb, H, A, T, D, S, g, want):
     """Output activations a_L into A; with ``want`` >= 1 the summed loss, with ``want`` = 2 also dL/dh_L
     into D and dL/dbeta_L into g."""
-    n0 = A.shape[0] - H.shape[0]
+    n0 = lay[0, N_IN]
     last = lay.shape[0] - 1
     n_out, bto, uo = lay[last, N_OUT], lay[last, BETA_OFF], lay[last, U_OFF]
     ao = n0 + uo
@@ -218,35 +217,70 @@ def _output_block(theta, lay, out_kind, nb, H, A, T, D, S, g, want):
     return loss
 
 
+@njit(cache=True, fastmath={"reassoc"})
+def _dots4(A, r0, r1, r2, r3, D, d, nb):
+    """sum_s A[r_k, s] D[d, s] for the four rows r0..r3 of A: four sums in one pass over the block, each in
+    SIMD partial sums (an order fixed when the function is compiled). Rows are indices, not views (a view
+    per call costs reference counting comparable to a short loop)."""
+    t0 = t1 = t2 = t3 = 0.0
+    for s in range(nb):
+        v = D[d, s]
+        t0 += A[r0, s] * v
+        t1 += A[r1, s] * v
+        t2 += A[r2, s] * v
+        t3 += A[r3, s] * v
+    return t0, t1, t2, t3
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _unit_backward(D, i, j, w, fresh, P, Q, want_q, nb):
+    """dL/da_i = D[i] + w D[j] (fresh: w D[j]) of a unit i of the layer below, turned in place into
+    dL/dh_i = dL/da_i * P[i]; returns dL/dbeta_i = sum_s dL/da_i[s] Q[i, s] (0 unless ``want_q``)."""
+    gq = 0.0
+    for s in range(nb):
+        a = w * D[j, s] if fresh else D[i, s] + w * D[j, s]
+        if want_q:
+            gq += a * Q[i, s]
+        D[i, s] = a * P[i, s]
+    return gq
+
+
+@njit(inline="always")
+def _input_row(ai0, i, n_in, ones):
+    return ai0 + i if i < n_in else ones
+
+
 @njit(cache=True)
 def _backward_block(theta, lay, nb, A, P, Q, D, g):
-    """Add dL/dW, dL/db, dL/dbeta of the block to g, given dL/dh_L in D."""
-    n0 = A.shape[0] - D.shape[0]
+    """Add dL/dW, dL/db, dL/dbeta of the block to g, given dL/dh_L in D; A's last row holds ones.
+
+    Per unit j of a layer, one pass over the samples gives four of the sums dL/dW_ij = sum_s a_i D_j and
+    dL/db_j = sum_s D_j (the ones row as input); per unit i of the layer below, one pass forms dL/dh_i
+    and dL/dbeta_i from the last unit of the layer above (one more pass per further unit).
+    """
+    n0, ones = lay[0, N_IN], A.shape[0] - 1
     for l in range(lay.shape[0] - 1, -1, -1):
         n_in, n_out, wo, bo, uo = lay[l, N_IN], lay[l, N_OUT], lay[l, W_OFF], lay[l, B_OFF], lay[l, U_OFF]
         ai0 = 0 if l == 0 else n0 + lay[l - 1, U_OFF]
         for j in range(n_out):
-            g[bo + j] += _dot(D[uo + j], None, nb)
-        for i in range(n_in):
-            for j in range(n_out):
-                g[wo + i * n_out + j] += _dot(A[ai0 + i], D[uo + j], nb)
+            for i in range(0, n_in + 1, 4):  # inputs i..i+3, the ones row standing for input n_in (and beyond)
+                t = _dots4(A, _input_row(ai0, i, n_in, ones), _input_row(ai0, i + 1, n_in, ones),
+                           _input_row(ai0, i + 2, n_in, ones), _input_row(ai0, i + 3, n_in, ones), D, uo + j, nb)
+                for k in range(min(4, n_in + 1 - i)):
+                    g[wo + (i + k) * n_out + j if i + k < n_in else bo + j] += t[k]
         if l == 0:
             break
         pu, pbt, pgrad = lay[l - 1, U_OFF], lay[l - 1, BETA_OFF], lay[l - 1, BETA_GRAD]
         for i in range(n_in):
-            d = D[pu + i]
-            for s in range(nb):
-                d[s] = 0.0
-            for j in range(n_out):  # dL/da of the layer below
+            for j in range(n_out - 1):  # dL/da of the layer below, but for the last unit above
                 w = theta[wo + i * n_out + j]
-                dj = D[uo + j]
+                d, dj = D[pu + i], D[uo + j]
                 for s in range(nb):
-                    d[s] += w * dj[s]
+                    d[s] = w * dj[s] if j == 0 else d[s] + w * dj[s]
+            gq = _unit_backward(D, pu + i, uo + n_out - 1, theta[wo + i * n_out + n_out - 1], n_out == 1, P, Q,
+                                pgrad, nb)
             if pgrad:
-                g[pbt + i] += _dot(d, Q[pu + i], nb)
-            p = P[pu + i]
-            for s in range(nb):
-                d[s] *= p[s]
+                g[pbt + i] += gq
 
 
 @njit(cache=True)
@@ -321,9 +355,9 @@ def _forward_rows(theta, X, lay, out_kind, lo, hi, Hb, Ab, Pb, Qb, Db, Tb, Sb, H
         _forward_block(theta, lay, nb, Hb, Ab, Pb, Qb)
         _output_block(theta, lay, out_kind, nb, Hb, Ab, Tb, Db, Sb, g, 0)
         for s in range(nb):
-            for u in range(Hb.shape[0]):
+            for u in range(H.shape[1]):
                 H[start + s, u] = Hb[u, s]
-            for u in range(Ab.shape[0]):
+            for u in range(A.shape[1]):
                 A[start + s, u] = Ab[u, s]
 
 
@@ -616,10 +650,12 @@ class Network:
         nt = numba.config.NUMBA_NUM_THREADS  # numba.get_thread_id() stays below it
         b = max(1, min(BLOCK, batch))
         units = self.n_units
+        A = np.zeros((nt, self.sizes[0] + units + 1, b))
+        A[:, -1] = 1.0
         return (
             np.zeros((ng, self.n_full)),
             np.zeros((nt, units, b)),  # H
-            np.zeros((nt, self.sizes[0] + units, b)),  # A
+            A,  # inputs, outputs of every layer, ones (the bias input)
             np.zeros((nt, units, b)),  # P = d phi / dh
             np.zeros((nt, units, b)),  # Q = d phi / dbeta
             np.zeros((nt, units, b)),  # D = dL/dh

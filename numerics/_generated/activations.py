@@ -199,7 +199,7 @@ def esp_first(h, beta):
     x = beta * h
     xl = exact_product_low(beta, h, x)
     gx = x
-    s, t, tau = sigmoid_tanh(gx, xl)
+    s, t, tau, _ = sigmoid_tanh(gx, xl)
     r0 = -t*x - 1
     d = (x - -1.2784645427610737) + (xl - -1.0946994183093437e-16)
     d2 = d * d
@@ -231,7 +231,7 @@ def esp_second(h, beta):
     x = beta * h
     xl = exact_product_low(beta, h, x)
     gx = x
-    s, t, tau = sigmoid_tanh(gx, xl)
+    s, t, tau, _ = sigmoid_tanh(gx, xl)
     r0 = tau*x - 2
     d = (x - -2.3993572805154675) + (xl - -1.8464872855353363e-16)
     d2 = d * d
@@ -435,7 +435,7 @@ def sigmoid_first(h, beta):
     x = beta * h
     xl = exact_product_low(beta, h, x)
     gx = x
-    s, t, tau = sigmoid_tanh(gx, xl)
+    s, t, tau, _ = sigmoid_tanh(gx, xl)
     return s, s * t * beta, s * t * h, fast_range(h, beta, gx)
 
 
@@ -461,7 +461,7 @@ def sigmoid_second(h, beta):
     x = beta * h
     xl = exact_product_low(beta, h, x)
     gx = x
-    s, t, tau = sigmoid_tanh(gx, xl)
+    s, t, tau, _ = sigmoid_tanh(gx, xl)
     r0 = tau*x - 1
     d = (x - -1.5434046384182085) + (xl - 7.079881422148652e-17)
     d2 = d * d
@@ -649,7 +649,7 @@ def tanh_first(h, beta):
     x = beta * h
     xl = exact_product_low(beta, h, x)
     gx = 2.0 * x
-    s, t, tau = sigmoid_tanh(gx, 2.0 * xl)
+    s, t, tau, _ = sigmoid_tanh(gx, 2.0 * xl)
     return tau, 4.0 * s * t * beta, 4.0 * s * t * h, fast_range(h, beta, gx)
 
 
@@ -675,7 +675,7 @@ def tanh_second(h, beta):
     x = beta * h
     xl = exact_product_low(beta, h, x)
     gx = 2.0 * x
-    s, t, tau = sigmoid_tanh(gx, 2.0 * xl)
+    s, t, tau, _ = sigmoid_tanh(gx, 2.0 * xl)
     r0 = 2*tau*x - 1
     d = (x - -0.7717023192091043) + (xl - 3.539940711074326e-17)
     d2 = d * d

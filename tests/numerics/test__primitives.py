@@ -5,7 +5,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from numerics._primitives import FAST_SCALE, exact_product_low, exp_expm1, fast_range, log1p_unit, sigmoid_tanh
+from numerics._primitives import FAST_SCALE, exact_product_low, fast_range, log1p_unit, sigmoid_tanh
 
 TINY = np.finfo(np.float64).tiny
 RNG_SEED = 20240601
@@ -26,26 +26,6 @@ def _worst(values, references):
     return max(_error(v, r) for v, r in zip(values, references))
 
 
-def test_exp_expm1_against_mpmath():
-    rng = np.random.default_rng(RNG_SEED)
-    m = np.concatenate((np.arange(-8, 9), rng.integers(-2042, 2046, 200)))  # x = m ln2/2: reduction boundaries
-    edges = m * math.log(2) / 2
-    edges = edges[(edges >= -708) & (edges <= 709)]
-    xs = np.concatenate((np.linspace(-708, 709, 1001), rng.uniform(-708, 709, 1000),
-                         edges, np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf),
-                         [0.0, 1e-300, -1e-300, 1e-10, -1e-10, 1e-17, -1e-17, 5e-324, -708.0, 709.0]))
-    out = [exp_expm1(float(x)) for x in xs]
-    X = [mpmath.mpf(float(x)) for x in xs]
-    assert _worst([e for e, _ in out], [mpmath.exp(x) for x in X]) <= 4e-16
-    assert _worst([em for _, em in out], [mpmath.expm1(x) for x in X]) <= 1e-15
-    assert exp_expm1(0.0) == (1.0, 0.0)
-
-
-def test_exp_expm1_clamps_outside_its_range():
-    assert exp_expm1(1e4) == exp_expm1(709.0)
-    assert exp_expm1(-1e4) == exp_expm1(-708.0)
-
-
 def test_log1p_unit_against_mpmath():
     rng = np.random.default_rng(RNG_SEED)
     es = np.concatenate((np.linspace(0, 1, 1001), rng.uniform(0, 1, 500), 10.0 ** rng.uniform(-300, 0, 500),
@@ -55,26 +35,32 @@ def test_log1p_unit_against_mpmath():
 
 
 def _sigmoid_tanh_errors(points):
-    """Worst errors of (s, t) at |x + xl| <= 64, beyond, and of tau, over (x, xl, exact x + xl) triples."""
-    inner = outer = tau_error = 0.0
+    """Worst errors of (s, t) at |x + xl| <= 64, beyond, and of tau and e^-|x| (of x alone), over
+    (x, xl, exact x + xl) triples."""
+    inner = outer = tau_error = exp_error = 0.0
     for x, xl, exact in points:
-        s, t, tau = sigmoid_tanh(x, xl)
+        s, t, tau, e = sigmoid_tanh(x, xl)
         err = max(_error(s, 1 / (1 + mpmath.exp(-exact))), _error(t, 1 / (1 + mpmath.exp(exact))))
         if abs(x) <= 64:
             inner = max(inner, err)
         else:
             outer = max(outer, err)
         tau_error = max(tau_error, _error(tau, mpmath.tanh(mpmath.mpf(x) / 2)))
-    return inner, outer, tau_error
+        exp_error = max(exp_error, _error(e, mpmath.exp(-abs(mpmath.mpf(x)))))
+    return inner, outer, tau_error, exp_error
 
 
 def test_sigmoid_tanh_against_mpmath():
     rng = np.random.default_rng(RNG_SEED)
+    m = np.concatenate((np.arange(-8, 9), rng.integers(-2042, 2042, 200)))  # |x| = m ln2/2: reduction boundaries
+    edges = np.abs(m * math.log(2) / 2)
+    edges = edges[edges <= 708]
     xs = np.concatenate((np.linspace(-700, 700, 701), rng.uniform(-64, 64, 500),
                          rng.choice([-1, 1], 300) * 10.0 ** rng.uniform(-300, 2.8, 300),
-                         [0.0, 1e-300, -1e-300, 1e-17, -1e-17, 64.0, -64.0, 700.0, -700.0]))
-    inner, outer, tau_error = _sigmoid_tanh_errors((float(x), 0.0, mpmath.mpf(float(x))) for x in xs)
-    assert inner <= 1e-15 and outer <= 5e-14 and tau_error <= 1e-15
+                         edges, -np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf),
+                         [0.0, 1e-300, -1e-300, 1e-17, -1e-17, 5e-324, 64.0, -64.0, 700.0, -700.0, 708.0]))
+    inner, outer, tau_error, exp_error = _sigmoid_tanh_errors((float(x), 0.0, mpmath.mpf(float(x))) for x in xs)
+    assert inner <= 1e-15 and outer <= 5e-14 and tau_error <= 1e-15 and exp_error <= 1e-15
 
 
 def test_sigmoid_tanh_with_the_rounding_error_of_beta_h():
@@ -87,8 +73,8 @@ def test_sigmoid_tanh_with_the_rounding_error_of_beta_h():
         bv, hv = float(bv), float(p / bv)
         x = bv * hv
         points.append((x, exact_product_low(bv, hv, x), mpmath.mpf(bv) * mpmath.mpf(hv)))
-    inner, outer, tau_error = _sigmoid_tanh_errors(points)
-    assert inner <= 1e-15 and outer <= 5e-14 and tau_error <= 1e-15
+    inner, outer, tau_error, exp_error = _sigmoid_tanh_errors(points)
+    assert inner <= 1e-15 and outer <= 5e-14 and tau_error <= 1e-15 and exp_error <= 1e-15
 
 
 def test_exact_product_low_is_the_exact_rounding_error():
