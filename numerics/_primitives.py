@@ -177,7 +177,7 @@ def sigmoid_tanh(x, xl):
     positive = x >= 0.0
     s = up if positive else down  # selects, not branches: the sign of x is unpredictable
     t = down if positive else up
-    return s * (1.0 + xl * t), t * (1.0 - xl * s), tau if positive else -tau, small / big
+    return mul_add(s * xl, t, s), mul_add(-t * xl, s, t), tau if positive else -tau, small / big
 
 
 # log1p(e) = 2 atanh(u), u = e / (2 + e) <= 1/3: 2u sum_n u^(2n) / (2n + 1), n = 0..16 (truncation < 1e-17)

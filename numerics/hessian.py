@@ -130,13 +130,13 @@ def forward_pass(net: Network, params: dict, X) -> tuple[list, list, list]:
 @njit(cache=True)
 def _forward_block(theta, lay, X, lo, nb, Hb, Ab, DVb):
     """Samples lo..lo+nb of X through the network, unit-major (column s: sample lo + s): pre-activations Hb,
-    inputs and activations Ab (its last row, the ones of the bias inputs, left alone) and the derivatives
+    inputs and activations Ab (its last row holds the ones of the bias inputs, as in training) and the derivatives
     (d_h, d_beta, d_hh, d_hbeta, d_betabeta) of every hidden unit DVb; the training engine's block forward
     pass, then the generated second derivatives."""
     for i in range(X.shape[1]):
         for s in range(nb):
             Ab[i, s] = X[lo + s, i]
-    network_forward_block(theta, lay, nb, Hb, Ab[: X.shape[1] + Hb.shape[0]], DVb[0], DVb[1])
+    network_forward_block(theta, lay, nb, Hb, Ab, DVb[0], DVb[1])
     for l in range(lay.shape[0] - 1):
         for j in range(lay[l, N_OUT]):
             u = lay[l, U_OFF] + j

@@ -233,54 +233,80 @@ def _dots4(A, r0, r1, r2, r3, D, d, nb):
 
 
 @njit(cache=True, fastmath={"reassoc"})
-def _unit_backward(D, i, j, w, fresh, P, Q, want_q, nb):
+def _unit_backward(D, i, j, w, fresh, P, Q, want_q, A, r0, r1, r2, nb):
     """dL/da_i = D[i] + w D[j] (fresh: w D[j]) of a unit i of the layer below, turned in place into
-    dL/dh_i = dL/da_i * P[i]; returns dL/dbeta_i = sum_s dL/da_i[s] Q[i, s] (0 unless ``want_q``)."""
-    gq = 0.0
+    dL/dh_i = dL/da_i P[i] in one pass that also sums dL/dbeta_i = sum_s dL/da_i Q[i] (0 unless ``want_q``)
+    and sum_s A[r_k] dL/dh_i for the rows r0..r2 (unit i's first three inputs, the ones row among them)."""
+    gq = t0 = t1 = t2 = 0.0
     for s in range(nb):
         a = w * D[j, s] if fresh else D[i, s] + w * D[j, s]
         if want_q:
             gq += a * Q[i, s]
-        D[i, s] = a * P[i, s]
-    return gq
+        d = a * P[i, s]
+        D[i, s] = d
+        t0 += A[r0, s] * d
+        t1 += A[r1, s] * d
+        t2 += A[r2, s] * d
+    return gq, t0, t1, t2
 
 
 @njit(inline="always")
 def _input_row(ai0, i, n_in, ones):
+    """Row of A holding input i of a layer whose inputs start at row ai0; the ones row (the bias input) for
+    i >= n_in."""
     return ai0 + i if i < n_in else ones
+
+
+@njit(inline="always")
+def _input_offset(lay, l, i, j):
+    """Offset in the parameter vector of W_ij of layer l, or of b_j for i = n_in (the ones row's weight)."""
+    n_in, n_out = lay[l, N_IN], lay[l, N_OUT]
+    return lay[l, W_OFF] + i * n_out + j if i < n_in else lay[l, B_OFF] + j
+
+
+FUSED_INPUTS = 3  # inputs (the ones row counted) whose sums ride along the pass that forms a unit's dL/dh
 
 
 @njit(cache=True)
 def _backward_block(theta, lay, nb, A, P, Q, D, g):
     """Add dL/dW, dL/db, dL/dbeta of the block to g, given dL/dh_L in D; A's last row holds ones.
 
-    Per unit j of a layer, one pass over the samples gives four of the sums dL/dW_ij = sum_s a_i D_j and
-    dL/db_j = sum_s D_j (the ones row as input); per unit i of the layer below, one pass forms dL/dh_i
-    and dL/dbeta_i from the last unit of the layer above (one more pass per further unit).
+    The sums dL/dW_ij = sum_s a_i D_j and dL/db_j = sum_s D_j (the ones row as input n_in) are taken
+    four per pass over the samples; per unit i of a hidden layer, one pass forms dL/dh_i and dL/dbeta_i
+    from the last unit of the layer above (one more pass per further unit) and takes the sums of the
+    first FUSED_INPUTS inputs along.
     """
     n0, ones = lay[0, N_IN], A.shape[0] - 1
-    for l in range(lay.shape[0] - 1, -1, -1):
-        n_in, n_out, wo, bo, uo = lay[l, N_IN], lay[l, N_OUT], lay[l, W_OFF], lay[l, B_OFF], lay[l, U_OFF]
+    top = lay.shape[0] - 1
+    for l in range(top, -1, -1):
+        n_in, n_out, wo, uo = lay[l, N_IN], lay[l, N_OUT], lay[l, W_OFF], lay[l, U_OFF]
         ai0 = 0 if l == 0 else n0 + lay[l - 1, U_OFF]
         for j in range(n_out):
-            for i in range(0, n_in + 1, 4):  # inputs i..i+3, the ones row standing for input n_in (and beyond)
+            for i in range(0 if l == top else FUSED_INPUTS, n_in + 1, 4):  # inputs i..i+3 (the ones row: n_in)
                 t = _dots4(A, _input_row(ai0, i, n_in, ones), _input_row(ai0, i + 1, n_in, ones),
                            _input_row(ai0, i + 2, n_in, ones), _input_row(ai0, i + 3, n_in, ones), D, uo + j, nb)
                 for k in range(min(4, n_in + 1 - i)):
-                    g[wo + (i + k) * n_out + j if i + k < n_in else bo + j] += t[k]
+                    g[_input_offset(lay, l, i + k, j)] += t[k]
         if l == 0:
             break
-        pu, pbt, pgrad = lay[l - 1, U_OFF], lay[l - 1, BETA_OFF], lay[l - 1, BETA_GRAD]
+        pu, pbt, pgrad, p_in = lay[l - 1, U_OFF], lay[l - 1, BETA_OFF], lay[l - 1, BETA_GRAD], lay[l - 1, N_IN]
+        pa0 = 0 if l == 1 else n0 + lay[l - 2, U_OFF]
         for i in range(n_in):
             for j in range(n_out - 1):  # dL/da of the layer below, but for the last unit above
                 w = theta[wo + i * n_out + j]
                 d, dj = D[pu + i], D[uo + j]
                 for s in range(nb):
                     d[s] = w * dj[s] if j == 0 else d[s] + w * dj[s]
-            gq = _unit_backward(D, pu + i, uo + n_out - 1, theta[wo + i * n_out + n_out - 1], n_out == 1, P, Q,
-                                pgrad, nb)
+            gq, t0, t1, t2 = _unit_backward(D, pu + i, uo + n_out - 1, theta[wo + i * n_out + n_out - 1], n_out == 1,
+                                            P, Q, pgrad, A, _input_row(pa0, 0, p_in, ones),
+                                            _input_row(pa0, 1, p_in, ones), _input_row(pa0, 2, p_in, ones), nb)
             if pgrad:
                 g[pbt + i] += gq
+            g[_input_offset(lay, l - 1, 0, i)] += t0
+            if p_in >= 1:
+                g[_input_offset(lay, l - 1, 1, i)] += t1
+            if p_in >= 2:
+                g[_input_offset(lay, l - 1, 2, i)] += t2
 
 
 @njit(cache=True)
