@@ -160,7 +160,7 @@ def sigmoid_tanh(x, xl):
     that of x alone). Accurate to a few ulp for |x| <= 708; callers check the
     range.
     """
-    a = max(-abs(x), -708.0)
+    a = -abs(x)  # beyond 708 2^k leaves the normal range: the callers' range checks send x elsewhere
     shifted = mul_add(a, _LOG2E, _SHIFTER)
     k = shifted - _SHIFTER
     r = _fma(-k, _LN2_LO, _fma(-k, _LN2_HI, a))

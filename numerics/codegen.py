@@ -39,7 +39,7 @@ over a row of fields.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import mpmath
@@ -294,11 +294,36 @@ def _estrin(coeffs: list[float], var: str) -> tuple[list[str], str]:
     return lines, terms[0]
 
 
+def _positive(form: ProductForm | None) -> ProductForm | None:
+    """The same product with a positive constant where a residual of odd power can take the sign
+    (R -> -R, its Taylor coefficients negated): one negation fewer in the fused kernels."""
+    if form is None or form.const > 0:
+        return form
+    for n, r in enumerate(form.residuals):
+        if r.power % 2:
+            negated = Residual(-r.expr, r.power, [(hi, lo, [-c for c in coeffs]) for hi, lo, coeffs in r.roots])
+            residuals = form.residuals[:n] + [negated] + form.residuals[n + 1 :]
+            return replace(form, const=-form.const, residuals=residuals)
+    return form
+
+
+def _residual_code(expr: sp.Expr) -> str:
+    """A residual c + k a b as one fused multiply-add, mul_add(k a, b, c); any other form as sympy prints it."""
+    if expr.is_Add and len(expr.args) == 2:
+        c, term = sorted(expr.args, key=lambda a: not a.is_Number)
+        if c.is_Number and term.is_Mul:
+            k, factors = term.as_coeff_mul()
+            if len(factors) == 2:
+                a = sp.pycode(factors[0]) if k == 1 else f"{'-' if k == -1 else repr(float(k)) + ' * '}{sp.pycode(factors[0])}"
+                return f"mul_add({a}, {sp.pycode(factors[1])}, {float(c)!r})"
+    return sp.pycode(expr)
+
+
 def _fused_source(name: str, group: str) -> str:
     """``{name}_{group}(h, beta)`` -> (three kernels of the group, fast): one exponential, no branches;
     the Taylor patches at the residual roots are selected, not branched to."""
     exprs = {key: expr for key, expr in act.derivatives(name).items() if key in FUSED[group]}
-    forms = {key: product_form(expr) for key, expr in exprs.items()}
+    forms = {key: _positive(product_form(expr)) for key, expr in exprs.items()}
     lines = [
         '@njit(cache=True, error_model="numpy", inline="always")',
         f"def {name}_{group}(h, beta):",
@@ -326,7 +351,7 @@ def _fused_source(name: str, group: str) -> str:
         for r in form.residuals:
             if r.expr not in residuals:
                 name_r = residuals[r.expr] = f"r{len(residuals)}"
-                lines.append(f"    {name_r} = {sp.pycode(r.expr)}")
+                lines.append(f"    {name_r} = {_residual_code(r.expr)}")
                 for hi, lo, coeffs in r.roots:
                     powers, series = _estrin(coeffs, "d")
                     lines += [f"    d = (x - {hi!r}) + (xl - {lo!r})", *powers,
