@@ -58,6 +58,7 @@ from numerics._numba import KERNEL_SOURCES, flush_stale_caches
 from numerics.activations import NAMES as ACTIVATIONS
 from numerics.activations import activation, first_row, second_row
 from numerics.network import OUT_LINEAR, OUT_SIGMOID, Network
+from numerics.network import _dots4 as network_dots4
 from numerics.network import _forward_block as network_forward_block
 
 # Columns of the layer table: widths, offsets in the packed parameter vector, unit offset,
@@ -351,12 +352,7 @@ def _dots(R, r0, r1, r2, r3, n_r, A, ia, B, ib, C, ic, D, id_, mode, nb):
         for s in range(nb):
             t0 += R[r0, s] * A[ia, s]
     elif mode == 0:
-        for s in range(nb):
-            v = A[ia, s]
-            t0 += R[r0, s] * v
-            t1 += R[r1, s] * v
-            t2 += R[r2, s] * v
-            t3 += R[r3, s] * v
+        return network_dots4(R, r0, r1, r2, r3, A, ia, nb)
     elif mode == 1:
         for s in range(nb):
             v = A[ia, s] * B[ib, s]
