@@ -13,28 +13,33 @@ TOPICS = ("gate", "noise", "cross-entropy", "activations")
 
 
 def derivations(ctx) -> None:
-    """page.md / page.html: every derivation step as an equation."""
+    """page.md / page.html: every derivation step as an equation (MathML with its TeX in the HTML page)."""
     from meanfield.cli.derive import load
+    from meanfield.reproduce.report import equation_html, equation_markdown, heading_anchor, html_page
 
-    md, body = ["# Derivations", ""], ["<h1>Derivations</h1>"]
+    loaded = []
     for topic in TOPICS:
         ctx.progress(topic)
-        d = load(topic)
-        md += [f"## {d.title}", ""]
-        body.append(f"<h2>{html.escape(d.title)}</h2>")
+        loaded.append((topic, load(topic)))
+    md = ["# Derivations", ""] + [f"- [{d.title}](#{heading_anchor(d.title)})" for _, d in loaded]
+    body = ["<h1>Derivations</h1>", "<p>Every step of <code>meanfield derive</code>, as computed by sympy; "
+            "each equation's TeX source is under it.</p>",
+            "<nav><ol>" + "".join(f"<li><a href='#{t}'>{html.escape(d.title)}</a></li>" for t, d in loaded) + "</ol></nav>"]
+    for topic, d in loaded:
+        md += ["", f"## {d.title}"]
+        body.append(f"<section id='{topic}'><h2>{html.escape(d.title)}</h2>")
         for step in d.steps:
-            tex = sp.latex(step.expr)
-            md += [f"**{step.key}**: {step.description}", "", f"$$ {tex} $$", ""]
-            body.append(f"<p><b>{html.escape(step.key)}</b>: {html.escape(step.description)}</p><p>\\[ {html.escape(tex)} \\]</p>")
+            md += ["", f"**{step.key}**: {step.description}", "", equation_markdown(step.expr)]
+            body.append(f"<div class='step'><b>{html.escape(step.key)}</b>: {html.escape(step.description)}</div>"
+                        + equation_html(step.expr))
+        body.append("</section>")
         if topic == "noise":
-            ctx.number("minimax_beta", float(d["minimax_beta_delta1"]), "minimax c in sigma(c u) ~ Phi(u)")
+            ctx.number("minimax_beta", float(d["minimax_beta_delta1"]), "minimax c in σ(c u) ≈ Φ(u), per unit of δ")
+    n = sum(len(d.steps) for _, d in loaded)
     (ctx.directory / "page.md").write_text("\n".join(md) + "\n")
-    (ctx.directory / "page.html").write_text(
-        "<!doctype html><html><head><meta charset='utf-8'><title>meanfield derivations</title>"
-        "<script src='https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js' async></script>"
-        "<style>body{font-family:sans-serif;max-width:1000px;margin:auto;padding:1em}</style></head><body>"
-        + "\n".join(body) + "</body></html>\n")
-    ctx.note("The derivations page renders each step as LaTeX (MathJax in page.html, $$ in page.md).")
+    (ctx.directory / "page.html").write_text(html_page("meanfield: derivations", "\n".join(body)))
+    ctx.note(f"{n} derivation steps in {len(loaded)} topics, rendered as MathML with their TeX in page.html "
+             "(no network needed) and as TeX equations in page.md.")
 
 
 def activations(ctx) -> None:
