@@ -15,15 +15,20 @@ TOPICS = ("gate", "noise", "cross-entropy", "activations")
 def derivations(ctx) -> None:
     """page.md / page.html: every derivation step as an equation (MathML with its TeX in the HTML page)."""
     from meanfield.cli.derive import load
-    from meanfield.reproduce.report import equation_html, equation_markdown, heading_anchor, html_page
+    from meanfield.reproduce.report import (
+        equation_html,
+        equation_markdown,
+        heading_anchor,
+        html_page,
+    )
 
     loaded = []
     for topic in TOPICS:
         ctx.progress(topic)
         loaded.append((topic, load(topic)))
     md = ["# Derivations", ""] + [f"- [{d.title}](#{heading_anchor(d.title)})" for _, d in loaded]
-    body = ["<h1>Derivations</h1>", "<p>Every step of <code>meanfield derive</code>, as computed by sympy; "
-            "each equation's TeX source is under it.</p>",
+    body = ["<h1>Derivations</h1>", ("<p>Every step of <code>meanfield derive</code>, as computed by sympy; "
+             "each equation's TeX source is under it.</p>"),
             "<nav><ol>" + "".join(f"<li><a href='#{t}'>{html.escape(d.title)}</a></li>" for t, d in loaded) + "</ol></nav>"]
     for topic, d in loaded:
         md += ["", f"## {d.title}"]
@@ -80,7 +85,7 @@ def activations(ctx) -> None:
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     erf_law = ndtr(u)
     a.plot(u, erf_law, "k", label="½[1 + erf(u/√2)]")
-    a.plot(u, 1 / (1 + np.exp(-slope * u)), "--", label=f"σ(√(8/π) u), slope-matched")
+    a.plot(u, 1 / (1 + np.exp(-slope * u)), "--", label="σ(√(8/π) u), slope-matched")
     a.plot(u, 1 / (1 + np.exp(-c_star * u)), ":", label=f"σ({c_star:.4f} u), minimax")
     a.set(xlabel="(Ū − b)/δ", ylabel="firing probability P(s = 1)", title="Gaussian noise: erf law and logistic fits")
     a.legend()

@@ -206,11 +206,12 @@ def _summary(records: list[dict], missing: list[str], elapsed: float) -> tuple[l
     lines = [
         f"{len(records)} stage{'s' if len(records) != 1 else ''} completed"
         + (f"; not run yet: {', '.join(missing)}" if missing else " (all stages)") + ".",
-        f"Run: {shared.get('mode', 'mixed quick and full')} mode, seed {shared.get('seed', 'differs by stage')}, "
-        f"meanfield {shared.get('version', 'versions differ by stage')}, stage options: {shared.get('options', 'differ by stage')}.",
+        (f"Run: {shared.get('mode', 'mixed quick and full')} mode, seed {shared.get('seed', 'differs by stage')}, "
+         f"meanfield {shared.get('version', 'versions differ by stage')}, "
+         f"stage options: {shared.get('options', 'differ by stage')}."),
         f"Data: {shared.get('data', 'differs by stage')}; each stage's notes name the data it used.",
-        f"Time: {total:.1f} s of computation over the stages listed; this invocation took {elapsed:.1f} s "
-        f"(reused stages cost nothing).",
+        (f"Time: {total:.1f} s of computation over the stages listed; this invocation took {elapsed:.1f} s "
+         "(reused stages cost nothing)."),
     ]
     return lines, shared
 
@@ -276,7 +277,7 @@ def _markdown(root, records, summary, shared, claims, stamp) -> str:
 
 
 def _html(root, records, summary, shared, claims, stamp) -> str:
-    e = lambda text: html.escape(str(text), quote=True)  # noqa: E731
+    e = lambda text: html.escape(str(text), quote=True)
     body = ["<h1>meanfield: reproduction report</h1>",
             f"<p>Written {e(stamp)} by meanfield {e(__version__)}.</p>",
             "<section id='summary'><h2>Summary</h2><ul>" + "".join(f"<li>{e(line)}</li>" for line in summary) + "</ul>"]

@@ -56,7 +56,7 @@ def out(tmp_path_factory):
 
 def _assert_self_contained(page: Page, root: Path, where: Path):
     for tag, name, value in page.references:
-        assert not re.match(r"\s*(https?:)?//", value, re.I), f"{where}: <{tag} {name}={value!r}> leaves the directory"
+        assert not re.match(r"\s*(https?:)?//", value, re.IGNORECASE), f"{where}: <{tag} {name}={value!r}> leaves the directory"
         if not value.startswith("#"):
             target = (where.parent / value).resolve()
             assert target.is_file() and root.resolve() in target.parents, f"{where}: {value} is not in the output directory"
@@ -78,7 +78,7 @@ def test_the_derivations_page_is_mathml_with_the_tex_alongside(out):
     assert page.math == len(steps) > 40
     text = path.read_text(encoding="utf-8")
     assert "\\[" not in text and "mathjax" not in text.lower() and "<script" not in text
-    blocks = re.findall(r"<math .*?</math>", text, re.S)
+    blocks = re.findall(r"<math .*?</math>", text, re.DOTALL)
     for step, block in zip(steps, blocks):
         root = ET.fromstring(block)  # well-formed XML
         (annotation,) = root.iter("annotation")
