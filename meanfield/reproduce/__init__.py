@@ -132,8 +132,17 @@ def stage_inputs(stage: Stage, quick: bool, data_dir, seed: int, options: dict) 
         "data_sha256": data,
         "options": options,
         "version": __version__,
-        "code_sha256": file_digest(inspect.getsourcefile(stage.run)),
+        "code_sha256": _code_digest(stage),
     }
+
+
+def _code_digest(stage: Stage) -> str | None:
+    """SHA-256 of the source file defining the stage (None for a stage defined interactively)."""
+    try:
+        source = inspect.getsourcefile(stage.run)
+    except TypeError:
+        return None
+    return file_digest(source) if source and Path(source).is_file() else None
 
 
 def read_record(path: Path) -> dict | None:
