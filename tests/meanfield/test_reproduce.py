@@ -170,3 +170,18 @@ def test_cli_bad_input_is_one_line_status_2(tmp_path, capsys, argv):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert (tmp_path / "FILE").read_text() == "x"
+
+
+def test_a_shared_folder_is_owned_and_kept_across_stages(tmp_path, monkeypatch):
+    def first(ctx):
+        (ctx.shared_dir(".runs") / "run.txt").write_text("trained")
+
+    def second(ctx):
+        ctx.number("seen", (ctx.shared_dir(".runs") / "run.txt").read_text(), "what the first stage left")
+
+    monkeypatch.setattr(rep, "stages", lambda: [Stage("first", "First", first), Stage("second", "Second", second)])
+    result_second = reproduce(tmp_path, quick=True)[1]
+    assert result_second["numbers"][0]["value"] == "trained"
+    assert ".runs" in json.loads((tmp_path / MANIFEST).read_text())["entries"]
+    reproduce(tmp_path, quick=True, only=["first"], force=True)
+    assert (tmp_path / "second" / "stage.json").is_file() and (tmp_path / ".runs" / "run.txt").is_file()
