@@ -37,6 +37,7 @@ class Context:
     figures: list = field(default_factory=list)
     numbers: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    synthetic: bool = False  # the ESP stages train on the synthetic twins instead of the paper's data
 
     def figure(self, name: str, fig, caption: str, data: dict) -> None:
         """Save ``fig`` as NAME.png and the numbers behind it as NAME.json."""
@@ -99,13 +100,13 @@ def check_output_dir(out: Path) -> Path:
     return out
 
 
-def run_stage(stage: Stage, out: Path, quick: bool, data_dir, seed: int, force: bool, progress) -> dict:
+def run_stage(stage: Stage, out: Path, quick: bool, data_dir, seed: int, force: bool, progress, synthetic: bool = False) -> dict:
     """Run one stage unless a complete copy of it exists; returns its stage.json contents."""
     final = out / stage.name
     record = final / "stage.json"
     if record.exists() and not force:
         done = json.loads(record.read_text())
-        if done.get("quick") == quick:
+        if done.get("quick") == quick and done.get("synthetic", False) == synthetic:
             return done | {"cached": True}
     tmp = Path(tempfile.mkdtemp(prefix=f".{stage.name}.partial-", dir=out))
     try:
@@ -114,7 +115,8 @@ def run_stage(stage: Stage, out: Path, quick: bool, data_dir, seed: int, force: 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        ctx = Context(tmp, quick, Path(data_dir) if data_dir else None, seed, progress or (lambda message: None))
+        ctx = Context(tmp, quick, Path(data_dir) if data_dir else None, seed, progress or (lambda message: None),
+                      synthetic=synthetic)
         start = time.perf_counter()
         with plt.style.context(str(STYLE)):
             stage.run(ctx)
@@ -122,6 +124,7 @@ def run_stage(stage: Stage, out: Path, quick: bool, data_dir, seed: int, force: 
             "stage": stage.name,
             "title": stage.title,
             "quick": quick,
+            "synthetic": synthetic,
             "seed": seed,
             "version": __version__,
             "elapsed_s": round(time.perf_counter() - start, 2),
@@ -139,7 +142,7 @@ def run_stage(stage: Stage, out: Path, quick: bool, data_dir, seed: int, force: 
     return done | {"cached": False}
 
 
-def reproduce(out, quick=False, data_dir=None, force=False, seed=0, only=None, progress=None) -> list[dict]:
+def reproduce(out, quick=False, data_dir=None, force=False, seed=0, only=None, progress=None, synthetic=False) -> list[dict]:
     """Run every stage (or those named in ``only``) and write report.md and index.html."""
     from meanfield.reproduce.report import write_report
 
@@ -150,6 +153,7 @@ def reproduce(out, quick=False, data_dir=None, force=False, seed=0, only=None, p
     for i, stage in enumerate(chosen):
         report = progress or (lambda message: None)
         report(f"[{i + 1}/{len(chosen)}] {stage.title}")
-        results.append(run_stage(stage, out, quick, data_dir, seed, force, lambda m, t=stage.title: report(f"[{i + 1}/{len(chosen)}] {t}: {m}")))
+        results.append(run_stage(stage, out, quick, data_dir, seed, force, lambda m, t=stage.title: report(f"[{i + 1}/{len(chosen)}] {t}: {m}"),
+                                 synthetic=synthetic))
     write_report(out, results, quick=quick, elapsed=time.perf_counter() - start)
     return results
