@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from meanfield.reproduce import Stage
-from meanfield.reproduce.esp_figures import COLOR, LABEL, MARKER, PAGE, authors_epochs, band, layer_axis
+from meanfield.reproduce.esp_figures import COLOR, LABEL, MARKER, PAGE, authors_epochs, band, layer_axis, log_axis
 from meanfield.reproduce.esp_runs import (ACTS, CONFIGS, POLICIES, SCHEDULE, TASKS, authors, digits_data, fmt_q,
                                           get_run, n_seeds, quartiles, runs_of, task_data)
 
@@ -89,7 +89,7 @@ def training(ctx) -> None:
             ctx.number(f"accuracy_{key}", [round(float(np.median([r.train_accuracy for r in rs])), 4),
                                           round(float(np.median([r.final_test_accuracy for r in rs])), 4)],
                        f"median train/test accuracy, {task}, {arch}, {act}")
-        ax.set_yscale("log")
+        log_axis(ax)
     for ax in axes[:, 0]:
         ax.set_ylabel("training loss (BCE)")
     for ax in axes[1]:
@@ -179,9 +179,9 @@ def hessian(ctx) -> None:
             data[f"{task}_{arch}_{act}"] = {"epoch": rs[0].epoch, "width": width,
                                             "lambda_max": np.array([r.eigenvalues[:, -1] for r in rs]),
                                             "lambda_min": np.array([r.eigenvalues[:, 0] for r in rs])}
-        ax.set_yscale("log")
+        log_axis(ax)
     for ax in axes[:, 0]:
-        ax.set_ylabel("λ_max − λ_min")
+        ax.set_ylabel(r"$\lambda_{\max} - \lambda_{\min}$")
     for ax in axes[1]:
         ax.set_xlabel("epoch")
     _finish(fig, _legend_handles("line")[:3])
@@ -208,7 +208,7 @@ def hessian(ctx) -> None:
         ax.set_xlabel("parameter (by layer)")
     fig.tight_layout(rect=(0, 0, 0.92, 1))
     cax = fig.add_axes((0.935, 0.15, 0.015, 0.7))
-    fig.colorbar(im, cax=cax)
+    fig.colorbar(im, cax=cax, label="coefficient")
     ctx.figure("eigenvectors", fig, "Appendix B: signed coefficients of each Hessian eigenvector (rows, ascending λ) on "
                "each trainable parameter (columns, grouped by layer L1-L3: W, b, then β for ESP, dotted lines between "
                "them) at the end of training, 2-8-2-1, seed 0, both tasks.", data)
@@ -225,8 +225,19 @@ ARCH_STUDY = ("2-8-2-1", "2-10-2-1", "2-8-5-1")
 
 
 def architecture_runs(ctx) -> dict:
+    """{arch: {act: [Run per seed]}}; 2-8-2-1 is the loss panel's runs, the wider networks are trained without Hessians."""
     data = task_data(ctx, "nonlinear")
-    return {arch: runs_of(ctx, "nonlinear", arch, data) for arch in ARCH_STUDY}
+    epochs = TASKS["nonlinear"][2]
+    out = {}
+    for arch in ARCH_STUDY:
+        if arch == "2-8-2-1":
+            out[arch] = runs_of(ctx, "nonlinear", arch, data)
+            continue
+        out[arch] = {}
+        for act in ACTS:
+            ctx.progress(f"nonlinear {arch} {act}")
+            out[arch][act] = [get_run(ctx, data, arch, act, s, epochs, epochs // 10, analyse=False) for s in range(n_seeds(ctx))]
+    return out
 
 
 def architecture(ctx) -> None:
@@ -255,7 +266,8 @@ def architecture(ctx) -> None:
             ctx.number(f"arch_loss_{arch}_{act}", [lo, med, hi], f"final loss [Q1, median, Q3], non-linear task, {arch}, {act}")
         rows.append(f"| {arch} | " + " | ".join(cells) + " |")
     ax.set_xticks(range(len(ARCH_STUDY)), ARCH_STUDY)
-    ax.set(yscale="log", ylabel="final training loss", xlabel="network")
+    log_axis(ax)
+    ax.set(ylabel="final training loss", xlabel="network")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, 1.16), ncol=3)
     ctx.figure("architectures", fig, f"Architecture study, non-linear task: final training loss of every seed (points), "
                "median (bar) and interquartile range (line) per network and activation.", data)
@@ -270,7 +282,7 @@ def digits(ctx) -> None:
     import matplotlib.pyplot as plt
 
     data = digits_data()
-    epochs = 300 if ctx.quick else 1500
+    epochs = 200 if ctx.quick else 1500
     every = epochs // 50
     ctx.note("The authors' \"MNIST\" set is scikit-learn's 8×8 digits: their stored accuracies move in steps of 1/1437 "
              "and 1/360, the sizes of a 1437/360 split of its 1797 images; it is used here, split as they did.")
@@ -293,7 +305,8 @@ def digits(ctx) -> None:
                     "test_accuracy_median": np.median(acc, axis=0), "authors_test_accuracy": theirs}
         ctx.number(f"digits_{act}", [float(np.median(loss[:, -1])), float(np.median(acc[:, -1]))],
                    f"digits {DIGITS_ARCH} {act}: median final loss and test accuracy over {n_seeds(ctx)} seeds")
-    a.set(xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log")
+    a.set(xlabel="epoch", ylabel="training loss (cross-entropy)")
+    log_axis(a)
     b.set(xlabel="epoch", ylabel="test accuracy", ylim=(0, 1.02))
     _finish(fig, _legend_handles("line"))
     ctx.figure("digits", fig, f"The digits experiment ({DIGITS_ARCH}, 1437/360, {epochs} epochs, {SCHEDULE_TEXT}): "

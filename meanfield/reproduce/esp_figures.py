@@ -19,6 +19,20 @@ def band(ax, x, curves, act: str, label: str | None = None) -> None:
     ax.plot(x, med, color=COLOR[act], label=label or LABEL[act])
 
 
+def log_axis(ax, axis: str = "y") -> None:
+    """Logarithmic axis labelled plainly at 1, 2, 5 x 10^k (at 10^k only when it spans more than two decades),
+    with unlabelled minor ticks; call it after plotting."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
+    lo, hi = ax.get_ylim() if axis == "y" else ax.get_xlim()
+    subs = (1.0, 2.0, 5.0) if np.log10(hi / lo) <= 2.2 else (1.0,)
+    target.set_major_locator(LogLocator(base=10, subs=subs, numticks=12))
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}" if 1e-3 <= v < 1e5 else f"{v:.0e}".replace("e-0", "e-")))
+    target.set_minor_formatter(NullFormatter())
+
+
 def authors_epochs(n: int, epochs: int) -> np.ndarray:
     """The authors stored n checkpoints without their epochs: drawn evenly spaced over the paper's span."""
     return np.linspace(0, epochs, n)
