@@ -12,11 +12,12 @@ PAGE = 7.0  # inches: the width of a printed page's text block
 MIN_POINTS = 8.0
 
 
-def band(ax, x, curves, act: str, label: str | None = None) -> None:
-    """Median over seeds (line) and the interquartile range (shaded) of ``curves`` (seeds x points)."""
+def band(ax, x, curves, act: str, steps: bool = False) -> None:
+    """Median over seeds (line) and the interquartile range (shaded) of ``curves`` (seeds x points);
+    ``steps``: a quantity that jumps between checkpoints, drawn as steps."""
     q1, med, q3 = np.percentile(np.asarray(curves, dtype=np.float64), [25, 50, 75], axis=0)
-    ax.fill_between(x, q1, q3, color=COLOR[act], alpha=0.25, lw=0)
-    ax.plot(x, med, color=COLOR[act], label=label or LABEL[act])
+    ax.fill_between(x, q1, q3, color=COLOR[act], alpha=0.25, lw=0, step="post" if steps else None)
+    ax.plot(x, med, color=COLOR[act], label=LABEL[act], drawstyle="steps-post" if steps else "default")
 
 
 def log_axis(ax, axis: str = "y") -> None:

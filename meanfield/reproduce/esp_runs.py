@@ -134,6 +134,17 @@ class Run:
         return self.loss[np.minimum(self.epoch, len(self.loss) - 1)]
 
 
+SPREADS = {
+    "range": ("λ_max − λ_min", lambda lam: lam[..., -1] - lam[..., 0]),
+    "bulk": ("interquartile range of the eigenvalues", lambda lam: np.subtract(*np.percentile(lam, [75, 25], axis=-1))),
+}
+
+
+def spread(run: Run, kind: str) -> np.ndarray:
+    """Spread of the Hessian spectrum at every checkpoint: its full range, or the width of its bulk (middle half)."""
+    return SPREADS[kind][1](run.eigenvalues)
+
+
 def _key(**parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
