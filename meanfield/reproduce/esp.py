@@ -131,9 +131,9 @@ def hessian(ctx) -> None:
     from numerics import hessian as exact_hessian
     from numerics import spectrum
 
-    _note_data(ctx)
     runs = _all_runs(ctx)
-    ctx.note("Hessian of the training loss over all trainable parameters (W, b and, for ESP, β) at every checkpoint "
+    ctx.note(f"The runs of the loss panels ({n_seeds(ctx)} seeds, data and initial values as there). "
+             "Hessian of the training loss over all trainable parameters (W, b and, for ESP, β) at every checkpoint "
              "(every 10 epochs on the linear task, 25 on the non-linear one) of the same runs as the loss panels. "
              "Zero policies: exact (λ == 0, the authors' code), relative (|λ| ≤ P·eps·max|λ|), absolute (|λ| ≤ 1e-10).")
     for index, symbol, name in ((0, "α", "alpha"), (1, "γ", "gamma")):
@@ -342,7 +342,6 @@ def claims(ctx) -> None:
     """The paper's claims, the authors' values, ours (median [IQR] over seeds) and a verdict by a stated rule."""
     from meanfield.reproduce import esp_claims
 
-    _note_data(ctx)
     rows = esp_claims.evaluate(ctx, _all_runs(ctx), architecture_runs(ctx))
     esp_claims.write(ctx, rows)
 
