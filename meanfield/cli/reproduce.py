@@ -1,4 +1,4 @@
-"""`meanfield reproduce [--quick] [--out DIR] [--data-dir DIR] [--force] [--seed N] [--only STAGES]`."""
+"""`meanfield reproduce [--quick] [--out DIR] [--data-dir DIR | --synthetic] [--force] [--seed N] [--only STAGES]`."""
 
 from __future__ import annotations
 
@@ -21,10 +21,12 @@ def run(args) -> int:
     if args.out == "":
         raise ValueError("--out must name a directory, got an empty string")
     if args.data_dir is not None:
+        if args.synthetic:
+            raise ValueError("--synthetic and --data-dir exclude each other: the synthetic twins need no data files")
         check_data_dir(Path(args.data_dir))
 
     results = reproduce(args.out, quick=args.quick, data_dir=args.data_dir, force=args.force, seed=args.seed,
-                        only=only, progress=_progress())
+                        only=only, progress=_progress(), synthetic=args.synthetic)
     if sys.stderr.isatty():
         print("\r" + " " * 78 + "\r", end="", file=sys.stderr)
     for r in results:
@@ -54,7 +56,8 @@ def register(commands) -> None:
     p.add_argument("--quick", action="store_true", help="fewer epochs, seeds and samples (minutes, not half an hour)")
     p.add_argument("--out", default="meanfield-report",
                    help="output directory (default: meanfield-report); new, empty or written by meanfield reproduce")
-    p.add_argument("--data-dir", help="directory with the paper's Lindata.mat and NLdata.mat")
+    p.add_argument("--data-dir", help="directory with the paper's Lindata.mat and NLdata.mat (default: the copies shipped with meanfield)")
+    p.add_argument("--synthetic", action="store_true", help="train the ESP stages on the synthetic twins of the paper's tasks")
     p.add_argument("--force", action="store_true", help="recompute the chosen stages even when a complete copy exists")
     p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     p.add_argument("--only", metavar="STAGES", help="comma-separated stage names")

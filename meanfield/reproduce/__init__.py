@@ -56,6 +56,7 @@ class Context:
     numbers: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     outdir: OutDir | None = None
+    synthetic: bool = False  # the ESP stages train on the synthetic twins instead of the paper's data
 
     def figure(self, name: str, fig, caption: str, data: dict) -> None:
         """Save ``fig`` as NAME.png and the numbers behind it as NAME.json."""
