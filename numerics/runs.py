@@ -36,7 +36,7 @@ def write_atomic(path, write) -> None:
         raise
 
 
-MAX_WORK = 1e16  # floating-point operations one command may plan: about a day on one core
+MAX_WORK = 1e17  # floating-point operations one command may plan: more than a day even on many cores
 
 
 def memory_limit() -> int:
@@ -59,7 +59,7 @@ def check_size(what: str, needed_bytes: float, work: float = 0.0, max_bytes: int
                          f"{limit / 1e9:.3g} GB (half the RAM; MEANFIELD_MAX_BYTES sets it): choose a smaller size")
     if not work <= MAX_WORK:
         raise ValueError(f"{what} needs about {work:.3g} floating-point operations, more than the limit of "
-                         f"{MAX_WORK:.0e} (about a day on one core): choose a smaller size")
+                         f"{MAX_WORK:.0e} (more than a day even on many cores): choose a smaller size")
 
 
 class RunDir:

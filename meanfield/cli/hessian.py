@@ -38,7 +38,7 @@ def _load_run(path):
     out, run_dir, _ = open_run(path, option="RUN")
     try:
         run_dir.recover = "train the run again (meanfield train ... --force)"
-        if not run_dir.exists(CONFIG):
+        if not run_dir.file(CONFIG).exists():
             raise ValueError(f"{str(run_dir.path)!r} holds no {CONFIG}: not a run directory of meanfield train")
         cfg = run_dir.read_json(CONFIG, keys=("run", "network", "data"))
         try:
@@ -56,10 +56,10 @@ def _load_run(path):
         if fingerprint != cfg["data"].get("fingerprint"):
             raise ValueError(f"run directory {str(run_dir.path)!r}: the training data {spec!r} no longer matches the "
                              f"run's fingerprint; the Hessian would not be that of the trained loss")
-        if run_dir.exists(HISTORY):
+        if run_dir.file(HISTORY).exists():
             hist = run_dir.read_npz(HISTORY)
             epochs, thetas = hist.get("checkpoint_epoch"), hist.get("checkpoint_theta")
-        elif run_dir.exists(STATE):
+        elif run_dir.file(STATE).exists():
             state = run_dir.read_npz(STATE)
             epochs, thetas = state.get("history_checkpoint_epoch"), state.get("history_checkpoint_theta")
         else:
@@ -166,11 +166,12 @@ def _check_dense_fits(net, m, args):
 
 
 def _check_slq_fits(net, m, n_checkpoints, args):
-    """Refuse --steps/--probes whose Lanczos vectors or work (per product about 20 m P operations) exceed the limits."""
+    """Refuse --steps/--probes whose Lanczos vectors and quadrature nodes, or work (per product about 20 m P
+    operations), exceed the limits."""
     from numerics.runs import check_size
 
     P = net.n_params
-    needed = 8.0 * (P * (args.steps + 8) + 4 * m * sum(net.sizes))
+    needed = 8.0 * (P * (args.steps + 8) + 4 * m * sum(net.sizes) + 2.0 * args.probes * args.steps)
     work = n_checkpoints * args.probes * args.steps * (20.0 * m * net.n_full + 4.0 * args.steps * P)
     check_size(f"--slq with --steps {args.steps} and --probes {args.probes} ({n_checkpoints} checkpoints, "
                f"{P} parameters, {m} samples)", needed, work, args.max_bytes)

@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -133,10 +134,15 @@ def run(args) -> int:
     _check_args(args)
     if args.resume and args.force:
         raise ValueError("--resume and --force exclude each other: continue the run or start it over")
+    if args.resume and not Path(args.out).is_dir():
+        raise ValueError(f"nothing to resume: {args.out!r} is not a run directory")
     X, X_test, y, y_test = _data(args)
+    epochs = args.epochs
+    check_training_size(args.arch, X.shape[0] + (0 if X_test is None else X_test.shape[0]), epochs,
+                        args.record_every or max(1, epochs // 100), args.checkpoint_every or max(1, epochs // 10))
     out, run_dir, existed = open_run(args.out)
     with out:
-        is_run = existed and run_dir.exists(CONFIG)
+        is_run = existed and run_dir.file(CONFIG).exists()
         if args.resume and not is_run:
             raise ValueError(f"nothing to resume: {str(run_dir.path)!r} holds no run ({CONFIG} missing)")
         if is_run and not (args.resume or args.force):
@@ -149,8 +155,6 @@ def run(args) -> int:
         for key, value in defaults.items():
             if settings[key] is None:
                 settings[key] = value
-        check_training_size(args.arch, X.shape[0] + (0 if X_test is None else X_test.shape[0]), args.epochs,
-                            settings["record_every"], settings["checkpoint_every"])
         net = _network(args)
         X, Y = net.targets(X, y)
         X_test, Y_test = (None, None) if X_test is None else net.targets(X_test, y_test)
@@ -166,7 +170,7 @@ def run(args) -> int:
         state = None
         if saved is not None:
             _compare(saved, config)
-            if run_dir.exists(STATE):
+            if run_dir.file(STATE).exists():
                 state = TrainState.from_arrays(run_dir.read_npz(STATE))
                 if state.epoch > args.epochs:
                     raise ValueError(f"--epochs {args.epochs} is below the {state.epoch} epochs already done; give at least {state.epoch}")
