@@ -113,11 +113,18 @@ def _compare(saved: dict, config: dict) -> None:
 
 def open_run(path, option: str = "--out"):
     """The run directory ``path`` as an :class:`~meanfield.outdir.OutDir` (opened and locked) and a RunDir writing through it."""
-    from meanfield.outdir import OutDir
+    from meanfield.outdir import MANIFEST, ForeignContent, OutDir
     from numerics.runs import RunDir
 
     out = OutDir(path, KIND, option=option)
-    existed = out.open()
+    try:
+        existed = out.open()
+    except ForeignContent as exc:
+        config = Path(path) / "config.json"
+        if not (Path(path) / MANIFEST).exists() and config.is_file() and '"meanfield train"' in config.read_text(errors="replace"):
+            raise ForeignContent(f"{str(path)!r} looks like a run of a meanfield without ownership manifests; it is left "
+                                 f"alone: train it again into a new directory") from None
+        raise
 
     def guard(name):
         out.check_free(name)

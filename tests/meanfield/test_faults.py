@@ -278,6 +278,10 @@ def _ownership_cases():
                before=[HESSIAN, ["train", "--arch", "2-3-1", "--act", "esp", "--data", "linear", "--test-size", "0.25",
                                  "--epochs", "30", "--checkpoint-every", "10", "--seed", "7", "--out", "{run}", "--force"]],
                stdout=r'^(?!.*"cached": true).*"cached": false', survive=())
+    yield Case("hessian on a run without an ownership manifest", HESSIAN, 2, "without ownership manifests; it is left alone",
+               lambda tmp: (tmp / "run" / ".meanfield.json").unlink())
+    yield Case("train --resume of a run without an ownership manifest", TRAIN[:-1] + ["{run}", "--resume"], 2,
+               "without ownership manifests", lambda tmp: (tmp / "run" / ".meanfield.json").unlink())
     yield Case("hessian RUN ''", ["hessian", ""], 2, "RUN must name a run directory")
     yield Case("hessian RUN missing", ["hessian", "{tmp}/missing"], 2, "does not exist")
     yield Case("hessian RUN a foreign directory", ["hessian", "{tmp}/d"], 2, r"RUN '.*d' is not empty .*not\s+made by meanfield", mine)
