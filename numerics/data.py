@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import math
 import os
+import zlib
 from importlib import resources
 from pathlib import Path
 
@@ -87,7 +88,8 @@ def load(path) -> tuple[np.ndarray, np.ndarray]:
     try:
         arrays = readers[suffix](path)
     except Exception as exc:  # any reader failure (format, encoding, truncation) means an unreadable file
-        raise ValueError(f"data file {str(path)!r} cannot be read: {exc}") from None
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"data file {str(path)!r} cannot be read (damaged or not a {suffix} file: {reason})") from None
     missing = [k for k in ("X", "y") if k not in arrays]
     if missing:
         raise ValueError(f"data file {str(path)!r} lacks array(s) {', '.join(missing)}; it needs 'X' (samples x features) and 'y'")
@@ -106,14 +108,17 @@ def _read_npz(path: Path) -> dict:
 
 
 def _read_csv(path: Path) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        first = fh.readline()
-    try:
-        [float(v) for v in first.strip().split(",")]
-        skip = 0
-    except ValueError:
-        skip = 1
-    table = np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2)
+    """Lines of comma-separated numbers; a byte-order mark and a non-numeric first line (a header) are skipped."""
+    with open(path, encoding="utf-8-sig") as fh:  # utf-8-sig: a BOM is not part of the first value
+        lines = [line for line in fh.read().splitlines() if line.strip()]
+    if lines:
+        try:
+            [float(v) for v in lines[0].split(",")]
+        except ValueError:
+            lines = lines[1:]
+    if not lines:
+        raise ValueError("a CSV needs at least one sample, found none")
+    table = np.loadtxt(lines, delimiter=",", ndmin=2)
     if table.shape[0] < 1 or table.shape[1] < 2:
         raise ValueError(f"a CSV needs at least one sample and two columns (features, then the label), got shape {table.shape}")
     return {"X": table[:, :-1], "y": table[:, -1]}
@@ -127,8 +132,9 @@ def read_idx(path) -> np.ndarray:
     try:
         with opener(path, "rb") as fh:
             raw = fh.read()
-    except OSError as exc:
-        raise OSError(f"IDX file {str(path)!r} cannot be read: {exc}") from None
+    except (OSError, EOFError, zlib.error) as exc:  # gzip: BadGzipFile (an OSError), EOFError when truncated
+        raise ValueError(f"IDX file {str(path)!r} is damaged or unreadable ({exc or type(exc).__name__}); "
+                         f"download it again") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in dtypes:
         raise ValueError(f"IDX file {str(path)!r}: bad magic number (expected 0x00 0x00, a type code in {sorted(dtypes)}, ndim)")
     ndim = raw[3]
@@ -136,7 +142,8 @@ def read_idx(path) -> np.ndarray:
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     dtype = np.dtype(dtypes[raw[2]])
     if len(raw) != header + dtype.itemsize * math.prod(shape):
-        raise ValueError(f"IDX file {str(path)!r}: size does not match its header shape {shape}")
+        raise ValueError(f"IDX file {str(path)!r} is damaged: its size does not match its header shape {shape} "
+                         f"(truncated?); download it again")
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
 
 

@@ -36,12 +36,45 @@ def write_atomic(path, write) -> None:
         raise
 
 
-class RunDir:
-    """A directory holding one run; ``files`` are the names a run writes (removed by ``force``)."""
+MAX_WORK = 1e17  # floating-point operations one command may plan: more than a day even on many cores
 
-    def __init__(self, path, files=(CONFIG,)):
+
+def memory_limit() -> int:
+    """Ceiling for one command's arrays: half of the physical memory (``MEANFIELD_MAX_BYTES`` overrides)."""
+    env = os.environ.get("MEANFIELD_MAX_BYTES")
+    if env:
+        return int(float(env))
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+
+
+def check_size(what: str, needed_bytes: float, work: float = 0.0, max_bytes: int | None = None) -> None:
+    """ValueError naming ``what`` (e.g. ``"--arch 2-1000000000-1"``) when its memory or work is beyond the limits.
+
+    Called before anything is allocated, with estimates of the bytes held at
+    once and of the floating-point operations of the whole command.
+    """
+    limit = memory_limit() if max_bytes is None else max_bytes
+    if not needed_bytes <= limit:
+        raise ValueError(f"{what} needs about {needed_bytes / 1e9:.3g} GB of memory, more than the limit of "
+                         f"{limit / 1e9:.3g} GB (half the RAM; MEANFIELD_MAX_BYTES sets it): choose a smaller size")
+    if not work <= MAX_WORK:
+        raise ValueError(f"{what} needs about {work:.3g} floating-point operations, more than the limit of "
+                         f"{MAX_WORK:.0e} (more than a day even on many cores): choose a smaller size")
+
+
+class RunDir:
+    """A directory holding one run; ``files`` are the names a run writes (removed by ``force``).
+
+    ``guard(name)``, when given, is called before each write (to check and
+    record who owns the file); ``recover`` is the advice printed when a
+    saved file is damaged.
+    """
+
+    def __init__(self, path, files=(CONFIG,), guard=None, recover="start the run over with --force"):
         self.path = Path(path)
         self.files = tuple(files)
+        self.guard = guard
+        self.recover = recover
 
     def file(self, name: str) -> Path:
         return self.path / name
@@ -49,25 +82,42 @@ class RunDir:
     def exists(self, name: str) -> bool:
         return self.file(name).is_file()
 
-    def write_json(self, name: str, obj) -> None:
-        text = json.dumps(obj, indent=2, sort_keys=True) + "\n"
-        write_atomic(self.file(name), lambda fh: fh.write(text.encode("utf-8")))
+    def _write(self, name: str, write) -> None:
+        if self.guard is not None:
+            self.guard(name)
+        write_atomic(self.file(name), write)
 
-    def read_json(self, name: str):
+    def write_json(self, name: str, obj) -> None:
+        text = json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n"
+        self._write(name, lambda fh: fh.write(text.encode("utf-8")))
+
+    def _damaged(self, name: str, exc: BaseException) -> ValueError:
+        reason = str(exc) or type(exc).__name__
+        return ValueError(f"{str(self.file(name))!r} is damaged or unreadable ({reason}); {self.recover}")
+
+    def read_json(self, name: str, keys=()):
+        """The JSON object in ``name``; ValueError naming the file when it is damaged or lacks one of ``keys``."""
         try:
-            return json.loads(self.file(name).read_text(encoding="utf-8"))
+            obj = json.loads(self.file(name).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise ValueError(f"run directory {str(self.path)!r}: {name} cannot be read: {exc}") from None
+            raise self._damaged(name, exc) from None
+        if keys and not isinstance(obj, dict):
+            raise self._damaged(name, TypeError(f"a JSON object expected, found {type(obj).__name__}"))
+        missing = [k for k in keys if not isinstance(obj.get(k), dict)]
+        if missing:
+            raise self._damaged(name, KeyError(f"no {missing[0]!r} section"))
+        return obj
 
     def write_npz(self, name: str, arrays: dict) -> None:
-        write_atomic(self.file(name), lambda fh: np.savez(fh, **arrays))
+        self._write(name, lambda fh: np.savez(fh, **arrays))
 
     def read_npz(self, name: str) -> dict:
+        """The arrays in ``name``; ValueError naming the file when it is truncated, corrupted or unreadable."""
         try:
             with np.load(self.file(name), allow_pickle=False) as npz:
                 return {k: npz[k] for k in npz.files}
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"run directory {str(self.path)!r}: {name} cannot be read: {exc}") from None
+        except Exception as exc:  # BadZipFile, EOFError, zlib.error, ValueError, OSError: all mean a damaged file
+            raise self._damaged(name, exc) from None
 
     def open(self, config: dict, resume: bool = False, force: bool = False, compare=None) -> dict | None:
         """Prepare the directory for a run described by ``config``.

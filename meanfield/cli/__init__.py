@@ -2,7 +2,8 @@
 
 Each command lives in its own module of this package and exposes
 ``register(commands)``; see :class:`Commands`. Errors raised as ValueError,
-TypeError, OSError or KeyError become one line on stderr and exit status 2.
+TypeError, OSError, KeyError, ArithmeticError or MemoryError become one line
+on stderr and exit status 2; Ctrl-C exits with status 130.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, no usage dump
+        if message.endswith("expected one argument"):  # e.g. --lr -1e-3, taken for an option
+            message += " (a value starting with '-' is written --option=VALUE)"
         raise UsageError(f"{self.prog}: {message}")
 
 
@@ -68,9 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    except (ValueError, TypeError, OSError, KeyError) as exc:
+    except (ValueError, TypeError, OSError, KeyError, ArithmeticError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"meanfield: error: {message}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("meanfield: error: out of memory; choose smaller sizes", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("meanfield: interrupted", file=sys.stderr)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -24,47 +24,77 @@ SLQ_KEYS = ("steps", "probes", "seed")
 
 
 def _load_run(path):
-    """Network, training data (as rebuilt from config.json and checked against its fingerprint), checkpoints."""
-    from meanfield.cli.train import HISTORY, STATE, _fingerprint
+    """The opened run directory (locked), network, training data (rebuilt from config.json and checked
+    against its fingerprint), checkpoints and the run's data fingerprint."""
+    from meanfield.cli.train import HISTORY, STATE, _fingerprint, open_run
     from numerics import data
     from numerics.network import Network
-    from numerics.runs import CONFIG, RunDir
+    from numerics.runs import CONFIG
 
-    run_dir = RunDir(path)
-    if not run_dir.path.is_dir():
-        raise ValueError(f"run directory {str(run_dir.path)!r} does not exist")
-    if not run_dir.exists(CONFIG):
-        raise ValueError(f"{str(run_dir.path)!r} holds no {CONFIG}: not a run directory of meanfield train")
-    cfg = run_dir.read_json(CONFIG)
+    if str(path) == "":
+        raise ValueError("RUN must name a run directory of meanfield train, got an empty string")
+    if not Path(path).is_dir():
+        raise ValueError(f"run directory {str(path)!r} does not exist (or is not a directory)")
+    out, run_dir, _ = open_run(path, option="RUN")
     try:
-        net = Network.from_config(cfg["network"])
-        spec, run = cfg["data"]["spec"], cfg["run"]
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"run directory {str(run_dir.path)!r}: {CONFIG} lacks {exc}") from None
-    X, y = data.dataset(spec, seed=run.get("data_seed", 0))
-    test = ()
-    if run.get("test_size", 0) > 0:
-        X, X_test, y, y_test = data.split(X, y, run["test_size"], run.get("split_seed", 1))
-        test = net.targets(X_test, y_test)
-    X, Y = net.targets(X, y)
-    if _fingerprint(X, Y, *test) != cfg["data"].get("fingerprint"):
-        raise ValueError(f"run directory {str(run_dir.path)!r}: the training data {spec!r} no longer matches the "
-                         f"run's fingerprint; the Hessian would not be that of the trained loss")
-    if run_dir.exists(HISTORY):
-        hist = run_dir.read_npz(HISTORY)
-        epochs, thetas = hist.get("checkpoint_epoch"), hist.get("checkpoint_theta")
-    elif run_dir.exists(STATE):
-        state = run_dir.read_npz(STATE)
-        epochs, thetas = state.get("history_checkpoint_epoch"), state.get("history_checkpoint_theta")
-    else:
-        epochs = thetas = None
-    if epochs is None or thetas is None or len(epochs) == 0:
-        raise ValueError(f"run directory {str(run_dir.path)!r} has no checkpoints (no parameter snapshots in {HISTORY} or {STATE})")
-    thetas = np.asarray(thetas, dtype=np.float64).reshape(len(epochs), -1)
-    if thetas.shape[1] != net.n_full:
-        raise ValueError(f"run directory {str(run_dir.path)!r}: snapshots have {thetas.shape[1]} parameters, "
-                         f"the {net.arch} network {net.n_full}")
-    return run_dir, net, X, Y, [int(e) for e in epochs], thetas
+        run_dir.recover = "train the run again (meanfield train ... --force)"
+        if not run_dir.file(CONFIG).exists():
+            raise ValueError(f"{str(run_dir.path)!r} holds no {CONFIG}: not a run directory of meanfield train")
+        cfg = run_dir.read_json(CONFIG, keys=("run", "network", "data"))
+        try:
+            net = Network.from_config(cfg["network"])
+            spec, run = cfg["data"]["spec"], cfg["run"]
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{str(run_dir.file(CONFIG))!r} is damaged (it lacks {exc}); {run_dir.recover}") from None
+        X, y = data.dataset(spec, seed=run.get("data_seed", 0))
+        test = ()
+        if run.get("test_size", 0) > 0:
+            X, X_test, y, y_test = data.split(X, y, run["test_size"], run.get("split_seed", 1))
+            test = net.targets(X_test, y_test)
+        X, Y = net.targets(X, y)
+        fingerprint = _fingerprint(X, Y, *test)
+        if fingerprint != cfg["data"].get("fingerprint"):
+            raise ValueError(f"run directory {str(run_dir.path)!r}: the training data {spec!r} no longer matches the "
+                             f"run's fingerprint; the Hessian would not be that of the trained loss")
+        if run_dir.file(HISTORY).exists():
+            hist = run_dir.read_npz(HISTORY)
+            epochs, thetas = hist.get("checkpoint_epoch"), hist.get("checkpoint_theta")
+        elif run_dir.file(STATE).exists():
+            state = run_dir.read_npz(STATE)
+            epochs, thetas = state.get("history_checkpoint_epoch"), state.get("history_checkpoint_theta")
+        else:
+            epochs = thetas = None
+        if epochs is None or thetas is None or len(epochs) == 0:
+            raise ValueError(f"run directory {str(run_dir.path)!r} has no checkpoints (no parameter snapshots in {HISTORY} or {STATE})")
+        thetas = np.asarray(thetas, dtype=np.float64).reshape(len(epochs), -1)
+        if thetas.shape[1] != net.n_full:
+            raise ValueError(f"run directory {str(run_dir.path)!r}: snapshots have {thetas.shape[1]} parameters, "
+                             f"the {net.arch} network {net.n_full}")
+    except BaseException:
+        out.close()
+        raise
+    return out, run_dir, net, X, Y, [int(e) for e in epochs], thetas, fingerprint
+
+
+def _cache_key(net, fingerprint: str, theta, **settings) -> str:
+    """Digest of everything a checkpoint's saved spectrum depends on: network, data, parameters, settings."""
+    import hashlib
+
+    from meanfield.outdir import digest
+
+    theta_digest = hashlib.sha256(np.ascontiguousarray(theta, dtype=np.float64).tobytes()).hexdigest()
+    return digest({"network": net.config(), "data": fingerprint, "theta": theta_digest, **settings})
+
+
+def _cached(run_dir, name: str, key: str) -> dict | None:
+    """The arrays of ``name`` when it exists, is readable and was computed for ``key``; else None (recompute)."""
+    if not run_dir.exists(name):
+        return None
+    try:
+        saved = run_dir.read_npz(name)
+    except ValueError:  # damaged: recomputed and replaced
+        return None
+    return saved if "key" in saved and str(saved["key"]) == key else None
 
 
 def _policies(text: str) -> list[str]:
@@ -87,41 +117,39 @@ def _tolerance(value, option: str):
     return value
 
 
-def _dense(run_dir, net, X, Y, epoch, theta, args):
-    """Eigenvalues and eigenvector IPRs of one checkpoint, from its file or computed and saved."""
+def _dense(run_dir, net, X, Y, epoch, theta, args, key):
+    """Eigenvalues and eigenvector IPRs of one checkpoint, from its file (when its key matches) or computed and saved."""
     from numerics.hessian import hessian
     from numerics.spectrum import ipr, spectrum
 
     name = f"hessian-{epoch:06d}.npz"
-    if run_dir.exists(name) and not args.force:
-        saved = run_dir.read_npz(name)
-        if "eigenvalues" in saved and (not args.save_hessian or "hessian" in saved):
-            return name, saved["eigenvalues"], saved["ipr"], True
+    saved = None if args.force else _cached(run_dir, name, key)
+    if saved is not None and "eigenvalues" in saved and (not args.save_hessian or "hessian" in saved):
+        return name, saved["eigenvalues"], saved["ipr"], True
     params = net.unpack(theta)
     H = hessian(net, params, X, Y, max_bytes=args.max_bytes)
     spec = spectrum(H, vectors=True)
-    arrays = {"epoch": np.int64(epoch), "eigenvalues": spec.eigenvalues, "ipr": ipr(spec.eigenvectors)}
+    arrays = {"epoch": np.int64(epoch), "key": np.str_(key), "eigenvalues": spec.eigenvalues, "ipr": ipr(spec.eigenvectors)}
     if args.save_hessian:
         arrays.update(hessian=H, eigenvectors=spec.eigenvectors)
     run_dir.write_npz(name, arrays)
     return name, arrays["eigenvalues"], arrays["ipr"], False
 
 
-def _slq(run_dir, net, X, Y, epoch, theta, args):
+def _slq(run_dir, net, X, Y, epoch, theta, args, key):
     from numerics.hessian import HessianOperator
     from numerics.spectrum import SLQ, slq
 
     name = f"slq-{epoch:06d}.npz"
     wanted = {"steps": args.steps, "probes": args.probes, "seed": args.seed}
-    if run_dir.exists(name) and not args.force:
-        saved = run_dir.read_npz(name)
-        if all(int(saved[k]) == v for k, v in wanted.items()):
-            probe = saved["probe"]
-            parts = [np.flatnonzero(probe == i) for i in range(args.probes)]
-            return name, SLQ([saved["nodes"][p] for p in parts], [saved["weights"][p] for p in parts], net.n_params), True
+    saved = None if args.force else _cached(run_dir, name, key)
+    if saved is not None:
+        probe = saved["probe"]
+        parts = [np.flatnonzero(probe == i) for i in range(args.probes)]
+        return name, SLQ([saved["nodes"][p] for p in parts], [saved["weights"][p] for p in parts], net.n_params), True
     op = HessianOperator(net, net.unpack(theta), X, Y)
     q = slq(op.matvec, net.n_params, steps=args.steps, probes=args.probes, seed=[args.seed, epoch])
-    arrays = {"epoch": np.int64(epoch), "nodes": np.concatenate(q.nodes), "weights": np.concatenate(q.weights),
+    arrays = {"epoch": np.int64(epoch), "key": np.str_(key), "nodes": np.concatenate(q.nodes), "weights": np.concatenate(q.weights),
               "probe": np.concatenate([np.full(len(x), i) for i, x in enumerate(q.nodes)])}
     arrays.update({k: np.int64(v) for k, v in wanted.items()})
     run_dir.write_npz(name, arrays)
@@ -137,47 +165,39 @@ def _check_dense_fits(net, m, args):
                  hint="use --slq (stochastic Lanczos quadrature from Hessian-vector products) or raise --max-memory")
 
 
-def run(args) -> int:
-    from meanfield.progress import Progress
-    from numerics.spectrum import all_indices, residual_fraction
+def _check_slq_fits(net, m, n_checkpoints, args):
+    """Refuse --steps/--probes whose Lanczos vectors and quadrature nodes, or work (per product about 20 m P
+    operations), exceed the limits."""
+    from numerics.runs import check_size
 
+    P = net.n_params
+    needed = 8.0 * (P * (args.steps + 8) + 4 * m * sum(net.sizes) + 2.0 * args.probes * args.steps)
+    work = n_checkpoints * args.probes * args.steps * (20.0 * m * net.n_full + 4.0 * args.steps * P)
+    check_size(f"--slq with --steps {args.steps} and --probes {args.probes} ({n_checkpoints} checkpoints, "
+               f"{P} parameters, {m} samples)", needed, work, args.max_bytes)
+
+
+def run(args) -> int:
     policies = _policies(args.policy)
     _tolerance(args.rtol, "--rtol")
     _tolerance(args.atol, "--atol")
     _tolerance(args.residual_tol, "--residual-tol")
-    if args.max_memory is not None and not (math.isfinite(args.max_memory) and args.max_memory > 0):
-        raise ValueError(f"--max-memory must be a positive number of GB, got {args.max_memory}")
+    if args.max_memory is not None and not 0 < args.max_memory <= 1e9:
+        raise ValueError(f"--max-memory must be a positive number of GB (at most 1e9), got {args.max_memory}")
+    if not 0 <= args.seed < 2**32:
+        raise ValueError(f"--seed must be an integer in [0, 2**32), got {args.seed}")
     args.max_bytes = None if args.max_memory is None else int(args.max_memory * 1e9)
     if args.slq:
         for key in ("steps", "probes"):
             if getattr(args, key) < 1:
                 raise ValueError(f"--{key} must be an integer >= 1, got {getattr(args, key)}")
-    run_dir, net, X, Y, epochs, thetas = _load_run(args.run)
-    if not args.slq:
-        _check_dense_fits(net, X.shape[0], args)
-    rows = []
-    with Progress(len(epochs), label=f"hessian {net.arch}") as bar:
-        for i, (epoch, theta) in enumerate(zip(epochs, thetas)):
-            bar.update(i, f"epoch {epoch}", force=True)
-            params = net.unpack(theta)
-            row = {"epoch": epoch, "loss": net.loss(params, X, Y),
-                   "residual_fraction": residual_fraction(net.predict(params, X) - Y, args.residual_tol)}
-            if args.slq:
-                name, q, cached = _slq(run_dir, net, X, Y, epoch, theta, args)
-                ind = q.indices(args.rtol, args.atol)
-                nodes, weights = q.measure()
-                lo, hi = q.extremes()
-                row.update({key: {p: ind[key][p] for p in policies} for key in ("alpha", "gamma", "threshold")})
-                row.update(lambda_min=lo, lambda_max=hi, nodes=nodes.tolist(), weights=weights.tolist())
-            else:
-                name, eigenvalues, iprs, cached = _dense(run_dir, net, X, Y, epoch, theta, args)
-                ind = all_indices(eigenvalues, args.rtol, args.atol)
-                row.update({key: {p: ind[key][p] for p in policies} for key in ("alpha", "gamma", "threshold")})
-                row.update(lambda_min=float(eigenvalues[0]), lambda_max=float(eigenvalues[-1]),
-                           eigenvalues=eigenvalues.tolist(), ipr=iprs.tolist())
-            row.update(file=name, cached=cached)
-            rows.append(row)
-        bar.update(len(epochs), "done", force=True)
+    out, run_dir, net, X, Y, epochs, thetas, fingerprint = _load_run(args.run)
+    with out:
+        if args.slq:
+            _check_slq_fits(net, X.shape[0], len(epochs), args)
+        else:
+            _check_dense_fits(net, X.shape[0], args)
+        rows = _spectra(run_dir, net, X, Y, epochs, thetas, fingerprint, policies, args)
     summary = {"run": str(run_dir.path), "arch": net.arch, "hidden": list(net.hidden), "output": net.output,
                "n_params": net.n_params, "n_train": int(X.shape[0]), "method": "slq" if args.slq else "dense",
                "residual_tol": args.residual_tol, "checkpoints": rows}
@@ -192,6 +212,38 @@ def run(args) -> int:
         cells = "".join(f"  {r['alpha'][p]:>14.4f} {r['gamma'][p]:>14.4f}" for p in policies)
         print(f"{r['epoch']:>8} {r['loss']:>12.6g} {r['lambda_min']:>12.4g} {r['lambda_max']:>12.4g} {r['residual_fraction']:>10.4f}{cells}")
     return 0
+
+
+def _spectra(run_dir, net, X, Y, epochs, thetas, fingerprint, policies, args) -> list[dict]:
+    from meanfield.progress import Progress
+    from numerics.spectrum import all_indices, residual_fraction
+
+    rows = []
+    with Progress(len(epochs), label=f"hessian {net.arch}") as bar:
+        for i, (epoch, theta) in enumerate(zip(epochs, thetas)):
+            bar.update(i, f"epoch {epoch}", force=True)
+            params = net.unpack(theta)
+            row = {"epoch": epoch, "loss": net.loss(params, X, Y),
+                   "residual_fraction": residual_fraction(net.predict(params, X) - Y, args.residual_tol)}
+            if args.slq:
+                key = _cache_key(net, fingerprint, theta, method="slq", steps=args.steps, probes=args.probes, seed=args.seed)
+                name, q, cached = _slq(run_dir, net, X, Y, epoch, theta, args, key)
+                ind = q.indices(args.rtol, args.atol)
+                nodes, weights = q.measure()
+                lo, hi = q.extremes()
+                row.update({key: {p: ind[key][p] for p in policies} for key in ("alpha", "gamma", "threshold")})
+                row.update(lambda_min=lo, lambda_max=hi, nodes=nodes.tolist(), weights=weights.tolist())
+            else:
+                key = _cache_key(net, fingerprint, theta, method="dense")
+                name, eigenvalues, iprs, cached = _dense(run_dir, net, X, Y, epoch, theta, args, key)
+                ind = all_indices(eigenvalues, args.rtol, args.atol)
+                row.update({key: {p: ind[key][p] for p in policies} for key in ("alpha", "gamma", "threshold")})
+                row.update(lambda_min=float(eigenvalues[0]), lambda_max=float(eigenvalues[-1]),
+                           eigenvalues=eigenvalues.tolist(), ipr=iprs.tolist())
+            row.update(file=name, cached=cached)
+            rows.append(row)
+        bar.update(len(epochs), "done", force=True)
+    return rows
 
 
 def register(commands) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 
 def _floats(text: str, name: str) -> list:
@@ -19,26 +18,46 @@ def _floats(text: str, name: str) -> list:
     return out
 
 
-def run(args) -> int:
-    from meanfield.sweep import SweepConfig, grid, sweep
+def _names(text: str, option: str) -> list[str]:
+    names = [part.strip() for part in text.split(",")]
+    if not all(names):
+        raise ValueError(f"{option}: empty entry in {text!r}; give a comma-separated list")
+    return names
 
-    tasks = grid(args.arch.split(","), args.act.split(","), args.seeds, _floats(args.beta_init, "--beta-init"))
+
+def run(args) -> int:
+    import math
+
+    from meanfield.progress import Progress
+    from meanfield.sweep import SweepConfig, check_work, grid, sweep
+    from numerics import data
+
     if args.epochs < 1:
         raise ValueError(f"--epochs must be >= 1, got {args.epochs}")
-    if args.workers is not None and args.workers < 1:
-        raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        raise ValueError(f"--lr must be a finite number > 0, got {args.lr}")
+    if args.workers is not None and not 1 <= args.workers <= 1024:
+        raise ValueError(f"--workers must be an integer in [1, 1024], got {args.workers}")
+    if not 0 <= args.seed < 2**32:
+        raise ValueError(f"--seed must be an integer in [0, 2**32), got {args.seed}")
+    if args.scheduler is not None and not args.scheduler.strip():
+        raise ValueError("--scheduler must be 'local-dask' or a Dask scheduler address (tcp://HOST:PORT), got an empty string")
+    if args.out == "":
+        raise ValueError("--out must name a directory, got an empty string")
+    tasks = grid(_names(args.arch, "--arch"), _names(args.act, "--act"), args.seeds, _floats(args.beta_init, "--beta-init"))
     config = SweepConfig(data=args.data, epochs=args.epochs, lr=args.lr, root_seed=args.seed)
-
-    def progress(done, total):
-        if not args.json:
-            print(f"\rsweep: {done}/{total} runs", end="", file=sys.stderr, flush=True)
-
-    rows = sweep(tasks, config, args.out, scheduler=args.scheduler, workers=args.workers, progress=progress)
+    X, _ = data.dataset(args.data, seed=args.seed)  # a bad --data is reported here, not by every worker
+    check_work(tasks, config, X.shape[0])
+    bar = Progress(len(tasks), label="sweep", enabled=False if args.json else None)
+    with bar:
+        rows = sweep(tasks, config, args.out, scheduler=args.scheduler, workers=args.workers,
+                     progress=lambda done, total: done and bar.update(done, "runs done", force=True))
+    diverged = sum(r.get("status") == "diverged" for r in rows)
     if args.json:
         print(json.dumps({"rows": rows}, indent=1))
     else:
-        print(file=sys.stderr)
-        print(f"{len(rows)} rows: {args.out}/sweep.csv, figure {args.out}/sweep.png")
+        note = f" ({diverged} diverged)" if diverged else ""
+        print(f"{len(rows)} rows{note}: {args.out}/sweep.csv, figure {args.out}/sweep.png")
     return 0
 
 

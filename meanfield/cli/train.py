@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sys
+from pathlib import Path
 
 import numpy as np
 
 STATE, PARAMS, HISTORY, RESULT = "state.npz", "params.npz", "history.npz", "result.json"
+FILES = ("config.json", STATE, PARAMS, HISTORY, RESULT)
+KIND = "meanfield train run"  # the ownership kind of a run directory (meanfield.outdir)
 # Settings that may change when a run is resumed.
 RESUMABLE = ("epochs",)
 
@@ -30,6 +34,15 @@ def _fingerprint(*arrays) -> str:
     return digest.hexdigest()
 
 
+def _finite(value, option: str, low: float | None = None, strict: bool = True) -> None:
+    if value is None:
+        return
+    ok = math.isfinite(value) and (low is None or (value > low if strict else value >= low))
+    if not ok:
+        bound = "a finite number" + ("" if low is None else f" {'>' if strict else '>='} {low:g}")
+        raise ValueError(f"{option} must be {bound}, got {value}")
+
+
 def _check_args(args) -> None:
     if args.epochs < 0:
         raise ValueError(f"--epochs must be >= 0, got {args.epochs}")
@@ -39,10 +52,34 @@ def _check_args(args) -> None:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
-    if args.decay_rate is not None and args.decay_rate <= 0:
-        raise ValueError(f"--decay-rate must be > 0 (1: no decay), got {args.decay_rate}")
-    if args.decay_steps <= 0:
-        raise ValueError(f"--decay-steps must be > 0, got {args.decay_steps}")
+    _finite(args.lr, "--lr", 0.0)
+    _finite(args.decay_rate, "--decay-rate", 0.0)
+    _finite(args.decay_steps, "--decay-steps", 0.0)
+    _finite(args.beta_init, "--beta-init")
+    _finite(args.beta_std, "--beta-std", 0.0, strict=False)
+    for name in ("seed", "data_seed", "split_seed"):
+        value = getattr(args, name)
+        if not 0 <= value < 2**32:
+            raise ValueError(f"--{name.replace('_', '-')} must be an integer in [0, 2**32), got {value}")
+
+
+def check_training_size(arch: str, m: int, epochs: int, record_every: int, checkpoint_every: int) -> None:
+    """Refuse, naming ``--arch``/``--epochs``, a run whose arrays or work exceed the limits (before any allocation).
+
+    Memory: parameters, optimizer moments, gradient partial sums (at most 64
+    groups) and snapshots, 8 bytes each; activations of all samples; residual
+    records; the loss of every epoch. Work: about 6 m P operations per epoch.
+    """
+    from numerics.network import parse_arch
+    from numerics.runs import check_size
+
+    sizes = parse_arch(arch)
+    n_full = sum((a + 2) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    snapshots = epochs // checkpoint_every + 2
+    records = epochs // record_every + 2
+    needed = 8.0 * (n_full * (72 + snapshots) + 3 * m * sum(sizes) + records * m * sizes[-1] + epochs)
+    check_size(f"--arch {arch} ({n_full} parameters) with {m} samples and --epochs {epochs}", needed,
+               6.0 * epochs * m * n_full)
 
 
 def _network(args):
@@ -55,20 +92,13 @@ def _network(args):
                              beta_init=args.beta_init, beta_std=args.beta_std)
 
 
-def _data(args, net):
+def _data(args):
     from numerics import data
 
     X, y = data.dataset(args.data, seed=args.data_seed)
     if args.test_size > 0:
-        X, X_test, y, y_test = data.split(X, y, args.test_size, args.split_seed)
-    else:
-        X_test = y_test = None
-    X, Y = net.targets(X, y)
-    if X_test is not None:
-        X_test, Y_test = net.targets(X_test, y_test)
-    else:
-        Y_test = None
-    return X, Y, X_test, Y_test
+        return data.split(X, y, args.test_size, args.split_seed)
+    return X, None, y, None
 
 
 def _compare(saved: dict, config: dict) -> None:
@@ -77,43 +107,93 @@ def _compare(saved: dict, config: dict) -> None:
             continue
         if saved["run"].get(key) != config["run"].get(key):
             raise ValueError(f"--resume with a different setting: {key} was {saved['run'].get(key)!r}, now {config['run'].get(key)!r}")
-    if saved["data"]["fingerprint"] != config["data"]["fingerprint"]:
+    if saved["data"].get("fingerprint") != config["data"]["fingerprint"]:
         raise ValueError("--resume with different data: the training set's fingerprint does not match the saved run")
+
+
+def open_run(path, option: str = "--out"):
+    """The run directory ``path`` as an :class:`~meanfield.outdir.OutDir` (opened and locked) and a RunDir writing through it."""
+    from meanfield.outdir import MANIFEST, ForeignContent, OutDir
+    from numerics.runs import RunDir
+
+    out = OutDir(path, KIND, option=option)
+    try:
+        existed = out.open()
+    except ForeignContent as exc:
+        config = Path(path) / "config.json"
+        if not (Path(path) / MANIFEST).exists() and config.is_file() and '"meanfield train"' in config.read_text(errors="replace"):
+            raise ForeignContent(f"{str(path)!r} looks like a run of a meanfield without ownership manifests; it is left "
+                                 f"alone: train it again into a new directory") from None
+        raise
+
+    def guard(name):
+        out.check_free(name)
+        out.own(name)
+
+    return out, RunDir(path, files=FILES, guard=guard), existed
 
 
 def run(args) -> int:
     from meanfield import __version__
-    from meanfield.progress import Progress
-    from numerics.runs import RunDir
-    from numerics.train import StopOnInterrupt, TrainingDiverged, TrainState, history_arrays, train
+    from numerics.runs import CONFIG
+    from numerics.train import TrainState
 
     _check_args(args)
-    net = _network(args)
-    X, Y, X_test, Y_test = _data(args, net)
-    run_dir = RunDir(args.out, files=("config.json", STATE, PARAMS, HISTORY, RESULT))
-    settings = {k: v for k, v in vars(args).items() if k not in ("func", "out", "resume", "force", "json", "command")}
-    defaults = {"record_every": max(1, args.epochs // 100), "checkpoint_every": max(1, args.epochs // 10)}
-    if args.resume and run_dir.exists("config.json"):  # keep the saved intervals unless given again
-        defaults.update({k: run_dir.read_json("config.json")["run"].get(k) for k in defaults})
-    for key, value in defaults.items():
-        if settings[key] is None:
-            settings[key] = value
-    config = {
-        "command": "meanfield train",
-        "meanfield_version": __version__,
-        "argv": sys.argv[1:],
-        "run": settings,
-        "network": net.config(),
-        "data": {"spec": args.data, "n_train": int(X.shape[0]), "n_test": 0 if X_test is None else int(X_test.shape[0]),
-                 "fingerprint": _fingerprint(X, Y, *(() if X_test is None else (X_test, Y_test)))},
-    }
-    saved = run_dir.open(config, resume=args.resume, force=args.force, compare=_compare)
-    state = None
-    if saved is not None:
-        if run_dir.exists(STATE):
-            state = TrainState.from_arrays(run_dir.read_npz(STATE))
-        config = dict(saved, run=dict(saved["run"], epochs=args.epochs))
-        run_dir.write_json("config.json", config)
+    if args.resume and args.force:
+        raise ValueError("--resume and --force exclude each other: continue the run or start it over")
+    if args.resume and not Path(args.out).is_dir():
+        raise ValueError(f"nothing to resume: {args.out!r} is not a run directory")
+    X, X_test, y, y_test = _data(args)
+    epochs = args.epochs
+    check_training_size(args.arch, X.shape[0] + (0 if X_test is None else X_test.shape[0]), epochs,
+                        args.record_every or max(1, epochs // 100), args.checkpoint_every or max(1, epochs // 10))
+    out, run_dir, existed = open_run(args.out)
+    with out:
+        is_run = existed and run_dir.file(CONFIG).exists()
+        if args.resume and not is_run:
+            raise ValueError(f"nothing to resume: {str(run_dir.path)!r} holds no run ({CONFIG} missing)")
+        if is_run and not (args.resume or args.force):
+            raise ValueError(f"run directory {str(run_dir.path)!r} already holds a run; use --resume to continue it or --force to replace it")
+        saved = run_dir.read_json(CONFIG, keys=("run", "network", "data")) if args.resume else None
+        settings = {k: v for k, v in vars(args).items() if k not in ("func", "out", "resume", "force", "json", "command")}
+        defaults = {"record_every": max(1, args.epochs // 100), "checkpoint_every": max(1, args.epochs // 10)}
+        if saved is not None:  # keep the saved intervals unless given again
+            defaults.update({k: saved["run"].get(k) for k in defaults})
+        for key, value in defaults.items():
+            if settings[key] is None:
+                settings[key] = value
+        net = _network(args)
+        X, Y = net.targets(X, y)
+        X_test, Y_test = (None, None) if X_test is None else net.targets(X_test, y_test)
+        config = {
+            "command": "meanfield train",
+            "meanfield_version": __version__,
+            "argv": sys.argv[1:],
+            "run": settings,
+            "network": net.config(),
+            "data": {"spec": args.data, "n_train": int(X.shape[0]), "n_test": 0 if X_test is None else int(X_test.shape[0]),
+                     "fingerprint": _fingerprint(X, Y, *(() if X_test is None else (X_test, Y_test)))},
+        }
+        state = None
+        if saved is not None:
+            _compare(saved, config)
+            if run_dir.file(STATE).exists():
+                state = TrainState.from_arrays(run_dir.read_npz(STATE))
+                if state.epoch > args.epochs:
+                    raise ValueError(f"--epochs {args.epochs} is below the {state.epoch} epochs already done; give at least {state.epoch}")
+                if len(state.history.get("loss", ())) > state.epoch:  # a finished run's last entry is the final loss,
+                    state.history["loss"] = state.history["loss"][: state.epoch]  # computed again as the next epoch's first
+            config = dict(saved, run=dict(saved["run"], epochs=args.epochs))
+        else:
+            if args.force:
+                out.remove_own()
+        run_dir.write_json(CONFIG, config)
+        return _train(args, net, run_dir, config, settings, state, X, Y, X_test, Y_test)
+
+
+def _train(args, net, run_dir, config, settings, state, X, Y, X_test, Y_test) -> int:
+    from meanfield.progress import Progress
+    from numerics.train import StopOnInterrupt, TrainingDiverged, history_arrays, train
 
     def save(st):
         run_dir.write_npz(STATE, st.arrays())

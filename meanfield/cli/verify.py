@@ -3,24 +3,37 @@
 from __future__ import annotations
 
 import json
-import sys
+import re
+
+MAX_EXAMPLES = 100_000  # per check
+MAX_TOTAL_EXAMPLES = 1_000_000  # over all checks run
 
 
 def run(args) -> int:
+    from meanfield.progress import Progress
     from verify import run_checks
+    from verify.registry import all_checks
 
-    if args.examples is not None and args.examples < 1:
-        raise ValueError(f"--examples must be >= 1, got {args.examples}")
-
-    def progress(i, n, name):
-        if not args.json:
-            print(f"\r[{i + 1}/{n}] {name:<60.60}", end="", file=sys.stderr, flush=True)
-
-    results = run_checks(args.only, args.examples, progress, derandomize=not args.random)
-    if not args.json:
-        print("\r" + " " * 72 + "\r", end="", file=sys.stderr)
-    if not results:
+    if args.only is not None:
+        if not args.only.strip():
+            raise ValueError("--only must be a regular expression matching check names, got an empty string")
+        try:
+            re.compile(args.only)
+        except re.error as exc:
+            raise ValueError(f"--only {args.only!r} is not a valid regular expression: {exc}") from None
+    checks = all_checks(args.only)
+    if not checks:
         raise ValueError(f"no check matches --only {args.only!r}")
+    if args.examples is not None:
+        if not 1 <= args.examples <= MAX_EXAMPLES:
+            raise ValueError(f"--examples must be an integer in [1, {MAX_EXAMPLES}], got {args.examples}")
+        if args.examples * len(checks) > MAX_TOTAL_EXAMPLES:
+            raise ValueError(f"--examples {args.examples} for {len(checks)} checks is {args.examples * len(checks)} examples, "
+                             f"more than the limit of {MAX_TOTAL_EXAMPLES}; choose fewer or narrow --only")
+
+    with Progress(len(checks), label="verify", enabled=False if args.json else None) as bar:
+        results = run_checks(args.only, args.examples, lambda i, n, name: bar.update(i, name, force=True),
+                             derandomize=not args.random)
     ok = all(r.passed for r in results)
     if args.json:
         print(json.dumps({"passed": ok, "checks": [r.as_dict() for r in results]}, indent=2))

@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -121,10 +122,12 @@ def test_too_large_for_dense_suggests_slq(capsys, trained):
 def test_bad_run_directories(capsys, tmp_path, trained):
     code, _, err = run(capsys, "hessian", tmp_path / "missing")
     assert code == 2 and "does not exist" in err
+    (tmp_path / "mine.txt").write_text("mine")
     code, _, err = run(capsys, "hessian", tmp_path)
-    assert code == 2 and "not a run directory" in err
+    assert code == 2 and "not made by meanfield" in err
     empty = tmp_path / "no-checkpoints"
-    empty.mkdir()
-    (empty / "config.json").write_text((trained / "config.json").read_text())
+    shutil.copytree(trained, empty)
+    for name in ("history.npz", "state.npz"):
+        (empty / name).unlink()
     code, _, err = run(capsys, "hessian", empty)
     assert code == 2 and "no checkpoints" in err and len(err.strip().splitlines()) == 1

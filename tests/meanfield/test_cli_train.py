@@ -39,7 +39,8 @@ def test_json_summary_and_run_directory(capsys, tmp_path):
     assert config["run"]["lr"] == 0.01 and config["run"]["decay_steps"] == 500
     with np.load(out_dir / "history.npz") as h:
         assert h["loss"].shape == (41,) and h["loss"][-1] == pytest.approx(summary["train_loss"], rel=1e-15)
-    assert sorted(p.name for p in out_dir.iterdir()) == ["config.json", "history.npz", "params.npz", "result.json", "state.npz"]
+    assert sorted(p.name for p in out_dir.iterdir() if not p.name.startswith(".meanfield.")) == [
+        "config.json", "history.npz", "params.npz", "result.json", "state.npz"]
 
 
 def test_text_summary_digits_softmax(capsys, tmp_path):
@@ -131,7 +132,8 @@ def test_existing_run_needs_resume_or_force(capsys, tmp_path):
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "x").write_text("keep me")
     code, _, err = run(capsys, "train", "--arch", "2-3-1", "--epochs", 1, "--out", tmp_path / "junk", "--force")
-    assert code == 2 and "not a run directory" in err and (tmp_path / "junk" / "x").exists()
+    assert code == 2 and "not made by meanfield" in err and (tmp_path / "junk" / "x").read_text() == "keep me"
+    assert sorted(p.name for p in (tmp_path / "junk").iterdir()) == ["x"]
 
 
 def test_divergence_is_reported_with_its_epoch(capsys, tmp_path):

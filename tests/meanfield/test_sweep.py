@@ -21,6 +21,35 @@ def test_grid_and_validation():
         grid(["2-x-1"], ["esp"], 1)
     with pytest.raises(ValueError, match="--seeds must be an integer >= 1"):
         grid(["2-4-1"], ["esp"], 0)
+    with pytest.raises(ValueError, match="--seeds 1000000000 makes a grid of 1000000000 runs"):
+        grid(["2-4-1"], ["esp"], 10**9)
+
+
+def test_close_beta_values_get_distinct_labels_and_repeats_are_refused():
+    tasks = grid(["2-3-1"], ["esp"], 1, [0.1, 0.1000001, None])
+    assert len({t.key for t in tasks}) == 3
+    assert [t.key.split("_")[2] for t in tasks] == ["beta-0.1", "beta-0.1000001", "beta-default"]
+    with pytest.raises(ValueError, match="--beta-init lists 0.1 twice"):
+        grid(["2-3-1"], ["esp"], 1, [0.1, 0.1])
+    with pytest.raises(ValueError, match="--act lists 'esp' twice"):
+        grid(["2-3-1"], ["esp", "esp"], 1)
+    with pytest.raises(ValueError, match="--beta-init values must be finite"):
+        grid(["2-3-1"], ["esp"], 1, [float("nan")])
+
+
+def test_a_diverging_run_is_a_row_and_the_pool_goes_on(tmp_path):
+    tasks = grid(["2-3-1"], ["relu", "linear"], 1)
+    rows = sweep(tasks, SweepConfig(epochs=5, lr=1e300), tmp_path, workers=1)
+    assert [r["status"] for r in rows] == ["diverged", "diverged"] and rows[0]["diverged_at_epoch"] >= 0
+    assert "status,diverged_at_epoch" in (tmp_path / "sweep.csv").read_text().splitlines()[0]
+
+
+def test_a_users_directory_and_sweep_csv_are_never_overwritten(tmp_path):
+    (tmp_path / "sweep.csv").write_text("mine\n")
+    with pytest.raises(ValueError, match="not made by meanfield"):
+        sweep(grid(["2-3-1"], ["esp"], 1), CONFIG, tmp_path, workers=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.csv"]
+    assert (tmp_path / "sweep.csv").read_text() == "mine\n"
 
 
 def test_a_row_is_a_pure_function_of_task_and_config():
@@ -55,6 +84,11 @@ def test_other_settings_in_an_existing_directory_are_refused(tmp_path):
     (["--arch", "2-4-1", "--act", "swish"], "unknown activation"),
     (["--arch", "2-4-1", "--act", "esp", "--scheduler", "tcp://127.0.0.1:9"], "tcp://127.0.0.1:9"),
     (["--arch", "2-4-1", "--act", "esp", "--beta-init", "abc"], "--beta-init"),
+    (["--arch", "2-4-1", "--act", "esp", "--scheduler", ""], "--scheduler must be"),
+    (["--arch", "2-4-1", "--act", "esp", "--scheduler", "nohost"], "tcp://HOST:PORT"),
+    (["--arch", "2-4-1", "--act", "esp", "--lr", "nan"], "--lr must be a finite number > 0"),
+    (["--arch", "2-4-1", "--act", "esp", "--lr=-1"], "--lr must be"),
+    (["--arch", "2-4-1,", "--act", "esp"], "--arch: empty entry"),
 ])
 def test_cli_bad_input_is_one_line_status_2(tmp_path, capsys, argv, message):
     code = main(["sweep", "--out", str(tmp_path / "s"), "--epochs", "5", "--seeds", "1"] + argv)

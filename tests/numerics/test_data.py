@@ -150,3 +150,34 @@ def test_one_hot():
         data.one_hot([3], 3)
     with pytest.raises(ValueError, match="non-negative integers"):
         data.one_hot([0.5])
+
+
+def test_csv_with_a_byte_order_mark_keeps_its_first_sample(tmp_path):
+    X = np.array([[0.5, 1.0], [2.0, -1.0]])
+    body = "\n".join(f"{a},{b},{c}" for (a, b), c in zip(X, [1.0, 0.0])) + "\n"
+    for name, text in (("plain.csv", body), ("header.csv", "x1,x2,label\n" + body)):
+        (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + text.encode())
+        Xc, yc = data.load(tmp_path / name)
+        assert np.array_equal(Xc, X) and np.array_equal(yc, [1.0, 0.0])
+
+
+def test_empty_and_blank_csv_are_refused(tmp_path):
+    for text in ("", "\n\n", "x1,x2,label\n"):
+        (tmp_path / "e.csv").write_text(text)
+        with pytest.raises(ValueError, match=r"e\.csv.*at least one sample"):
+            data.load(tmp_path / "e.csv")
+
+
+def test_truncated_or_corrupted_gzip_idx_is_named_as_damaged(tmp_path):
+    import gzip
+
+    labels = np.arange(10, dtype=np.uint8)
+    _write_idx(tmp_path / "l.idx", labels, 0x08)
+    packed = gzip.compress((tmp_path / "l.idx").read_bytes())
+    for name, raw in (("cut.idx.gz", packed[: len(packed) // 2]), ("junk.idx.gz", b"\x1f\x8b" + b"\x00" * 20)):
+        (tmp_path / name).write_bytes(raw)
+        with pytest.raises(ValueError, match=rf"{name}' is damaged"):
+            data.read_idx(tmp_path / name)
+    (tmp_path / "short.idx").write_bytes((tmp_path / "l.idx").read_bytes()[:-3])
+    with pytest.raises(ValueError, match="short.idx' is damaged.*truncated"):
+        data.read_idx(tmp_path / "short.idx")
