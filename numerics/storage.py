@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from concurrent.futures import ProcessPoolExecutor
+import signal
 from multiprocessing import get_context
 from dataclasses import dataclass
 from functools import lru_cache
@@ -60,12 +60,17 @@ class ConvergenceError(ArithmeticError):
 # ---- validation ---------------------------------------------------------------------------------
 
 def _real(name: str, value, lo: float = -math.inf, hi: float = math.inf, lo_open: bool = False) -> float:
-    allowed = f"{'(' if lo_open or lo == -math.inf else '['}{lo}, {hi}{')' if hi == math.inf else ']'}"
+    if lo == -math.inf and hi == math.inf:
+        allowed = "a finite real number"
+    elif hi == math.inf:
+        allowed = f"a finite number {'>' if lo_open else '>='} {lo:g}"
+    else:
+        allowed = f"a number in {'(' if lo_open else '['}{lo:g}, {hi:g}]"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number in {allowed}, got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{name} must be {allowed}, got {value!r} ({type(value).__name__})")
     v = float(value)
     if not math.isfinite(v) or v < lo or (lo_open and v == lo) or v > hi:
-        raise ValueError(f"{name} must be a finite number in {allowed}, got {value!r}")
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
     return v
 
 
@@ -614,6 +619,27 @@ def _decide(task) -> bool:
     return stores_lp(rows) if method == "highs" else stores_nnls(rows, kappa)
 
 
+MAX_INSTANCE_BYTES = 2**30  # one instance: the p x n pattern matrix and the solver's copies
+MAX_WORK = 1e14  # multiply-adds of all decisions, ~ p n min(p, n) each (hours on one core)
+
+
+def _check_size(n: int, ps: tuple, trials: int) -> None:
+    """Refuse, before any allocation, instances that do not fit in memory or would run for days."""
+    p = max(ps)
+    need = 4 * 8 * p * (n + 1)  # rows, the solver's matrix and two working copies
+    if need > MAX_INSTANCE_BYTES:
+        raise ValueError(f"n={n} with {p} patterns needs about {need / 2**30:.3g} GiB per instance "
+                         f"(limit {MAX_INSTANCE_BYTES / 2**30:g} GiB): use a smaller n or alpha")
+    work = trials * sum(float(q) * n * min(q, n) for q in ps)
+    if work > MAX_WORK:
+        raise ValueError(f"n={n}, {len(ps)} alphas x {trials} trials need about {work:.2g} multiply-adds "
+                         f"(limit {MAX_WORK:g}): use fewer trials or a smaller n")
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def simulate_storage(n: int, alphas, trials: int, kappa: float = 0.0, seed: int = 0, patterns: str = "gaussian",
                      workers: int | None = None, method: str | None = None) -> StorageSimulation:
     """Fraction of ``trials`` random instances (n inputs, round(alpha n) patterns with random +-1 labels)
@@ -643,14 +669,23 @@ def simulate_storage(n: int, alphas, trials: int, kappa: float = 0.0, seed: int 
     ps = tuple(max(1, round(a * n)) for a in alphas)
     if workers is not None:
         workers = _integer("workers", workers, 1)
+    _check_size(n, ps, trials)
     tasks = [(n, p, k, seed, patterns, kappa, method) for p in ps for k in range(trials)]
     n_workers = min(workers or os.cpu_count() or 1, len(tasks))
     if n_workers == 1:
         decided = [_decide(t) for t in tasks]
     else:
-        # spawn, not fork: forking a process that runs JAX or numba threads can deadlock
-        with ProcessPoolExecutor(n_workers, mp_context=get_context("spawn")) as pool:
-            decided = list(pool.map(_decide, tasks, chunksize=max(1, len(tasks) // (4 * n_workers))))
+        # spawn, not fork: forking a process that runs JAX or numba threads can deadlock. Workers ignore
+        # SIGINT; on Ctrl-C (or any error) the parent terminates them at once instead of waiting.
+        pool = get_context("spawn").Pool(n_workers, initializer=_ignore_sigint)
+        try:
+            decided = list(pool.imap(_decide, tasks, chunksize=max(1, len(tasks) // (16 * n_workers))))
+            pool.close()
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
     counts = tuple(int(sum(decided[i * trials:(i + 1) * trials])) for i in range(len(ps)))
     fraction = np.asarray(counts, dtype=float) / trials
     stderr = np.sqrt(fraction * (1.0 - fraction) / trials)
