@@ -80,11 +80,13 @@ def mills_excess(x):
 
 
 def mills_defect(x):
-    """D(x) = 1 - x (M(x) - x) (~ 2/x^2 for x -> oo): c/(x + c) with the continued fraction c for x >= 3."""
+    """D(x) = 1 - x (M(x) - x) (~ 2/x^2 for x -> oo): c/(x + c) with the continued fraction c for x >= 3.
+
+    D ~ 1 + x^2 for x -> -oo; x below -1e150 is taken as -1e150, so that D stays finite (1e300)."""
     x = np.asarray(x, dtype=np.float64)
     big = x >= _CF_THRESHOLD
     out = np.empty_like(x)
-    xs = x[~big]
+    xs = np.maximum(x[~big], -1e150)
     out[~big] = 1.0 - xs * mills_excess(xs)
     xb = x[big]
     c = _mills_tail_fraction(xb)
