@@ -205,6 +205,17 @@ def test_no_warnings_at_extremes():
 
 # ---- every RS branch at negative kappa ----------------------------------------------------------------
 
+@pytest.mark.parametrize("q,kappa", [(0.4, -1.0), (0.3, -3.5), (0.97, -5.0)])
+def test_derived_slope_and_curvature_of_I_against_differences(q, kappa):
+    # I'(q) and I''(q) from the by-parts kernels against central differences of I(q) itself
+    h = 1e-4 * min(q, 1 - q)
+    i = [ns._I(q + k * h, kappa) for k in (-2, -1, 0, 1, 2)]
+    d1 = (i[0] - 8 * i[1] + 8 * i[3] - i[4]) / (12 * h)
+    d2 = (-i[0] + 16 * i[1] - 30 * i[2] + 16 * i[3] - i[4]) / (12 * h * h)
+    assert ns._field_average(ns.gen.gardner_saddle_slope_integrand, q, kappa) == pytest.approx(d1, rel=1e-8)
+    assert ns._curvature(q, kappa) * i[2] == pytest.approx(d2, rel=1e-4, abs=1e-4 * abs(d1) / q)
+
+
 def test_three_roots_minimum_maximum_minimum():
     kappa = -3.5
     alpha = 0.8828 * ns.capacity(kappa).alpha_c  # inside the three-root window (theory.storage 'branch_rule')
