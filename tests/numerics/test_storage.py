@@ -238,7 +238,7 @@ def test_selected_branch_jumps_at_the_first_order_transition():
     assert lower < cap.alpha_first_order < min(upper, cap.alpha_c)
     below = ns.storage_saddle(cap.alpha_first_order * (1 - 1e-6), kappa)
     above = ns.storage_saddle(cap.alpha_first_order * (1 + 1e-6), kappa)
-    assert below.q < 0.2 < 0.8 < above.q
+    assert below.q < 0.2 and above.q > 0.8
     assert below.rs_stable and not above.rs_stable  # the jump lands on an unstable branch
     assert cap.alpha_at is None and cap.alpha_unstable == cap.alpha_first_order
 
