@@ -16,7 +16,10 @@ numerics/_generated/storage.py), with x = (kappa + sqrt(q) t)/sqrt(1-q):
 
 Gaussian averages use numerics.gaussian.gaussian_rule, graded around the
 boundary layer of the integrand (t = -kappa/sqrt(q), width sqrt(1-q)/sqrt(q);
-z = 0, width 1/sqrt(qhat)). Roots are bracketed and found by Brent's method.
+z = 0, width 1/sqrt(qhat)). Roots are bracketed and found by Brent's method;
+for the spherical saddle point every root of the explicit alpha(q) = q/I(q) is
+found, on the intervals between the stationary points of alpha(q) (the
+spinodals), and the lowest minimum of S is selected (theory.storage 'branch_rule').
 
 ``simulate_storage`` is the finite-N twin: the fraction of random pattern
 sets that a spherical perceptron stores with stability kappa >= 0, each
