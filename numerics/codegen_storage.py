@@ -4,9 +4,8 @@ Run ``python -m numerics.codegen_storage``; a test fails when the committed
 file differs from a fresh generation. Each kernel is a theory step printed
 as numpy code, with the Gaussian-tail functions of the theory (H, ln H, the
 inverse Mills ratio M, ln 2cosh, sech) mapped to the stable primitives of
-numerics.gaussian. In kernels marked ``excess``, M(a) is written a + (M(a) - a)
-and the difference evaluated by ``mills_excess``, so that expressions such as
-(ln H)''(x) = -M (M - x) keep their accuracy for large x.
+numerics.gaussian (E = M - x and D = 1 - x E, the forms without cancellation
+that theory.storage writes, to ``mills_excess`` and ``mills_defect``).
 """
 
 from __future__ import annotations
@@ -21,48 +20,37 @@ from theory import storage as ts
 OUTPUT = Path(__file__).parent / "_generated" / "storage.py"
 
 PRIMITIVES = {"H": "tail", "LogH": "log_tail", "Mills": "mills", "LogTwoCosh": "log_two_cosh", "sech": "sech",
-              "MillsExcess": "mills_excess"}
+              "MillsExcess": "mills_excess", "MillsDefect": "mills_defect"}
 
-# name: (theory step, arguments, use mills_excess)
+# name: (theory step, arguments)
 KERNELS = {
-    "gardner_saddle_integrand": ("saddle_integrand", (ts.t, ts.q, ts.kappa), False),
-    "gardner_energetic_integrand": ("energetic_integrand", (ts.t, ts.q, ts.kappa), False),
-    "gardner_entropic_part": ("entropic_part", (ts.q,), False),
-    "gardner_replicon_integrand": ("replicon_integrand", (ts.t, ts.q, ts.kappa), True),
-    "gardner_capacity": ("capacity", (ts.kappa,), False),
-    "gardner_near_capacity_slope": ("near_capacity_slope", (ts.kappa,), False),
-    "gardner_replicon_at_capacity": ("replicon_at_capacity", (ts.kappa,), False),
-    "ising_overlap_integrand": ("ising_overlap_integrand", (ts.z, ts.qhat), False),
-    "ising_spin_integrand": ("ising_spin_integrand", (ts.z, ts.qhat), False),
-    "ising_entropic_part": ("ising_entropic_part", (ts.q, ts.qhat), False),
-    "ising_spin_replicon_integrand": ("ising_spin_replicon_integrand", (ts.z, ts.qhat), False),
-    "ising_rs_capacity": ("ising_rs_capacity", (ts.kappa,), False),
-    "teacher_saddle_integrand": ("ts_saddle_integrand", (ts.s, ts.R), False),
-    "teacher_error": ("ts_error_stable", (ts.R,), False),
+    "gardner_saddle_integrand": ("saddle_integrand", (ts.t, ts.q, ts.kappa)),
+    "gardner_saddle_slope_integrand": ("saddle_slope_integrand", (ts.t, ts.q, ts.kappa)),
+    "gardner_saddle_curvature_integrand": ("saddle_curvature_integrand", (ts.t, ts.q, ts.kappa)),
+    "gardner_energetic_integrand": ("energetic_integrand", (ts.t, ts.q, ts.kappa)),
+    "gardner_entropic_part": ("entropic_part", (ts.q,)),
+    "gardner_replicon_integrand": ("replicon_integrand", (ts.t, ts.q, ts.kappa)),
+    "gardner_capacity": ("capacity", (ts.kappa,)),
+    "gardner_log_capacity_negative": ("log_capacity_negative", (ts.kappa,)),
+    "gardner_near_capacity_slope": ("near_capacity_slope", (ts.kappa,)),
+    "gardner_replicon_at_capacity": ("replicon_at_capacity", (ts.kappa,)),
+    "ising_overlap_integrand": ("ising_overlap_integrand", (ts.z, ts.qhat)),
+    "ising_spin_integrand": ("ising_spin_integrand", (ts.z, ts.qhat)),
+    "ising_entropic_part": ("ising_entropic_part", (ts.q, ts.qhat)),
+    "ising_spin_replicon_integrand": ("ising_spin_replicon_integrand", (ts.z, ts.qhat)),
+    "ising_rs_capacity": ("ising_rs_capacity", (ts.kappa,)),
+    "teacher_saddle_integrand": ("ts_saddle_integrand", (ts.s, ts.R)),
+    "teacher_error": ("ts_error_stable", (ts.R,)),
 }
 
 
-class MillsExcess(sp.Function):
-    """M(x) - x (printing only)."""
-
-    nargs = 1
-
-
-def _with_excess(expr: sp.Expr) -> sp.Expr:
-    for m in expr.atoms(ts.Mills):
-        e = sp.Dummy("E")
-        expr = expr.subs(m, m.args[0] + e).subs(e, MillsExcess(m.args[0]))
-    return expr
-
-
-def _kernel_source(name: str, key: str, args: tuple, excess: bool, printer: NumPyPrinter) -> str:
+def _kernel_source(name: str, key: str, args: tuple, printer: NumPyPrinter) -> str:
     expr = ts.derivation()[key]
     description = next(st.description for st in ts.derivation().steps if st.key == key)
-    body = _with_excess(expr) if excess else expr
-    extra = body.free_symbols - set(args)
+    extra = expr.free_symbols - set(args)
     if extra:
         raise ValueError(f"kernel {name}: {key} depends on {sorted(map(str, extra))} beyond its arguments")
-    replacements, (reduced,) = sp.cse(body, symbols=sp.numbered_symbols("x"))
+    replacements, (reduced,) = sp.cse(expr, symbols=sp.numbered_symbols("x"))
     lines = [
         f"def {name}({', '.join(map(str, args))}):",
         f'    """{description} (theory.storage: {key}).',
@@ -88,8 +76,8 @@ def generate() -> str:
         f"from numerics.gaussian import {', '.join(sorted(set(PRIMITIVES.values())))}  # noqa: F401",
         "",
     ]
-    for name, (key, args, excess) in KERNELS.items():
-        parts += ["", _kernel_source(name, key, args, excess, printer)]
+    for name, (key, args) in KERNELS.items():
+        parts += ["", _kernel_source(name, key, args, printer)]
     return "\n".join(parts).rstrip() + "\n"
 
 

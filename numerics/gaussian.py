@@ -6,8 +6,9 @@ With G the standard normal density and H(x) = int_x^oo Dt = erfc(x/sqrt 2)/2:
   ln H stays finite where H underflows, x up to ~1e154);
 * ``mills(x)`` = G(x)/H(x), the inverse Mills ratio, via erfcx for x >= 0
   (no underflow of G or H) and directly for x < 0 (H >= 1/2);
-* ``mills_excess(x)`` = M(x) - x without the cancellation of the difference
-  for large x (Laplace's continued fraction for x >= 3);
+* ``mills_excess(x)`` = E(x) = M(x) - x without the cancellation of the difference
+  for large x (Laplace's continued fraction for x >= 3), and ``mills_defect(x)``
+  = 1 - x E(x) likewise;
 * ``log_two_cosh(y)`` = ln 2cosh y and ``sech(y)``, finite for every finite y.
 
 ``gaussian_rule(center, scale)`` returns nodes and weights of a composite
@@ -58,18 +59,38 @@ def mills(x):
     return out if out.ndim else float(out)
 
 
+def _mills_tail_fraction(x):
+    """c(x) = 2/(x + 3/(x + 4/(x + ...))) for x >= 3 (Laplace's continued fraction M - x = 1/(x + c))."""
+    frac = np.zeros_like(x)
+    for k in range(_CF_TERMS, 2, -1):  # backward evaluation of k/(x + (k+1)/(...))
+        frac = k / (x + frac)
+    return 2.0 / (x + frac)
+
+
 def mills_excess(x):
-    """M(x) - x, by the continued fraction 1/(x + 2/(x + 3/(x + ...))) for x >= 3."""
+    """E(x) = M(x) - x, by the continued fraction 1/(x + 2/(x + 3/(x + ...))) for x >= 3."""
     x = np.asarray(x, dtype=np.float64)
     big = x >= _CF_THRESHOLD
     out = np.empty_like(x)
     xs = x[~big]
     out[~big] = mills(xs) - xs
     xb = x[big]
-    frac = np.zeros_like(xb)
-    for k in range(_CF_TERMS, 1, -1):  # backward evaluation of x + k/(x + (k+1)/(...))
-        frac = k / (xb + frac)
-    out[big] = 1.0 / (xb + frac)
+    out[big] = 1.0 / (xb + _mills_tail_fraction(xb))
+    return out if out.ndim else float(out)
+
+
+def mills_defect(x):
+    """D(x) = 1 - x (M(x) - x) (~ 2/x^2 for x -> oo): c/(x + c) with the continued fraction c for x >= 3.
+
+    D ~ 1 + x^2 for x -> -oo; x below -1e150 is taken as -1e150, so that D stays finite (1e300)."""
+    x = np.asarray(x, dtype=np.float64)
+    big = x >= _CF_THRESHOLD
+    out = np.empty_like(x)
+    xs = np.maximum(x[~big], -1e150)
+    out[~big] = 1.0 - xs * mills_excess(xs)
+    xb = x[big]
+    c = _mills_tail_fraction(xb)
+    out[big] = c / (xb + c)
     return out if out.ndim else float(out)
 
 

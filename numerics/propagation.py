@@ -23,6 +23,10 @@ from numerics.function_space import BETA_ACTIVATIONS, GAUSS_CUTOFF, INV_SQRT_2PI
 
 Q_MAX = 1e30  # variance treated as divergent
 Q_MIN = 1e-300  # variance treated as zero
+SIGMA_B_MAX = 1e12  # sigma_b^2 stays well below Q_MAX
+Q0_MAX = 1e24
+BIAS_ROUNDING = 64 * 2.0**-52  # sigma_b^2 below this fraction of q is lost in W(q) + sigma_b^2
+LINEAR_SLOPE = 1e-6  # |1 - slope of the map| below which a fixed point hinges on sigma_b^2 alone
 
 
 def _kernels(name: str):
@@ -53,11 +57,18 @@ def _check_beta(name: str, beta) -> float:
     return b
 
 
-def _check_nonnegative(value, name: str) -> float:
+def _check_nonnegative(value, name: str, hi: float) -> float:
     v = float(value)
-    if not (math.isfinite(v) and v >= 0.0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    if not (math.isfinite(v) and 0.0 <= v <= hi):
+        raise ValueError(f"{name} must be a number in [0, {hi:g}], got {value!r} "
+                         f"(variances above {Q_MAX:g} count as divergent)")
     return v
+
+
+def _bias_lost(q_star: float, sigma_b: float, slope: float) -> bool:
+    """True when sigma_b^2 is lost to rounding beside q* and the map runs parallel to the diagonal there
+    (slope within LINEAR_SLOPE of 1): q* = W(q*) + sigma_b^2 then does not determine q*."""
+    return sigma_b**2 < BIAS_ROUNDING * q_star and abs(1.0 - slope) < LINEAR_SLOPE
 
 
 def variance_map(name: str, q: float, sigma_w: float, sigma_b: float, beta: float | None = None) -> float:
@@ -75,8 +86,10 @@ def chi1(name: str, q: float, sigma_w: float, beta: float | None = None) -> floa
 
 
 def fixed_point(name: str, sigma_w: float, sigma_b: float, beta: float | None = None, q0: float = 1.0) -> float:
-    """The fixed point q* the variance map reaches from q_0 (math.inf when q diverges)."""
+    """The fixed point q* the variance map reaches from q_0 (math.inf when q diverges, or when q* is so
+    large that sigma_b^2 is lost to rounding beside it while the map runs parallel to the diagonal)."""
     beta = _check_beta(name, beta)
+    sigma_b = _check_nonnegative(sigma_b, "sigma_b", SIGMA_B_MAX)
 
     def gap(q):
         return variance_map(name, q, sigma_w, sigma_b, beta) - q
@@ -100,7 +113,9 @@ def fixed_point(name: str, sigma_w: float, sigma_b: float, beta: float | None = 
         if cur > Q_MAX:
             return math.inf
         if gap(cur) <= 0.0:
-            return brentq(gap, prev, cur, xtol=1e-300, rtol=1e-14)
+            root = brentq(gap, prev, cur, xtol=1e-300, rtol=1e-14)
+            slope = (gap(2.0 * root) - gap(0.5 * root)) / (1.5 * root) + 1.0  # secant slope of the map
+            return math.inf if _bias_lost(root, sigma_b, slope) else root
         prev, step = cur, min(step * 2.0, 1e10)
 
 
@@ -133,8 +148,8 @@ def critical_sigma_w(name: str, sigma_b: float, beta: float | None = None, q0: f
     beta^2 q_0 only (theory.propagation.beta_scaling).
     """
     check_activation(name)
-    sigma_b = _check_nonnegative(sigma_b, "sigma_b")
-    q0 = _check_nonnegative(q0, "q0")
+    sigma_b = _check_nonnegative(sigma_b, "sigma_b", SIGMA_B_MAX)
+    q0 = _check_nonnegative(q0, "q0", Q0_MAX)
     if q0 == 0.0 and sigma_b == 0.0:
         raise ValueError("q0 and sigma_b are both 0: the signal is zero at every layer")
     beta_in = None if beta is None else _check_beta(name, beta)
@@ -152,7 +167,8 @@ def critical_sigma_w(name: str, sigma_b: float, beta: float | None = None, q0: f
             hi = mid
     kind = _phase(name, hi, sigma_b, beta, q0)[0]
     _, q_star, c1 = _phase(name, lo, sigma_b, beta, q0)
-    if kind == "divergent" and q_star > 1e6 * max(1.0, q0, sigma_b**2):
+    if q_star > 1e6 * max(1.0, q0, sigma_b**2):  # q* of the ordered side diverges at the edge (units linear
+        kind = "divergent"                         # in a limit: ReLU, linear, ESP at beta -> 0)
         q_star, c1 = math.inf, chi1_limit(name, sigma_w=hi, beta=beta)
     return Criticality(
         activation=name,

@@ -16,7 +16,10 @@ numerics/_generated/storage.py), with x = (kappa + sqrt(q) t)/sqrt(1-q):
 
 Gaussian averages use numerics.gaussian.gaussian_rule, graded around the
 boundary layer of the integrand (t = -kappa/sqrt(q), width sqrt(1-q)/sqrt(q);
-z = 0, width 1/sqrt(qhat)). Roots are bracketed and found by Brent's method.
+z = 0, width 1/sqrt(qhat)). Roots are bracketed and found by Brent's method;
+for the spherical saddle point every root of the explicit alpha(q) = q/I(q) is
+found, on the intervals between the stationary points of alpha(q) (the
+spinodals), and the lowest minimum of S is selected (theory.storage 'branch_rule').
 
 ``simulate_storage`` is the finite-N twin: the fraction of random pattern
 sets that a spherical perceptron stores with stability kappa >= 0, each
@@ -31,9 +34,10 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from concurrent.futures import ProcessPoolExecutor
+import signal
 from multiprocessing import get_context
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import optimize
@@ -45,6 +49,10 @@ WEIGHTS = ("spherical", "ising")
 PATTERNS = ("gaussian", "binary")
 METHODS = ("highs", "nnls")
 MIN_ONE_MINUS_Q = 1e-15  # below this q rounds to 1 in float64
+CUTOFF = 14.0  # |t| beyond which the Gaussian weight is dropped (shifted by |kappa| for kappa < 0)
+KAPPA_MAX = 1e100  # alpha_c ~ 1/kappa^2 stays a normal float64, kappa^2 finite
+KAPPA_SADDLE_MIN = -10.0  # the branch solver is verified to 1e-10 down to here (1e-7 at -15 near q = 1)
+KAPPA_MIN = -37.38  # alpha_c(-37.382) reaches the largest float64 (computed as ln alpha_c below 0)
 RTOL = 4 * np.finfo(float).eps
 
 
@@ -55,12 +63,17 @@ class ConvergenceError(ArithmeticError):
 # ---- validation ---------------------------------------------------------------------------------
 
 def _real(name: str, value, lo: float = -math.inf, hi: float = math.inf, lo_open: bool = False) -> float:
-    allowed = f"{'(' if lo_open or lo == -math.inf else '['}{lo}, {hi}{')' if hi == math.inf else ']'}"
+    if lo == -math.inf and hi == math.inf:
+        allowed = "a finite real number"
+    elif hi == math.inf:
+        allowed = f"a finite number {'>' if lo_open else '>='} {lo:g}"
+    else:
+        allowed = f"a number in {'(' if lo_open else '['}{lo:g}, {hi:g}]"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number in {allowed}, got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{name} must be {allowed}, got {value!r} ({type(value).__name__})")
     v = float(value)
     if not math.isfinite(v) or v < lo or (lo_open and v == lo) or v > hi:
-        raise ValueError(f"{name} must be a finite number in {allowed}, got {value!r}")
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
     return v
 
 
@@ -92,9 +105,12 @@ def _brent(f, lo: float, hi: float, what: str) -> float:
 # ---- Gaussian averages ------------------------------------------------------------------------
 
 def _field_average(kernel, q: float, kappa: float) -> float:
-    """<kernel(t, q, kappa)>_t, graded around the boundary layer at x = 0."""
+    """<kernel(t, q, kappa)>_t, graded around the boundary layer at x = 0.
+
+    For kappa < 0 the integrands also carry mass up to t ~ |kappa| (where
+    G(t) G(x)^2 peaks), so the rule extends |kappa| beyond the usual cutoff."""
     sq = math.sqrt(q)
-    t, w = gaussian_rule(-kappa / sq, math.sqrt(1.0 - q) / sq)
+    t, w = gaussian_rule(-kappa / sq, math.sqrt(1.0 - q) / sq, cutoff=CUTOFF + max(0.0, -kappa))
     return float(w @ kernel(t, q, kappa))
 
 
@@ -110,9 +126,18 @@ def _spin_average(kernel, qhat: float) -> float:
 class Capacity:
     """Storage capacity at stability kappa.
 
-    spherical: alpha_c (closed form); alpha_at, for kappa < 0, the alpha where
-    the RS solution crosses the de Almeida-Thouless line (RS is exact below it;
-    for kappa >= 0 RS holds up to alpha_c and alpha_at is None).
+    spherical: alpha_c (closed form, q -> 1 of the large-q RS branch). For
+    kappa < kappa_3 the RS saddle-point equation has three roots in a window
+    of alpha (theory.storage 'branch_rule'): ``alpha_spinodals`` = (lower,
+    upper) ends of that window (the stationary values of alpha(q); the upper
+    one may exceed alpha_c), ``alpha_first_order`` where the selected
+    (lowest-entropy) root jumps from the small-q to the large-q branch (None
+    where the root is unique). ``alpha_at``: where the replicon of the
+    selected branch crosses 1 continuously (None where it does not);
+    ``alpha_unstable``: the onset of RS instability, the smaller of
+    alpha_at and a first-order jump onto a branch with replicon > 1 (None for
+    kappa >= 0: RS stable up to alpha_c). ``note`` says when only alpha_c was
+    computed (kappa below the range of the saddle-point solver).
     ising: alpha_c where the RS entropy vanishes (Krauth-Mezard) and alpha_rs,
     the q -> 1 value of the RS equations (Gardner-Derrida), which exceeds the
     bound alpha <= 1 at kappa = 0 because the RS entropy is negative there;
@@ -125,9 +150,22 @@ class Capacity:
     alpha_c: float
     alpha_rs: float | None = None
     alpha_at: float | None = None
+    alpha_first_order: float | None = None
+    alpha_spinodals: tuple | None = None
+    alpha_unstable: float | None = None
+    note: str | None = None
 
     def __float__(self) -> float:
         return self.alpha_c
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One RS root q at (alpha, kappa) with its entropy S(q) and replicon ratio."""
+
+    q: float
+    entropy: float
+    replicon: float
 
 
 @dataclass(frozen=True)
@@ -137,6 +175,8 @@ class StorageSaddle:
     entropy: S(q) for spherical couplings (log-fraction of the sphere, <= 0),
     s(q, qhat) for Ising couplings (log of the number of solutions / N; RS is
     unphysical where it is negative). replicon: the AT ratio; rs_stable = replicon < 1.
+    branches (spherical): every RS root, in increasing q; q is the selected
+    one, the lowest minimum of S (theory.storage 'branch_rule').
     """
 
     alpha: float
@@ -147,15 +187,143 @@ class StorageSaddle:
     replicon: float
     rs_stable: bool
     qhat: float | None = None
+    branches: tuple = ()
+
+
+def _check_kappa(kappa: float, lo: float, what: str) -> None:
+    if not lo <= kappa <= KAPPA_MAX:
+        raise ValueError(f"kappa must be in [{lo:g}, {KAPPA_MAX:g}] for {what}, got {kappa!r}")
 
 
 def _spherical_capacity(kappa: float) -> float:
-    return float(gen.gardner_capacity(kappa))
+    """alpha_c(kappa): the tail form for kappa >= 0, exp of the log form for kappa < 0."""
+    _check_kappa(kappa, KAPPA_MIN, "the spherical capacity (alpha_c beyond the float64 range below)")
+    if kappa >= 0.0:
+        return float(gen.gardner_capacity(kappa))
+    return math.exp(float(gen.gardner_log_capacity_negative(kappa)))
 
 
-def _gardner_residual(q: float, alpha: float, kappa: float) -> float:
-    """alpha <(1-q) M(x)^2>_t - q (theory.storage 'saddle', times 1-q)."""
-    return alpha * _field_average(gen.gardner_saddle_integrand, q, kappa) - q
+def _I(q: float, kappa: float) -> float:
+    """I(q) = <(1-q) M(x)^2>_t, so that alpha(q) = q / I(q) (theory.storage 'alpha_of_q')."""
+    return _field_average(gen.gardner_saddle_integrand, q, kappa)
+
+
+def _log_alpha_of_q(q: float, kappa: float) -> float:
+    return math.log(q) - math.log(_I(q, kappa))
+
+
+def _spinodal_gap(q: float, kappa: float) -> float:
+    """1 - q I'(q)/I(q): alpha'(q) has its sign (theory.storage 'spinodal')."""
+    return 1.0 - q * _field_average(gen.gardner_saddle_slope_integrand, q, kappa) / _I(q, kappa)
+
+
+def _curvature(q: float, kappa: float) -> float:
+    """I''(q) / I(q) (theory.storage 'saddle_curvature_integrand')."""
+    return _field_average(gen.gardner_saddle_curvature_integrand, q, kappa) / _I(q, kappa)
+
+
+Q_EDGE = 1e-9  # q-interval (Q_EDGE, 1 - Q_EDGE) searched for the extrema of alpha(q)
+
+
+def _inflection(kappa: float) -> float | None:
+    """The q where I''(q) = 0 (the minimum of alpha'(q) I^2 / I), or None when I'' keeps its sign."""
+    lo, hi = Q_EDGE, 1.0 - Q_EDGE
+    if not (_curvature(lo, kappa) > 0.0 > _curvature(hi, kappa)):
+        return None
+    return _brent(lambda v: _curvature(v, kappa), lo, hi, f"inflection of I(q) at kappa={kappa!r}")
+
+
+def spinodals(kappa: float) -> tuple[float, float] | None:
+    """(q_1, q_2), the local maximum and minimum of alpha(q), or None when alpha(q) is increasing.
+
+    Roots of 1 - q I'/I on each side of the inflection point of I (Brent)."""
+    kappa = _real("kappa", kappa)
+    _check_kappa(kappa, KAPPA_SADDLE_MIN, "the RS branches")
+    return _spinodals(kappa)
+
+
+@lru_cache(maxsize=256)
+def _spinodals(kappa: float) -> tuple[float, float] | None:
+    qm = _inflection(kappa)
+    if qm is None or _spinodal_gap(qm, kappa) >= 0.0:
+        return None
+    f = lambda v: _spinodal_gap(v, kappa)  # noqa: E731
+    what = f"spinodal at kappa={kappa!r}"
+    return _brent(f, Q_EDGE, qm, what), _brent(f, qm, 1.0 - Q_EDGE, what)
+
+
+def three_root_onset() -> float:
+    """kappa_3: the largest kappa with three RS roots in a window of alpha (the two spinodals merge).
+
+    Root in kappa of 1 - q I'/I at the inflection point of I(q)."""
+    def gap(k):
+        return _spinodal_gap(_inflection(k), k)
+    return _brent(gap, -3.5, -2.5, "onset of three RS roots")
+
+
+def _branch(q: float, alpha: float, kappa: float) -> Branch:
+    entropy = float(gen.gardner_entropic_part(q)) + alpha * _field_average(gen.gardner_energetic_integrand, q, kappa)
+    return Branch(q, entropy, _replicon(q, alpha, kappa))
+
+
+def _replicon(q: float, alpha: float, kappa: float) -> float:
+    return alpha * _field_average(gen.gardner_replicon_integrand, q, kappa)
+
+
+def _root_on(lo: float, hi: float, alpha: float, kappa: float, top: bool) -> float | None:
+    """The root of ln alpha(q) = ln alpha with alpha(q) increasing on (lo, hi) (top: hi = 1) or
+    decreasing (lo < hi, not top); None when alpha is outside the range of alpha(q) there."""
+    target = math.log(alpha)
+    f = lambda v: _log_alpha_of_q(v, kappa) - target  # noqa: E731
+    what = f"spherical saddle point at alpha={alpha!r}, kappa={kappa!r}"
+    if lo == 0.0:  # alpha(q) ~ q / M(kappa)^2 as q -> 0
+        lo = min(hi, 0.5)
+        while f(lo) >= 0.0:
+            lo *= 1e-2
+            if lo < 1e-300:
+                raise ConvergenceError(f"{what}: no q > 1e-300 below the root")
+    if top:
+        gap = 1.0 - max(lo, 0.5)
+        while f(1.0 - gap) <= 0.0:
+            gap *= 0.1
+            if gap < MIN_ONE_MINUS_Q:
+                raise ValueError(f"{what}: alpha is too close to the capacity (the overlap is within "
+                                 f"{MIN_ONE_MINUS_Q:g} of 1 and rounds to 1 in float64)")
+        hi = 1.0 - gap
+    flo, fhi = f(lo), f(hi)
+    if flo == 0.0:
+        return lo
+    if fhi == 0.0:
+        return hi
+    if (flo > 0.0) == (fhi > 0.0):
+        return None
+    return _brent(f, lo, hi, what)
+
+
+def _roots(alpha: float, kappa: float) -> list[float]:
+    """Every RS root q in (0, 1) at (alpha < alpha_c, kappa), in increasing order."""
+    sp_ = _spinodals(kappa)
+    if sp_ is None:
+        return [_root_on(0.0, 1.0, alpha, kappa, True)]
+    q1, q2 = sp_
+    found = [_root_on(0.0, q1, alpha, kappa, False), _root_on(q1, q2, alpha, kappa, False),
+             _root_on(q2, 1.0, alpha, kappa, True)]
+    return [r for r in found if r is not None]
+
+
+def _select(branches: list[Branch], kappa: float) -> Branch:
+    """The lowest minimum of S: the lowest entropy among the roots on increasing parts of alpha(q)."""
+    minima = [b for b in branches if _spinodal_gap(b.q, kappa) > 0.0] or branches
+    return min(minima, key=lambda b: b.entropy)
+
+
+def _spherical_saddle(alpha: float, kappa: float) -> StorageSaddle:
+    _check_kappa(kappa, KAPPA_SADDLE_MIN, "the spherical saddle point")
+    _below_capacity(alpha, kappa, _spherical_capacity(kappa), "spherical")
+    branches = [_branch(q, alpha, kappa) for q in _roots(alpha, kappa)]
+    best = _select(branches, kappa)
+    return StorageSaddle(alpha, kappa, "spherical", best.q, best.entropy, best.replicon, best.replicon < 1.0,
+                         branches=tuple(branches))
 
 
 def _below_capacity(alpha: float, kappa: float, alpha_c: float, weights: str) -> None:
@@ -181,19 +349,74 @@ def _bracket(f, what: str, saturated: str) -> tuple[float, float]:
     return min(lo, 1.0 - gap), 1.0 - gap
 
 
-def _spherical_q(alpha: float, kappa: float) -> float:
-    what = f"spherical saddle point at alpha={alpha!r}, kappa={kappa!r}"
-    f = lambda q: _gardner_residual(q, alpha, kappa)  # noqa: E731
-    lo, hi = _bracket(f, what, "alpha is too close to the capacity")
-    return _brent(f, lo, hi, what)
+def _entropy_gap(alpha: float, kappa: float, q1: float, q2: float) -> float:
+    """S(small-q root) - S(large-q root) at alpha."""
+    qa = _root_on(0.0, q1, alpha, kappa, False)
+    qb = _root_on(q2, 1.0, alpha, kappa, True)
+    return _branch(qa, alpha, kappa).entropy - _branch(qb, alpha, kappa).entropy
 
 
-def _spherical_saddle(alpha: float, kappa: float) -> StorageSaddle:
-    _below_capacity(alpha, kappa, _spherical_capacity(kappa), "spherical")
-    q = _spherical_q(alpha, kappa)
-    entropy = float(gen.gardner_entropic_part(q)) + alpha * _field_average(gen.gardner_energetic_integrand, q, kappa)
-    replicon = alpha * _field_average(gen.gardner_replicon_integrand, q, kappa)
-    return StorageSaddle(alpha, kappa, "spherical", q, entropy, replicon, replicon < 1.0)
+def _first_order(kappa: float, alpha_c: float) -> tuple[float | None, tuple | None]:
+    """(alpha where the two minima of S have equal entropy, (alpha_lower, alpha_upper) spinodal values)."""
+    sp_ = _spinodals(kappa)
+    if sp_ is None:
+        return None, None
+    q1, q2 = sp_
+    lower, upper = math.exp(_log_alpha_of_q(q2, kappa)), math.exp(_log_alpha_of_q(q1, kappa))
+    top = min(upper, alpha_c) * (1.0 - 1e-9)
+    lo = lower * (1.0 + 1e-9)
+    a = _brent(lambda v: _entropy_gap(v, kappa, q1, q2), lo, top, f"first-order transition at kappa={kappa!r}")
+    return a, (lower, upper)
+
+
+def _replicon_of_q(q: float, kappa: float) -> float:
+    return _replicon(q, math.exp(_log_alpha_of_q(q, kappa)), kappa)
+
+
+def _at_crossing(lo: float, hi: float, kappa: float, alpha_c: float, hi_value: float | None = None) -> float | None:
+    """alpha where the replicon crosses 1 along the branch q in (lo, hi) (alpha(q) increasing there).
+
+    hi_value: the replicon's q -> 1 limit when hi = 1; a crossing closer to q = 1 than float64
+    resolves (alpha_c - alpha_AT = O(kappa^2) for kappa -> 0-) is reported as alpha_c."""
+    f = lambda v: _replicon_of_q(v, kappa) - 1.0  # noqa: E731
+    flo = f(lo)
+    fhi = f(hi) if hi_value is None else hi_value - 1.0
+    if (flo > 0.0) == (fhi > 0.0):
+        return None
+    if hi_value is not None:  # the q -> 1 limit: move hi in until the sign is reached
+        gap = 1.0 - max(lo, 0.5)
+        while (f(1.0 - gap) > 0.0) != (fhi > 0.0):
+            gap *= 0.1
+            if gap < MIN_ONE_MINUS_Q:
+                return alpha_c
+        hi = 1.0 - gap
+    q = _brent(f, lo, hi, f"spherical AT line at kappa={kappa!r}")
+    return min(math.exp(_log_alpha_of_q(q, kappa)), alpha_c)
+
+
+def _spherical_capacity_full(kappa: float) -> Capacity:
+    alpha_c = _spherical_capacity(kappa)
+    if kappa >= 0.0:
+        return Capacity(kappa, "spherical", alpha_c)
+    if kappa < KAPPA_SADDLE_MIN:
+        return Capacity(kappa, "spherical", alpha_c,
+                        note=f"RS branches, AT line and first-order transition computed for kappa >= "
+                             f"{KAPPA_SADDLE_MIN:g} only")
+    at_cap = float(gen.gardner_replicon_at_capacity(kappa))
+    first, spin = _first_order(kappa, alpha_c)
+    if first is None:
+        at = _at_crossing(Q_EDGE, 1.0, kappa, alpha_c, at_cap)
+        return Capacity(kappa, "spherical", alpha_c, alpha_at=at, alpha_unstable=at)
+    q1, q2 = _spinodals(kappa)
+    qa = _root_on(0.0, q1, first, kappa, False)
+    qb = _root_on(q2, 1.0, first, kappa, True)
+    at = _at_crossing(Q_EDGE, qa, kappa, alpha_c)
+    if at is None:
+        at = _at_crossing(qb, 1.0, kappa, alpha_c, at_cap)
+    jump_unstable = _replicon(qb, first, kappa) > 1.0
+    unstable = min([a for a in (at, first if jump_unstable else None) if a is not None], default=None)
+    return Capacity(kappa, "spherical", alpha_c, alpha_at=at, alpha_first_order=first, alpha_spinodals=spin,
+                    alpha_unstable=unstable)
 
 
 # ---- Ising perceptron ---------------------------------------------------------------------------
@@ -209,6 +432,7 @@ def _ising_residual(q: float, alpha: float, kappa: float) -> float:
 
 
 def _ising_saddle(alpha: float, kappa: float) -> StorageSaddle:
+    _check_kappa(kappa, KAPPA_SADDLE_MIN, "the Ising saddle point")
     _below_capacity(alpha, kappa, float(gen.ising_rs_capacity(kappa)), "Ising (q -> 1)")
     what = f"Ising saddle point at alpha={alpha!r}, kappa={kappa!r}"
     f = lambda q: _ising_residual(q, alpha, kappa)  # noqa: E731
@@ -233,26 +457,26 @@ def _ising_zero_entropy(kappa: float, alpha_rs: float) -> float:
     return _brent(entropy, alpha_rs * 1e-3, alpha_rs * (1.0 - gap), f"Ising capacity at kappa={kappa!r}")
 
 
-def at_line(kappa: float, weights: str = "spherical") -> float:
-    """alpha_AT(kappa): where the RS replicon ratio crosses 1 and the RS solution becomes unstable.
+def at_line(kappa: float, weights: str = "spherical") -> float | None:
+    """alpha_AT(kappa): where the replicon ratio of the selected RS branch crosses 1 continuously.
 
     spherical (kappa < 0 only; for kappa >= 0 RS is stable up to alpha_c): the
-    ratio approaches alpha_c H(-kappa) > 1 at capacity with a correction
-    O(sqrt(alpha_c - alpha)), so alpha_c - alpha_AT = O(kappa^2); when the
-    crossing lies within 1e-12 (relative) of alpha_c, alpha_c is returned.
+    crossing along the lowest-entropy branch, or None where that branch's
+    replicon does not cross 1 (for kappa < kappa_3 the selected root may jump
+    onto a branch with replicon > 1 instead: Capacity.alpha_unstable).
     ising (any kappa): the ratio diverges as q -> 1, so the crossing lies below alpha_rs.
     """
     kappa = _real("kappa", kappa)
     weights = _choice("weights", weights, WEIGHTS)
-    if weights == "spherical" and kappa >= 0.0:
-        raise ValueError(f"kappa must be < 0 for a spherical AT crossing, got {kappa!r} "
-                         "(kappa >= 0: RS is stable up to alpha_c)")
     if weights == "spherical":
-        top = _spherical_capacity(kappa)
-        excess = lambda a: _spherical_saddle(a, kappa).replicon - 1.0  # noqa: E731
-    else:
-        top = float(gen.ising_rs_capacity(kappa))
-        excess = lambda a: _ising_saddle(a, kappa).replicon - 1.0  # noqa: E731
+        if kappa >= 0.0:
+            raise ValueError(f"kappa must be < 0 for a spherical AT crossing, got {kappa!r} "
+                             "(kappa >= 0: RS is stable up to alpha_c)")
+        _check_kappa(kappa, KAPPA_SADDLE_MIN, "the spherical AT line")
+        return _spherical_capacity_full(kappa).alpha_at
+    _check_kappa(kappa, KAPPA_SADDLE_MIN, "the Ising AT line")
+    top = float(gen.ising_rs_capacity(kappa))
+    excess = lambda a: _ising_saddle(a, kappa).replicon - 1.0  # noqa: E731
     gap = 1e-2
     while excess(top * (1.0 - gap)) <= 0.0:
         gap *= 1e-2
@@ -268,7 +492,8 @@ def capacity(kappa: float = 0.0, weights: str = "spherical") -> Capacity:
     kappa = _real("kappa", kappa)
     weights = _choice("weights", weights, WEIGHTS)
     if weights == "spherical":
-        return Capacity(kappa, weights, _spherical_capacity(kappa), alpha_at=at_line(kappa) if kappa < 0 else None)
+        return _spherical_capacity_full(kappa)
+    _check_kappa(kappa, KAPPA_SADDLE_MIN, "the Ising capacity")
     alpha_rs = float(gen.ising_rs_capacity(kappa))
     return Capacity(kappa, weights, _ising_zero_entropy(kappa, alpha_rs), alpha_rs=alpha_rs,
                     alpha_at=at_line(kappa, weights))
@@ -397,6 +622,27 @@ def _decide(task) -> bool:
     return stores_lp(rows) if method == "highs" else stores_nnls(rows, kappa)
 
 
+MAX_INSTANCE_BYTES = 2**30  # one instance: the p x n pattern matrix and the solver's copies
+MAX_WORK = 1e14  # multiply-adds of all decisions, ~ p n min(p, n) each (hours on one core)
+
+
+def _check_size(n: int, ps: tuple, trials: int) -> None:
+    """Refuse, before any allocation, instances that do not fit in memory or would run for days."""
+    p = max(ps)
+    need = 4 * 8 * p * (n + 1)  # rows, the solver's matrix and two working copies
+    if need > MAX_INSTANCE_BYTES:
+        raise ValueError(f"n={n} with {p} patterns needs about {need / 2**30:.3g} GiB per instance "
+                         f"(limit {MAX_INSTANCE_BYTES / 2**30:g} GiB): use a smaller n or alpha")
+    work = trials * sum(float(q) * n * min(q, n) for q in ps)
+    if work > MAX_WORK:
+        raise ValueError(f"n={n}, {len(ps)} alphas x {trials} trials need about {work:.2g} multiply-adds "
+                         f"(limit {MAX_WORK:g}): use fewer trials or a smaller n")
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def simulate_storage(n: int, alphas, trials: int, kappa: float = 0.0, seed: int = 0, patterns: str = "gaussian",
                      workers: int | None = None, method: str | None = None) -> StorageSimulation:
     """Fraction of ``trials`` random instances (n inputs, round(alpha n) patterns with random +-1 labels)
@@ -426,14 +672,23 @@ def simulate_storage(n: int, alphas, trials: int, kappa: float = 0.0, seed: int 
     ps = tuple(max(1, round(a * n)) for a in alphas)
     if workers is not None:
         workers = _integer("workers", workers, 1)
+    _check_size(n, ps, trials)
     tasks = [(n, p, k, seed, patterns, kappa, method) for p in ps for k in range(trials)]
     n_workers = min(workers or os.cpu_count() or 1, len(tasks))
     if n_workers == 1:
         decided = [_decide(t) for t in tasks]
     else:
-        # spawn, not fork: forking a process that runs JAX or numba threads can deadlock
-        with ProcessPoolExecutor(n_workers, mp_context=get_context("spawn")) as pool:
-            decided = list(pool.map(_decide, tasks, chunksize=max(1, len(tasks) // (4 * n_workers))))
+        # spawn, not fork: forking a process that runs JAX or numba threads can deadlock. Workers ignore
+        # SIGINT; on Ctrl-C (or any error) the parent terminates them at once instead of waiting.
+        pool = get_context("spawn").Pool(n_workers, initializer=_ignore_sigint)
+        try:
+            decided = list(pool.imap(_decide, tasks, chunksize=max(1, len(tasks) // (16 * n_workers))))
+            pool.close()
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
     counts = tuple(int(sum(decided[i * trials:(i + 1) * trials])) for i in range(len(ps)))
     fraction = np.asarray(counts, dtype=float) / trials
     stderr = np.sqrt(fraction * (1.0 - fraction) / trials)

@@ -14,13 +14,39 @@ of S in q (at alpha = 0, S is increasing with S(0) = 0). Derived here:
 
 * dS/dq by differentiation and Gaussian integration by parts (Stein's lemma,
   int Dt t f(t) = int Dt f'(t)): the saddle point q/(1-q) = alpha <M(x)^2>;
+* every root: with I(q) = <(1-q) M(x)^2>_t the saddle point reads
+  alpha = alpha(q) = q/I(q), explicit in q, and
+  dS/dq = I(q) (alpha(q) - alpha) / (2 (1-q)^2). So S decreases where
+  alpha(q) < alpha and increases where alpha(q) > alpha: a root on a rising
+  part of alpha(q) is a local minimum of S, one on a falling part a local
+  maximum. alpha(q) rises from 0 (q = 0) to alpha_c (q -> 1); for kappa below
+  kappa_3 ~ -2.89 it has a local maximum and a local minimum (the spinodals,
+  I - q I' = 0, with I' and I'' derived by parts), and in the window between
+  their alpha values there are three roots: a small-q minimum, a middle
+  maximum and a large-q minimum. The physical RS saddle is the LOWEST
+  minimum of S: for n -> 0 the number n(n-1)/2 of overlaps is negative, the
+  maximum of the replicated integrand over q turns into a minimum, and the
+  dominant saddle is the one with the smallest S; it also keeps Jensen's
+  bound S <= S(q = 0) = alpha ln H(kappa) (the annealed log-volume). The
+  selected root jumps from the small-q to the large-q branch where their
+  entropies are equal (a first-order transition); the upper spinodal may lie
+  above alpha_c, but for alpha > alpha_c S -> -oo as q -> 1, so the volume
+  vanishes there and alpha_c stays the capacity;
 * q -> 1: (1-q) M(x)^2 -> (kappa+t)^2 for t > -kappa, so
   alpha_c(kappa) = 1 / int_{-kappa}^oo Dt (t+kappa)^2 (erfc and exp), alpha_c(0) = 2,
-  and the approach 1 - q ~ delta / (1 + alpha_c H(-kappa)) at alpha = alpha_c (1 - delta);
+  for kappa < 0 in logarithms, ln alpha_c = kappa^2/2 + ln sqrt(2 pi) + ln M(-kappa) - ln D(-kappa)
+  with D(a) = 1 - a (M(a) - a), and the approach 1 - q ~ delta / (1 + alpha_c H(-kappa))
+  at alpha = alpha_c (1 - delta);
 * de Almeida-Thouless: RS is stable while the replicon ratio
-  lambda = alpha <[(ln H)''(x)]^2> stays below 1; at capacity lambda -> alpha_c H(-kappa),
-  which is < 1 exactly for kappa > 0 (kappa = 0 is marginal), so RS holds for
-  kappa >= 0 and for kappa < 0 the AT line is crossed before alpha_c.
+  lambda = alpha <[(ln H)''(x)]^2> = alpha <M^2 (M - x)^2> stays below 1 (written with
+  E = M - x and D, the forms without cancellation for x -> +-oo); on the
+  branch that reaches capacity lambda -> alpha_c H(-kappa), which is < 1
+  exactly for kappa > 0 (kappa = 0 is marginal). So RS holds up to alpha_c
+  for kappa >= 0; for kappa_3 < kappa < 0 the single branch crosses the AT
+  line below alpha_c; below kappa_3 the onset of RS instability is the
+  smaller of an AT crossing on the selected branch and the first-order jump
+  onto the large-q branch, whose replicon exceeds 1 throughout for kappa
+  below about -3.1 (there is then no continuous AT crossing).
 
 Ising couplings J_i = +-1 (entropy = log of the number of solutions / N):
 
@@ -136,6 +162,30 @@ class Mills(sp.Function):
     _eval_rewrite_as_exp = _eval_rewrite_as_erfc
 
 
+class MillsExcess(sp.Function):
+    """E(x) = M(x) - x, the excess of the inverse Mills ratio over its asymptote (E ~ 1/x for x -> oo)."""
+
+    nargs = 1
+
+    def _eval_rewrite_as_Mills(self, v, **kwargs):
+        return Mills(v) - v
+
+    def _eval_rewrite_as_exp(self, v, **kwargs):
+        return (Mills(v) - v).rewrite(sp.exp)
+
+
+class MillsDefect(sp.Function):
+    """D(x) = 1 - x E(x) = 1 - x (M(x) - x) (D ~ 2/x^2 for x -> oo)."""
+
+    nargs = 1
+
+    def _eval_rewrite_as_Mills(self, v, **kwargs):
+        return 1 - v * (Mills(v) - v)
+
+    def _eval_rewrite_as_exp(self, v, **kwargs):
+        return (1 - v * (Mills(v) - v)).rewrite(sp.exp)
+
+
 class LogTwoCosh(sp.Function):
     """ln(2 cosh y), with derivative tanh y."""
 
@@ -148,7 +198,7 @@ class LogTwoCosh(sp.Function):
         return sp.log(sp.exp(v) + sp.exp(-v))
 
 
-OWN_FUNCTIONS = (H, LogH, Mills, LogTwoCosh)
+OWN_FUNCTIONS = (H, LogH, Mills, MillsExcess, MillsDefect, LogTwoCosh)
 
 
 def field() -> sp.Expr:
@@ -179,6 +229,29 @@ def by_parts(integrand: sp.Expr, v: sp.Symbol, arg: sp.Expr, eliminate: sp.Symbo
     if v in out.free_symbols:
         raise ArithmeticError(f"by-parts result still depends on {v} outside the field: {out}")
     return out.xreplace({X: arg})
+
+
+def stable_form(expr: sp.Expr, arg: sp.Expr, eliminate: sp.Symbol) -> sp.Expr:
+    """Rewrite a polynomial in M(arg) and arg as M^k P(arg, E, D), P free of products arg*E.
+
+    With E = M - x and D = 1 - x E (x = arg), M^k P has no cancellation for
+    x -> -oo (M is tiny, E ~ |x|, all of P's terms of one sign) and only O(1)
+    cancellation for x -> +oo (E ~ 1/x, D ~ 2/x^2): P is the remainder of
+    the expansion in x and E modulo x E - (1 - D).
+    """
+    X, M, E, D = sp.Dummy("X"), sp.Dummy("M"), sp.Dummy("E"), sp.Dummy("D")
+    e = expr.xreplace({arg: X}).subs(eliminate, sp.solve(sp.Eq(arg, X), eliminate)[0])
+    e = sp.expand(e.subs(Mills(X), M))
+    if e.free_symbols & {t, eliminate}:
+        raise ArithmeticError(f"expression is not a function of the field and q alone: {expr}")
+    k = min(m[0] for m in sp.Poly(e, M).monoms())
+    cof = sp.expand(sp.cancel(e / M**k).subs(M, X + E))
+    _, rem = sp.reduced(cof, [X * E - 1 + D], X, E, D)
+    out = (M**k * sp.factor(rem)).subs({M: Mills(X), E: MillsExcess(X), D: MillsDefect(X)}).xreplace({X: arg})
+    back = out.rewrite(Mills) - expr
+    if sp.simplify(sp.expand(back)) != 0:
+        raise ArithmeticError("stable form changed the value")
+    return out
 
 
 def _tail_power_integral(k: int) -> sp.Expr:
@@ -229,6 +302,28 @@ def derivation() -> Derivation:
     d.add("curvature_alpha0", "d^2S/dq^2 at alpha = 0, q = 0: positive, so the saddle is a minimum of S",
           sp.diff(entropic, q, 2).subs(q, 0))
 
+    # Every RS root: alpha(q) = q / I(q), I(q) = <(1-q) M(x)^2>, is explicit.
+    I, dI = sp.symbols("I_q dI_q", positive=True)  # I(q) and I'(q)
+    d.add("alpha_of_q", "the saddle point solved for alpha: alpha(q) = q / I(q), I(q) = <(1-q) M(x)^2>_t",
+          q / gaussian_average((1 - q) * Mills(xq) ** 2, t))
+    ds_alpha = I * (q / I - alpha) / (2 * (1 - q) ** 2)
+    if sp.simplify(dS.subs(gaussian_average(dint, t), -I / (2 * (1 - q) ** 2)) - ds_alpha) != 0:
+        raise ArithmeticError("dS/dq is not I (alpha(q) - alpha) / (2 (1-q)^2)")
+    d.add("dS_dq_alpha_form", "dS/dq = I(q) (alpha(q) - alpha) / (2 (1-q)^2): its sign is that of alpha(q) - alpha",
+          ds_alpha)
+    d.add("branch_rule",
+          "roots with alpha'(q) > 0 are local minima of S, with alpha'(q) < 0 local maxima; "
+          "the physical RS saddle is the lowest minimum (n -> 0 turns the maximum over q into a minimum; "
+          "the lower S also keeps the bound S <= S(q=0) = alpha ln H(kappa), the annealed log-volume)",
+          sp.Symbol("min_q_S"))
+    slope_i = by_parts(sp.diff((1 - q) * Mills(xq) ** 2, q), t, xq, kappa)
+    slope_i = d.add("saddle_slope_integrand", "I'(q) = <this>_t (d/dq of (1-q) M(x)^2, by parts in t; "
+                    "E = M - x, D = 1 - x E)", stable_form(slope_i, xq, kappa))
+    curv_i = by_parts(sp.diff(slope_i.rewrite(Mills), q), t, xq, kappa)
+    d.add("saddle_curvature_integrand", "I''(q) = <this>_t (by parts in t again)", stable_form(curv_i, xq, kappa))
+    d.add("spinodal", "stationary points of alpha(q) (spinodals, ends of the root brackets): I - q I' = 0",
+          sp.Eq(I - q * dI, 0))
+
     # q -> 1: asymptotics of the Mills ratio
     d.add("mills_riccati", "M'(x) = M (M - x) (checked against the erfc form)", sp.diff(Mills(x), x))
     mp = d.add("mills_limit_pos", "lim_{x->oo} M(x)/x", sp.limit((Mills(x) / x).rewrite(sp.erfc), x, sp.oo))
@@ -242,6 +337,16 @@ def derivation() -> Derivation:
     d.add("capacity_integral", "int_{-kappa}^oo Dt (t+kappa)^2", cap_integral)
     alpha_c = d.add("capacity", "alpha_c(kappa): q -> 1 in q = alpha <(1-q) M^2>", 1 / cap_integral)
     d.add("capacity_kappa0", "alpha_c(0)", sp.nsimplify(sp.simplify(alpha_c.subs(kappa, 0))))
+    # kappa < 0: t = s - kappa, G(s - kappa) = G(kappa) exp(kappa s - s^2/2), and
+    # int_0^oo s^2 exp(-a s - s^2/2) ds = D(a)/M(a) (a = -kappa): alpha_c = 1/(G(kappa) D(-kappa)/M(-kappa))
+    if sp.simplify(density(s - kappa) / (density(kappa) * sp.exp(kappa * s - s**2 / 2))) != 1:
+        raise ArithmeticError("Gaussian shift identity failed")
+    log_cap = kappa**2 / 2 + sp.log(SQRT2PI) + sp.log(Mills(-kappa)) - sp.log(MillsDefect(-kappa))
+    check = (sp.exp(log_cap.rewrite(Mills)) - alpha_c).rewrite(sp.erfc)
+    if abs(complex(sp.N(check.subs(kappa, sp.Rational(-7, 3)), 30))) > 1e-25:
+        raise ArithmeticError("log form of alpha_c differs from the closed form")
+    d.add("log_capacity_negative", "ln alpha_c for kappa <= 0 without cancellation or overflow: "
+          "kappa^2/2 + ln sqrt(2 pi) + ln M(-kappa) - ln D(-kappa)", log_cap)
 
     # approach to capacity: (1-q) M^2 = (kappa + sqrt(q) t)^2 + 2(1-q) + O((1-q)^2/x^2) for t > -kappa
     eps = sp.Symbol("epsilon", positive=True)  # 1 - q
@@ -265,7 +370,8 @@ def derivation() -> Derivation:
 
     # de Almeida-Thouless
     curv = d.add("log_tail_curvature", "(ln H)''(x)", sp.diff(LogH(x), x, 2))
-    d.add("replicon_integrand", "replicon integrand [(ln H)''(x)]^2", curv.subs(x, xq) ** 2)
+    d.add("replicon_integrand", "replicon integrand [(ln H)''(x)]^2 = M^2 E^2 (E = M - x: no cancellation)",
+          stable_form(curv.subs(x, xq) ** 2, xq, kappa))
     d.add("replicon", "replicon ratio lambda = alpha <[(ln H)''(x)]^2>; RS is stable while lambda < 1",
           alpha * gaussian_average(curv.subs(x, xq) ** 2, t))
     curv_pos = sp.limit(curv.subs(Mills(x), m_asym), x, sp.oo)

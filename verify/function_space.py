@@ -332,6 +332,20 @@ def _tanh_critical_error(beta):
     return abs(critical_sigma_w("tanh", 0.0, beta).sigma_w / exact - 1.0)
 
 
+def _linear_limit_edge_error(ex):
+    """Units linear in a limit: the edge is 1/|phi'(0)| (theory, sigma_b = 0 form: ESP 2, linear 1) and, with a
+    bias, divergent with q* = inf (q* = sigma_b^2 / (1 - sigma_w^2 phi'(0)^2) diverges there); inf otherwise."""
+    from numerics.propagation import critical_sigma_w
+    from theory.propagation import zero_state_critical_sigma_w
+
+    name, beta, sigma_b = ex
+    exact = float(zero_state_critical_sigma_w(name).subs(sp.Symbol("beta", positive=True), 1))
+    c = critical_sigma_w(name, sigma_b, beta if name == "esp" else None)
+    if c.kind != "divergent" or c.q_star != math.inf:
+        return math.inf
+    return abs(c.sigma_w / exact - 1.0)
+
+
 CHECKS = [
     Check(
         "overlap arcsine step vs mpmath quadrature",
@@ -446,4 +460,5 @@ CHECKS = [
     Check("propagation ReLU critical sigma_w", "theory: sqrt(2) for every sigma_b", 1e-9, lambda: st.floats(0.0, 3.0), _relu_critical_error, explicit=(0.0,), max_examples=3),
     # continuous transition: chi_1 - 1 is O((sigma_w - sigma_c)^2) beyond it, which limits the bisection to ~1e-8
     Check("propagation tanh critical sigma_w at sigma_b=0", "theory: 1/beta", 1e-7, lambda: log_uniform(-0.7, 0.7, signed=False), _tanh_critical_error, max_examples=3),
+    Check("propagation divergent edge of units linear in a limit (ESP beta -> 0, linear)", "theory: 1/|phi'(0)|, q* = inf", 1e-9, lambda: st.tuples(st.just("esp"), st.sampled_from([1e-300, 1e-100, 1e-30]), st.floats(0.1, 2.0)), _linear_limit_edge_error, explicit=(("esp", 1e-300, 0.5), ("linear", 1.0, 0.5)), max_examples=3),
 ]

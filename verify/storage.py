@@ -255,6 +255,147 @@ def _teacher_asymptote_error(alpha):
     return alpha**2 * abs(alpha * ns.teacher_student(alpha).error / c - 1)
 
 
+# ---- every RS branch at negative kappa (independent mpmath implementation) ---------------------------
+
+BRANCH_DPS = 30  # at 20 digits mpmath.quad of these integrands is good to only ~1e-8
+
+
+def _mp_field(f, q, kappa):
+    """int Dt f(x) at x = (kappa + sqrt(q) t)/sqrt(1-q): unit panels over the Gaussian bulk and out to
+    t = |kappa| + 14 (where G(t) G(x)^2 peaks for kappa < 0), extra points across the boundary layer."""
+    q, k = mpmath.mpf(q), mpmath.mpf(kappa)
+    sq, w = mpmath.sqrt(q), mpmath.sqrt(1 - q)
+    c, width = -k / sq, w / sq
+    far = 14 + max(0, int(-kappa) + 1)
+    pts = set(range(-14, far + 1)) | {c + m * width for m in (-30, -3, -1, 0, 1, 3, 30)}
+    pts = sorted(v for v in pts if -14 <= v <= far)
+    return mpmath.quad(lambda v: mpmath.npdf(v) * f((k + sq * v) / w), [-mpmath.inf] + pts + [mpmath.inf])
+
+
+def _mp_curvature_sq(x):
+    """[(ln H)''(x)]^2 = [M (M - x)]^2, with extra digits for the difference M - x."""
+    with mpmath.extradps(2 * BRANCH_DPS):
+        m = _mills(x)
+        return (m * (m - x)) ** 2
+
+
+def mp_alpha_of_q(q, kappa):
+    """alpha(q) = q / <(1-q) M(x)^2>_t: the saddle point solved for alpha."""
+    q = mpmath.mpf(q)
+    return q / _mp_field(lambda x: (1 - q) * _mills(x) ** 2, q, kappa)
+
+
+def _mp_log_tail(x):
+    """ln H(x), through log1p for x < 0 (where H is within 1e-24 of 1 at x = -10)."""
+    if x < 0:
+        return mpmath.log1p(-mpmath.erfc(-x / mpmath.sqrt(2)) / 2)
+    return mpmath.log(mpmath.erfc(x / mpmath.sqrt(2)) / 2)
+
+
+def mp_entropy(q, alpha, kappa):
+    q = mpmath.mpf(q)
+    log_h = _mp_field(_mp_log_tail, q, kappa)
+    return mpmath.log(1 - q) / 2 + q / (2 * (1 - q)) + mpmath.mpf(alpha) * log_h
+
+
+def mp_replicon(q, alpha, kappa):
+    return mpmath.mpf(alpha) * _mp_field(_mp_curvature_sq, q, kappa)
+
+
+def _replicon_error(ex):
+    """alpha <[(ln H)'']^2>_t of the solver's kernel (at alpha = 1) against mpmath, any (kappa, q)."""
+    kappa, q = ex
+    with mpmath.workdps(DPS):
+        ref = mp_replicon(q, 1, kappa)
+    return relative_error(ns._replicon(q, 1.0, kappa), float(ref))
+
+
+def _kappa_q():
+    near_one = st.floats(1.0, 12.0).map(lambda e: 1.0 - 10.0**-e)
+    return st.tuples(st.floats(-10.0, 0.0), st.one_of(st.floats(1e-3, 0.999), near_one))
+
+
+SCAN = 60  # q grid of the mpmath scan, uniform in ln(q/(1-q)) over [-60, 14] (q from 1e-26)
+
+
+def mp_roots(alpha, kappa):
+    """Every root of alpha(q) = alpha: sign changes of ln alpha(q) - ln alpha on the scan grid, each
+    refined by mpmath's bracketing solver."""
+    with mpmath.workdps(BRANCH_DPS):
+        target = mpmath.log(alpha)
+        g = lambda v: mpmath.log(mp_alpha_of_q(v, kappa)) - target  # noqa: E731
+        grid = [1 / (1 + mpmath.exp(-(mpmath.mpf(-60) + 74 * mpmath.mpf(i) / (SCAN - 1)))) for i in range(SCAN)]
+        values = [g(v) for v in grid]
+        return [mpmath.findroot(g, (a, b), solver="anderson")
+                for a, b, fa, fb in zip(grid, grid[1:], values, values[1:]) if (fa > 0) != (fb > 0)]
+
+
+def _branches_error(ex):
+    """Every RS root (q, entropy, replicon) of the solver against the mpmath scan; inf if their number differs."""
+    ratio, kappa = ex
+    alpha = ratio * ns.capacity(kappa).alpha_c
+    res = ns.storage_saddle(alpha, kappa)
+    roots = mp_roots(alpha, kappa)
+    if len(roots) != len(res.branches):
+        return math.inf
+    worst = 0.0
+    with mpmath.workdps(BRANCH_DPS):
+        refs = [(r, mp_entropy(r, alpha, kappa), mp_replicon(r, alpha, kappa)) for r in roots]
+    for b, (q, entropy, replicon) in zip(res.branches, refs):
+        worst = max(worst, relative_error(b.q, float(q)), relative_error(b.entropy, float(entropy)),
+                    relative_error(b.replicon, float(replicon)))
+    lowest = min((r for r in refs if _mp_rising(r[0], kappa)), key=lambda r: r[1])
+    return max(worst, relative_error(res.q, float(lowest[0])))
+
+
+def _mp_rising(q, kappa):
+    """alpha'(q) > 0 (a minimum of S), by a central difference."""
+    h = mpmath.mpf("1e-8") * min(q, 1 - q)
+    return mp_alpha_of_q(q + h, kappa) > mp_alpha_of_q(q - h, kappa)
+
+
+BRANCH_CASES = ((0.8828, -3.5), (0.5, -3.5), (0.9, -5.0), (0.99, -10.0))
+
+
+def _at_error(kappa):
+    """alpha_AT against alpha(q) at the root of replicon(q) = 1 along alpha(q) in mpmath, refined by a
+    Newton step from the solver's selected root at alpha_AT (quadratic convergence)."""
+    got = ns.capacity(kappa).alpha_at
+    q0 = ns.storage_saddle(got * (1 - 1e-13), kappa).q
+    with mpmath.workdps(BRANCH_DPS):
+        lam = lambda v: mp_replicon(v, mp_alpha_of_q(v, kappa), kappa) - 1  # noqa: E731
+        ref = mp_alpha_of_q(_newton(lam, q0, mpmath.mpf("1e-8")), kappa)
+    return relative_error(got, float(ref))
+
+
+def _first_order_error(kappa):
+    """Equal entropies of the small-q and large-q roots at the solver's alpha_first_order, in mpmath (roots
+    refined by Newton from the solver's), as the implied relative error of alpha: |S_a - S_b| / (alpha |dS_a/dalpha
+    - dS_b/dalpha|), with dS/dalpha = <ln H(x)>_t at fixed q."""
+    alpha = ns.capacity(kappa).alpha_first_order
+    res = ns.storage_saddle(alpha, kappa)
+    small, large = res.branches[0].q, res.branches[-1].q
+    with mpmath.workdps(BRANCH_DPS):
+        g = lambda v: mpmath.log(mp_alpha_of_q(v, kappa)) - mpmath.log(alpha)  # noqa: E731
+        qa, qb = (_newton(g, v, mpmath.mpf("1e-8")) for v in (small, large))
+        gap = mp_entropy(qa, alpha, kappa) - mp_entropy(qb, alpha, kappa)
+        slope = (mp_entropy(qa, 1, kappa) - mp_entropy(qa, 0, kappa)) - (mp_entropy(qb, 1, kappa)
+                                                                          - mp_entropy(qb, 0, kappa))
+        return float(abs(gap) / abs(alpha * slope))
+
+
+def _spinodal_error(kappa):
+    """q alpha'(q)/alpha(q) at the solver's spinodals (mpmath central difference; 0 at an exact spinodal)."""
+    worst = 0.0
+    with mpmath.workdps(BRANCH_DPS):
+        for q in ns.spinodals(kappa):
+            q = mpmath.mpf(q)
+            h = mpmath.mpf("1e-6") * min(q, 1 - q)
+            d = (mpmath.log(mp_alpha_of_q(q + h, kappa)) - mpmath.log(mp_alpha_of_q(q - h, kappa))) / (2 * h)
+            worst = max(worst, float(abs(q * d)))
+    return worst
+
+
 # ---- published values -------------------------------------------------------------------------------
 
 PUBLISHED = {
@@ -346,6 +487,21 @@ CHECKS = [
     Check("storage: teacher alpha eps -> c (O(1/alpha^2))", "derived constant c", 3.0,
           lambda: st.floats(2.5, 3.5).map(lambda v: 10.0**v), _teacher_asymptote_error, explicit=(300.0, 3000.0),
           max_examples=5),
+    Check("storage: replicon <[(ln H)'']^2> vs mpmath down to kappa = -10, q -> 1", "mpmath quad, 40 digits",
+          1e-10, _kappa_q, _replicon_error,
+          explicit=((-10.0, 1 - 1e-12), (-10.0, 0.5), (-8.0, 0.9), (-6.0, 1 - 1e-6), (-1.0, 0.3)), max_examples=8),
+    Check("storage: every RS root, its entropy and replicon vs an mpmath scan of alpha(q)",
+          f"mpmath scan ({SCAN} q) + bracketing solver, {BRANCH_DPS} digits", 1e-10,
+          lambda: st.sampled_from(BRANCH_CASES), _branches_error, explicit=BRANCH_CASES,
+          max_examples=len(BRANCH_CASES)),
+    Check("storage: AT crossing on the selected branch at kappa = -1, -2, -3", "mpmath replicon(q) = 1, Newton",
+          1e-10, lambda: st.sampled_from((-1.0, -2.0, -3.0)), _at_error, explicit=(-1.0, -2.0, -3.0),
+          max_examples=3),
+    Check("storage: first-order transition, equal entropies of the two minima", "mpmath entropies, Newton roots",
+          1e-10, lambda: st.sampled_from((-3.0, -3.5, -5.0)), _first_order_error, explicit=(-3.0, -3.5, -5.0),
+          max_examples=3),
+    Check("storage: spinodals are stationary points of alpha(q)", "mpmath central difference", 1e-9,
+          lambda: st.sampled_from((-3.0, -5.0)), _spinodal_error, explicit=(-3.0, -5.0), max_examples=2),
     Check("storage: published values", "Krauth-Mezard, Gardner-Derrida, Gardner, Engel-Van den Broeck", 1e-12,
           lambda: st.sampled_from(sorted(PUBLISHED)), _published_error, explicit=tuple(sorted(PUBLISHED)),
           max_examples=len(PUBLISHED)),

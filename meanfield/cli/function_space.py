@@ -118,8 +118,8 @@ def run_propagation(args) -> int:
             "beta": res.beta,
             "sigma_b": res.sigma_b,
             "sigma_w": res.sigma_w,
-            "q_star": res.q_star,
-            "chi1": res.chi1,
+            "q_star": res.q_star if math.isfinite(res.q_star) else None,
+            "chi1": res.chi1 if math.isfinite(res.chi1) else None,
             "beyond": res.kind,
         },
     )

@@ -54,7 +54,13 @@ def run_capacity(args) -> int:
     out = {"kappa": res.kappa, "weights": res.weights, "alpha_c": res.alpha_c}
     if res.alpha_rs is not None:
         out["alpha_rs"] = res.alpha_rs
-    if res.alpha_at is not None:
+    if res.weights == "spherical":
+        out |= {"alpha_at": res.alpha_at, "alpha_first_order": res.alpha_first_order,
+                "alpha_spinodals": None if res.alpha_spinodals is None else list(res.alpha_spinodals),
+                "alpha_unstable": res.alpha_unstable}
+        if res.note is not None:
+            out["note"] = res.note
+    elif res.alpha_at is not None:
         out["alpha_at"] = res.alpha_at
     return _report(args, out)
 
@@ -68,6 +74,8 @@ def run_storage(args) -> int:
            "replicon": res.replicon, "rs_stable": res.rs_stable}
     if res.qhat is not None:
         out["qhat"] = res.qhat
+    if res.branches:
+        out["branches"] = [{"q": b.q, "entropy": b.entropy, "replicon": b.replicon} for b in res.branches]
     return _report(args, out)
 
 

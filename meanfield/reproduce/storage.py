@@ -10,7 +10,7 @@ import numpy as np
 
 from meanfield.reproduce import Stage
 
-CAPACITY_KAPPAS = (-2.0, 5.0)
+CAPACITY_KAPPAS = (-5.0, 5.0)
 OVERLAP_KAPPAS = (-0.5, 0.0, 0.5, 1.0)
 OVERLAP_TOP = 0.99  # largest alpha / alpha_c on the q(alpha) curves
 TEACHER_ALPHAS = (0.1, 100.0)
@@ -27,12 +27,21 @@ def _twin_plan(quick: bool) -> tuple[tuple[int, ...], np.ndarray, int]:
 def _capacity_figure(ctx, ns) -> None:
     import matplotlib.pyplot as plt
 
-    kappa = np.linspace(*CAPACITY_KAPPAS, 36 if ctx.quick else 71)
+    kappa = np.linspace(*CAPACITY_KAPPAS, 41 if ctx.quick else 81)
     ctx.progress("spherical capacity")
     spherical = [ns.capacity(float(k)) for k in kappa]
     alpha_c = np.array([c.alpha_c for c in spherical])
     negative = kappa < 0
-    alpha_at = np.array([c.alpha_at for c in spherical if c.alpha_at is not None])
+
+    def column(get):  # NaN where the quantity does not exist (not drawn; null in the data)
+        return np.array([np.nan if get(c) is None else get(c) for c in spherical])
+
+    alpha_at = column(lambda c: c.alpha_at)
+    unstable = column(lambda c: c.alpha_unstable)
+    first = column(lambda c: c.alpha_first_order)
+    lower = column(lambda c: c.alpha_spinodals and c.alpha_spinodals[0])
+    upper = column(lambda c: c.alpha_spinodals and c.alpha_spinodals[1])
+    kappa3 = ns.three_root_onset()
     ctx.progress("Ising capacity")
     ising_kappa = np.array([-1.0, 0.0, 1.0, 2.0]) if ctx.quick else np.round(np.linspace(-1.0, 5.0, 13), 12)
     ising = [ns.capacity(float(k), "ising") for k in ising_kappa]
@@ -40,23 +49,40 @@ def _capacity_figure(ctx, ns) -> None:
     gd = np.array([c.alpha_rs for c in ising])
     ising_at = np.array([c.alpha_at for c in ising])
 
-    fig, ax = plt.subplots(figsize=(7.0, 4.6))
-    ax.fill_between(kappa[negative], alpha_at, alpha_c[negative], color="0.85", lw=0,
-                    label="spherical: RS unstable (α_AT < α < α_c)")
+    fig, ax = plt.subplots(figsize=(7.4, 5.0))
+    ax.fill_between(kappa[negative], unstable[negative], alpha_c[negative], color="0.85", lw=0,
+                    label="spherical: RS unstable (onset < α < α_c)")
     ax.plot(kappa, alpha_c, "k", label="spherical α_c(κ) (Gardner)")
-    ax.plot(kappa[negative], alpha_at, "k:", label="spherical AT line α_AT(κ)")
+    ax.plot(kappa, alpha_at, "k:", label="spherical AT line on the selected RS branch")
+    ax.plot(kappa, first, "C4-", lw=1.2, label="first-order jump between RS branches (equal entropy)")
+    ax.plot(kappa, lower, "C4--", lw=0.8, label="spinodals: ends of the three-root window")
+    ax.plot(kappa, upper, "C4--", lw=0.8)
+    ax.axvline(kappa3, color="C4", lw=0.6, ls=":")
+    ax.text(kappa3 - 0.1, 1.5, f"κ₃ = {kappa3:.3f}: three RS roots below;\nRS is not the full answer there",
+            ha="right", va="bottom", fontsize=7, color="C4")
     ax.plot(ising_kappa, gd, "s--", color="C1", ms=4, label="Ising q → 1 value 2α_c/π (Gardner–Derrida)")
     ax.plot(ising_kappa, ising_at, "^:", color="C2", ms=4, label="Ising AT line")
     ax.plot(ising_kappa, km, "o-", color="C0", ms=4, label="Ising α_c, zero RS entropy (Krauth–Mézard)")
     ax.hlines(1.0, 0.0, CAPACITY_KAPPAS[1], color="C3", lw=0.8, ls="-.", label="Ising information bound α ≤ 1 (κ ≥ 0)")
     ax.set(yscale="log", xlabel="stability κ", ylabel="capacity α = P/N",
-           title="Storage capacity of the perceptron (replica symmetry)", xlim=CAPACITY_KAPPAS)
-    ax.legend(loc="upper right")
-    ctx.figure("capacity", fig, "Capacity α_c(κ) of the spherical perceptron with its AT line (shaded: RS unstable "
-               "below capacity for κ < 0), and of the Ising perceptron: zero RS entropy (Krauth–Mézard), the q → 1 "
-               "value (Gardner–Derrida) and its AT line.",
-               {"kappa": kappa, "alpha_c": alpha_c, "kappa_at": kappa[negative], "alpha_at": alpha_at,
+           title="Storage capacity of the perceptron (replica symmetry)", xlim=CAPACITY_KAPPAS,
+           ylim=(0.02, 3 * alpha_c[0]))
+    ax.legend(loc="upper right", fontsize=7)
+
+    def listed(v):
+        return [None if np.isnan(x) else float(x) for x in v]
+
+    ctx.figure("capacity", fig, "Capacity α_c(κ) of the spherical perceptron with the onset of RS instability "
+               "(shaded: RS unstable below capacity for κ < 0): the AT line of the selected RS branch and, below "
+               f"κ₃ = {kappa3:.4f}, where the RS saddle-point equation has three roots, the spinodals and the "
+               "first-order jump onto the large-q branch, which is unstable there (RS is not the full answer: "
+               "replica symmetry breaking is needed). Ising perceptron: zero RS entropy (Krauth–Mézard), the "
+               "q → 1 value (Gardner–Derrida) and its AT line.",
+               {"kappa": kappa, "alpha_c": alpha_c, "alpha_at": listed(alpha_at), "alpha_unstable": listed(unstable),
+                "alpha_first_order": listed(first), "alpha_spinodal_lower": listed(lower),
+                "alpha_spinodal_upper": listed(upper), "kappa_3": kappa3,
                 "ising_kappa": ising_kappa, "ising_alpha_c": km, "ising_alpha_rs": gd, "ising_alpha_at": ising_at})
+    ctx.number("kappa_3", kappa3, "κ below which the spherical RS equations have three roots in a window of α")
     at0 = ising[list(ising_kappa).index(0.0)]
     ctx.number("alpha_c_kappa0", ns.capacity(0.0).alpha_c, "spherical capacity α_c(0) (Gardner: 2)")
     ctx.number("ising_alpha_c_kappa0", at0.alpha_c, "Ising capacity at κ = 0, zero RS entropy (Krauth–Mézard ≈ 0.8331)")

@@ -5,7 +5,7 @@ Generated from theory/storage.py by `python -m numerics.codegen_storage`; do not
 
 from numpy import arcsin, exp, log, pi, sqrt  # noqa: F401
 
-from numerics.gaussian import log_tail, log_two_cosh, mills, mills_excess, sech, tail  # noqa: F401
+from numerics.gaussian import log_tail, log_two_cosh, mills, mills_defect, mills_excess, sech, tail  # noqa: F401
 
 
 def gardner_saddle_integrand(t, q, kappa):
@@ -15,6 +15,30 @@ def gardner_saddle_integrand(t, q, kappa):
     """
     x0 = 1 - q
     return x0*mills((kappa + sqrt(q)*t)/sqrt(x0))**2
+
+
+def gardner_saddle_slope_integrand(t, q, kappa):
+    """I'(q) = <this>_t (d/dq of (1-q) M(x)^2, by parts in t; E = M - x, D = 1 - x E) (theory.storage: saddle_slope_integrand).
+
+    (-2*MillsDefect((kappa + sqrt(q)*t)/sqrt(1 - q)) + 3*MillsExcess((kappa + sqrt(q)*t)/sqrt(1 - q))**2)*Mills((kappa + sqrt(q)*t)/sqrt(1 - q))**2
+    """
+    x0 = (kappa + sqrt(q)*t)/sqrt(1 - q)
+    return (-2*mills_defect(x0) + 3*mills_excess(x0)**2)*mills(x0)**2
+
+
+def gardner_saddle_curvature_integrand(t, q, kappa):
+    """I''(q) = <this>_t (by parts in t again) (theory.storage: saddle_curvature_integrand).
+
+    -(21*MillsDefect((kappa + sqrt(q)*t)/sqrt(1 - q))**2 - 48*MillsDefect((kappa + sqrt(q)*t)/sqrt(1 - q))*MillsExcess((kappa + sqrt(q)*t)/sqrt(1 - q))**2 - 22*MillsDefect((kappa + sqrt(q)*t)/sqrt(1 - q)) + 30*MillsExcess((kappa + sqrt(q)*t)/sqrt(1 - q))**4 + 24*MillsExcess((kappa + sqrt(q)*t)/sqrt(1 - q))**2 + 4 - 2*(kappa + sqrt(q)*t)**2*MillsDefect((kappa + sqrt(q)*t)/sqrt(1 - q))/(1 - q))*Mills((kappa + sqrt(q)*t)/sqrt(1 - q))**2/(q - 1)
+    """
+    x0 = q - 1
+    x1 = -x0
+    x2 = kappa + sqrt(q)*t
+    x3 = x2/sqrt(x1)
+    x4 = mills_defect(x3)
+    x5 = mills_excess(x3)
+    x6 = x5**2
+    return -(21*x4**2 - 48*x4*x6 - 22*x4 + 30*x5**4 + 24*x6 + 4 - 2*x2**2*x4/x1)*mills(x3)**2/x0
 
 
 def gardner_energetic_integrand(t, q, kappa):
@@ -34,13 +58,12 @@ def gardner_entropic_part(q):
 
 
 def gardner_replicon_integrand(t, q, kappa):
-    """replicon integrand [(ln H)''(x)]^2 (theory.storage: replicon_integrand).
+    """replicon integrand [(ln H)''(x)]^2 = M^2 E^2 (E = M - x: no cancellation) (theory.storage: replicon_integrand).
 
-    (-Mills((kappa + sqrt(q)*t)/sqrt(1 - q)) + (kappa + sqrt(q)*t)/sqrt(1 - q))**2*Mills((kappa + sqrt(q)*t)/sqrt(1 - q))**2
+    Mills((kappa + sqrt(q)*t)/sqrt(1 - q))**2*MillsExcess((kappa + sqrt(q)*t)/sqrt(1 - q))**2
     """
     x0 = (kappa + sqrt(q)*t)/sqrt(1 - q)
-    x1 = mills_excess(x0)
-    return x1**2*(x0 + x1)**2
+    return mills(x0)**2*mills_excess(x0)**2
 
 
 def gardner_capacity(kappa):
@@ -50,6 +73,15 @@ def gardner_capacity(kappa):
     """
     x0 = kappa**2
     return ((1/2)*sqrt(2)*kappa*exp(-1/2*x0)/sqrt(pi) + (x0 + 1)*tail(-kappa))**(-1.0)
+
+
+def gardner_log_capacity_negative(kappa):
+    """ln alpha_c for kappa <= 0 without cancellation or overflow: kappa^2/2 + ln sqrt(2 pi) + ln M(-kappa) - ln D(-kappa) (theory.storage: log_capacity_negative).
+
+    kappa**2/2 + log(Mills(-kappa)) - log(MillsDefect(-kappa)) + log(sqrt(2)*sqrt(pi))
+    """
+    x0 = -kappa
+    return (1/2)*kappa**2 + log(mills(x0)) - log(mills_defect(x0)) + log(sqrt(2)*sqrt(pi))
 
 
 def gardner_near_capacity_slope(kappa):

@@ -51,6 +51,12 @@ def test_mills_ratio():
     assert g.mills(0.0) == pytest.approx(math.sqrt(2 / math.pi), rel=1e-16)
 
 
+def test_mills_defect_keeps_relative_accuracy_for_large_x():
+    # D(x) = 1 - x (M - x) ~ 2/x^2: needs ~2 log10(x) extra digits in the reference
+    with mpmath.workdps(80):
+        assert _worst(g.mills_defect, lambda x: 1 - x * (_M(x) - x), XS[XS < 1e6]) < 1e-13
+
+
 def test_mills_excess_keeps_relative_accuracy_for_large_x():
     assert _worst(g.mills_excess, lambda x: _M(x) - x, XS) < 1e-14
     # the direct difference loses ~x^2 eps of relative accuracy
@@ -71,7 +77,7 @@ def test_log_two_cosh_and_sech():
 def test_no_overflow_or_invalid_at_extremes():
     x = np.array([-1e300, -1e5, -40.0, 0.0, 40.0, 1e5, 1e300])
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        for f in (g.tail, g.log_tail, g.mills, g.mills_excess, g.log_two_cosh, g.sech):
+        for f in (g.tail, g.log_tail, g.mills, g.mills_excess, g.mills_defect, g.log_two_cosh, g.sech):
             out = f(x)
             assert not np.any(np.isnan(out))
 

@@ -85,3 +85,21 @@ def test_bad_input():
         npr.critical_sigma_w("tanh", -1.0)
     with pytest.raises(ValueError, match="beta must be"):
         npr.critical_sigma_w("esp", 0.1, beta=-2.0)
+
+
+def test_unit_linear_in_a_limit_has_a_divergent_edge():
+    # ESP at beta -> 0 is h/2: the edge is sigma_w = 2, where q* diverges (like `linear` at sigma_w = 1)
+    c = npr.critical_sigma_w("esp", 0.5, 1e-300)
+    assert c.kind == "divergent" and c.q_star == math.inf and c.sigma_w == pytest.approx(2.0, rel=1e-9)
+    assert npr.critical_sigma_w("linear", 0.5).kind == "divergent"
+
+
+def test_fixed_point_where_the_bias_is_lost_to_rounding_is_not_reported():
+    # at sigma_w = 2 the map is q + sigma_b^2: no fixed point, though q + 0.25 rounds to q above 2^54
+    assert npr.fixed_point("esp", 2.0, 0.5, 1e-300) == math.inf
+
+
+@pytest.mark.parametrize("sigma_b", [1e300, math.inf, math.nan, -1.0])
+def test_sigma_b_outside_the_range_is_refused(sigma_b):
+    with pytest.raises(ValueError, match=r"sigma_b must be a number in \[0, 1e\+12\]"):
+        npr.critical_sigma_w("relu", sigma_b)

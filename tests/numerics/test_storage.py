@@ -203,10 +203,93 @@ def test_no_warnings_at_extremes():
     ns.teacher_student(1e4)
 
 
+# ---- every RS branch at negative kappa ----------------------------------------------------------------
+
+@pytest.mark.parametrize("q,kappa", [(0.4, -1.0), (0.3, -3.5), (0.97, -5.0)])
+def test_derived_slope_and_curvature_of_I_against_differences(q, kappa):
+    # I'(q) and I''(q) from the by-parts kernels against central differences of I(q) itself
+    h = 1e-4 * min(q, 1 - q)
+    i = [ns._I(q + k * h, kappa) for k in (-2, -1, 0, 1, 2)]
+    d1 = (i[0] - 8 * i[1] + 8 * i[3] - i[4]) / (12 * h)
+    d2 = (-i[0] + 16 * i[1] - 30 * i[2] + 16 * i[3] - i[4]) / (12 * h * h)
+    assert ns._field_average(ns.gen.gardner_saddle_slope_integrand, q, kappa) == pytest.approx(d1, rel=1e-8)
+    assert ns._curvature(q, kappa) * i[2] == pytest.approx(d2, rel=1e-4, abs=1e-4 * abs(d1) / q)
+
+
+def test_three_roots_minimum_maximum_minimum():
+    kappa = -3.5
+    alpha = 0.8828 * ns.capacity(kappa).alpha_c  # inside the three-root window (theory.storage 'branch_rule')
+    res = ns.storage_saddle(alpha, kappa)
+    qs = [b.q for b in res.branches]
+    assert len(qs) == 3 and qs == sorted(qs)
+    for b in res.branches:  # each is a root: alpha(q) = alpha
+        assert math.exp(ns._log_alpha_of_q(b.q, kappa)) == pytest.approx(alpha, rel=1e-12)
+    rising = [ns._spinodal_gap(q, kappa) > 0 for q in qs]
+    assert rising == [True, False, True]
+    # S(q) has a maximum between two minima: the middle root has the highest entropy
+    assert res.branches[1].entropy > max(res.branches[0].entropy, res.branches[2].entropy)
+    assert res.q == min((res.branches[0], res.branches[2]), key=lambda b: b.entropy).q
+
+
+def test_selected_branch_jumps_at_the_first_order_transition():
+    kappa = -3.5
+    cap = ns.capacity(kappa)
+    lower, upper = cap.alpha_spinodals
+    assert lower < cap.alpha_first_order < min(upper, cap.alpha_c)
+    below = ns.storage_saddle(cap.alpha_first_order * (1 - 1e-6), kappa)
+    above = ns.storage_saddle(cap.alpha_first_order * (1 + 1e-6), kappa)
+    assert below.q < 0.2 and above.q > 0.8
+    assert below.rs_stable and not above.rs_stable  # the jump lands on an unstable branch
+    assert cap.alpha_at is None and cap.alpha_unstable == cap.alpha_first_order
+
+
+def test_no_spurious_at_crossing_at_capacity():
+    cap = ns.capacity(-5.0)
+    assert ns.at_line(-5.0) is None and cap.alpha_at is None
+    assert cap.alpha_unstable == cap.alpha_first_order < cap.alpha_c
+
+
+def test_three_roots_appear_below_kappa3():
+    k3 = ns.three_root_onset()
+    assert -2.95 < k3 < -2.85
+    assert ns.spinodals(k3 + 1e-3) is None
+    q1, q2 = ns.spinodals(k3 - 1e-3)
+    assert q1 < q2 and q2 - q1 < 0.1  # the two spinodals are born together
+
+
+def test_unique_root_above_kappa3():
+    cap = ns.capacity(-2.0)
+    assert cap.alpha_first_order is None and cap.alpha_spinodals is None
+    assert 0 < cap.alpha_at < cap.alpha_c and len(ns.storage_saddle(cap.alpha_at, -2.0).branches) == 1
+
+
+def test_capacity_at_very_negative_kappa_in_logarithms():
+    with mpmath.workdps(30):  # int_30^oo Dt (t-30)^2 with t = 30 + s, split at the scale 1/30 of s
+        a = mpmath.mpf(30)
+        ref = 1 / (mpmath.npdf(a) * mpmath.quad(lambda v: v**2 * mpmath.exp(-a * v - v * v / 2), [0, 0.1, 1, mpmath.inf]))
+    cap = ns.capacity(-30.0)
+    assert cap.alpha_c == pytest.approx(float(ref), rel=1e-13)
+    assert cap.alpha_at is None and "kappa >= -10" in cap.note
+
+
+@pytest.mark.parametrize("kappa", [1e155, -1e300, -37.5])
+def test_capacity_outside_the_float64_range_is_refused(kappa):
+    with pytest.raises(ValueError, match=r"kappa must be in \[-37.38, 1e\+100\]") as info:
+        ns.capacity(kappa)
+    assert "inf" not in str(info.value)
+
+
 # ---- finite-N twin ------------------------------------------------------------------------------
 
 def _cover(n, p):
     return sum(math.comb(p - 1, k) for k in range(min(n, p))) / 2 ** (p - 1)
+
+
+def test_oversized_simulation_is_refused_before_allocating():
+    with pytest.raises(ValueError, match="n=1000000 with 2000000 patterns needs about"):
+        ns.simulate_storage(1_000_000, [2.0], 1)
+    with pytest.raises(ValueError, match="multiply-adds"):
+        ns.simulate_storage(2000, [2.0], 10**7)
 
 
 def test_simulation_independent_of_workers_and_alpha_list():

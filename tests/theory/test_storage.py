@@ -129,3 +129,24 @@ def test_json_round_trip(d):
     for value in out.values():
         sp.sympify(value)
     assert float(sp.sympify(out["capacity"]).subs(sp.Symbol("kappa"), 0)) == pytest.approx(2.0, rel=1e-15)
+
+
+def test_replicon_stable_form_is_the_squared_curvature(d):
+    # M^2 E^2 = [(ln H)'']^2 at a few fields, through erfc
+    x = sp.Symbol("x", real=True)
+    stable = d["replicon_integrand"].subs(ts.field(), x)
+    for v in (-6.0, -0.3, 0.0, 2.5, 9.0):
+        assert _num(stable.subs(x, v)) == pytest.approx(_num(d["log_tail_curvature"].subs(ts.x, v) ** 2), rel=1e-25)
+
+
+def test_log_capacity_matches_the_closed_form(d):
+    for k in (-0.5, -3.0, -8.0):
+        log_cap = _num(d["log_capacity_negative"], kappa=k)
+        cap = _num(d["capacity"], kappa=k)
+        assert math.exp(log_cap) == pytest.approx(cap, rel=1e-12)
+
+
+def test_dS_dq_has_the_sign_of_alpha_of_q_minus_alpha(d):
+    I = sp.Symbol("I_q", positive=True)
+    form = d["dS_dq_alpha_form"]
+    assert sp.simplify(form - (ts.q - ts.alpha * I) / (2 * (1 - ts.q) ** 2)) == 0

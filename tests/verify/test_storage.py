@@ -10,7 +10,10 @@ from numerics import storage as ns
 from verify import run_check
 from verify import storage as vs
 
-SLOW = {f"storage: twin fraction at alpha_c(0) = 2 is 1/2 (N={vs.TWIN_N})"}
+SLOW = {f"storage: twin fraction at alpha_c(0) = 2 is 1/2 (N={vs.TWIN_N})",
+        "storage: every RS root, its entropy and replicon vs an mpmath scan of alpha(q)",
+        "storage: first-order transition, equal entropies of the two minima",
+        "storage: AT crossing on the selected branch at kappa = -1, -2, -3"}
 
 
 @pytest.mark.parametrize("check", [c for c in vs.CHECKS if c.name not in SLOW], ids=lambda c: c.name)
@@ -98,3 +101,25 @@ def test_cover_fraction():
     assert vs.cover_fraction(10, 10) == 1.0
     assert vs.cover_fraction(3, 5) == pytest.approx(11 / 16)
     assert np.isclose(vs.cover_fraction(50, 150), sum(math.comb(149, k) for k in range(50)) / 2**149)
+
+
+def test_replicon_check_fails_for_the_cancelling_form(monkeypatch):
+    # M (M - x) evaluated as (x + E) E loses M where it is tiny (x -> -oo): the old kernel's failure
+    from numerics.gaussian import mills_excess
+
+    def cancelling(t, q, kappa):
+        x = (kappa + np.sqrt(q) * t) / np.sqrt(1 - q)
+        e = mills_excess(x)
+        return ((x + e) * e) ** 2
+
+    monkeypatch.setattr(vs.ns.gen, "gardner_replicon_integrand", cancelling)
+    check = _check("replicon <[(ln H)'']^2>")
+    assert check.error((-10.0, 0.5)) > check.tol
+
+
+def test_at_check_fails_for_a_shifted_crossing(monkeypatch):
+    real = ns.capacity
+    monkeypatch.setattr(ns, "capacity", lambda k, w="spherical": dataclasses.replace(
+        real(k, w), alpha_at=real(k, w).alpha_at * (1 + 1e-8)))
+    check = _check("AT crossing on the selected branch")
+    assert check.error(-1.0) > check.tol
