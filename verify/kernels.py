@@ -1,7 +1,7 @@
 """Check rows for the infinite-width kernels (``numerics.infinite_width``).
 
-Oracles: the closed forms (ReLU arc-cosine, erf arcsine) against the
-toolkit's generic quadrature; nested mpmath quadrature at 30 digits of
+Oracles: the closed forms (ReLU arc-cosine against mpmath, erf arcsine
+against the toolkit's generic quadrature); nested mpmath quadrature at 20 digits of
 E[phi(u) phi(v)] and E[phi'(u) phi'(v)] for every registry activation,
 written independently of the toolkit's kernels; and the Monte Carlo twin
 (random wide networks: depth 1 is unbiased at any width), whose error is
@@ -36,9 +36,12 @@ def _mp_phi(name: str, beta, derivative: bool):
     return table[name][1 if derivative else 0]
 
 
+GRID = [-12, -6, -3, -1, 0, 1, 3, 6, 12]  # panels of the mpmath quadratures (plus the kink of the inner one)
+
+
 def mp_pair(name: str, beta: float, derivative: bool, q: float, rho: float) -> float:
     """E[f(u) f(v)], u, v of variance q and correlation rho, by nested mpmath quadrature (split at the kinks)."""
-    with mp.workdps(30):
+    with mp.workdps(20):
         f = _mp_phi(name, beta, derivative)
         q, rho = mp.mpf(q), mp.mpf(rho)
         s = mp.sqrt((1 - rho) * (1 + rho))
@@ -49,10 +52,10 @@ def mp_pair(name: str, beta: float, derivative: bool, q: float, rho: float) -> f
             if s == 0:
                 return f(sq * rho * z1)
             kink = -rho * z1 / s
-            pts = sorted({mp.mpf(-12), mp.mpf(12), max(min(kink, mp.mpf(12)), mp.mpf(-12))})
+            pts = sorted(set(GRID) | {max(min(kink, mp.mpf(12)), mp.mpf(-12))})
             return mp.quad(lambda z2: f(sq * (rho * z1 + s * z2)) * mp.exp(-z2 * z2 / 2) * norm, pts)
 
-        return float(mp.quad(lambda z1: f(sq * z1) * inner(z1) * mp.exp(-z1 * z1 / 2) * norm, [-12, 0, 12]))
+        return float(mp.quad(lambda z1: f(sq * z1) * inner(z1) * mp.exp(-z1 * z1 / 2) * norm, GRID))
 
 
 @st.composite
@@ -80,17 +83,19 @@ def closed_examples(draw):
 
 
 def closed_error(example) -> float:
-    """Closed form against the generic quadrature (relative to the scale); ReLU's step derivative is skipped."""
+    """The closed forms against an independent evaluation, relative to the scale: erf against the toolkit's
+    generic quadrature (smooth integrand), ReLU (kinked: no fast rule converges) against mpmath, using
+    E(a, b, rho) = sqrt(ab) E(1, 1, rho) for the value and E(1, 1, rho) for the step derivative."""
     name, beta, derivative, a, b, rho = example
-    if name == "relu" and derivative:
-        derivative = False
     c = rho * np.sqrt(a * b)
-    f = phi(name, beta, derivative)
-    quad = pair_expectation(f, a, b, c)[0]
     closed = _closed_form(name, beta, derivative, np.array(a), np.array(b), np.array(c))
     scale = np.sqrt(_closed_form(name, beta, derivative, np.array(a), np.array(a), np.array(a))
                     * _closed_form(name, beta, derivative, np.array(b), np.array(b), np.array(b)))
-    return float(abs(quad - closed) / scale)
+    if name == "relu":
+        ref = mp_pair("relu", 1.0, derivative, 1.0, rho) * (1.0 if derivative else np.sqrt(a * b))
+    else:
+        ref = pair_expectation(phi(name, beta, derivative), a, b, c)[0]
+    return float(abs(ref - closed) / scale)
 
 
 @st.composite
@@ -107,20 +112,17 @@ def simulation_error(example) -> float:
     kw = dict(depth=depth, activation=name, sigma_w=sigma_w, sigma_b=sigma_b)
     exact = (ntk if kernel == "ntk" else nngp)(X, **kw)
     mc = simulate_kernel(X, **kw, width=256, networks=64, seed=seed, kernel=kernel)
-    err = np.abs(exact - mc.mean)
-    zero = mc.stderr == 0
-    if np.any(err[zero] > 1e-12 * np.abs(exact[zero]).max()):
-        return np.inf
-    return float(np.max(err[~zero] / (4 * mc.stderr[~zero]), initial=0.0))
+    # a rounding floor: depth 0 is deterministic, its standard error rounding noise
+    return float(np.max(np.abs(exact - mc.mean) / (4 * mc.stderr + 1e-13 * np.abs(exact).max())))
 
 
 CHECKS = [
-    Check(name="kernel map vs mpmath", oracle="nested mpmath quadrature, 30 digits", tol=1e-10,
+    Check(name="kernel map vs mpmath", oracle="nested mpmath quadrature, 20 digits", tol=1e-10,
           strategy=map_examples, error=map_error,
           explicit=(("esp", 1.0, False, 1.0, 0.999), ("tanh", 2.0, True, 3.0, -0.5), ("sigmoid", 0.5, False, 0.1, 1.0)),
           max_examples=6),
-    Check(name="kernel closed forms", oracle="ReLU arc-cosine and erf arcsine closed forms", tol=1e-10,
-          strategy=closed_examples, error=closed_error, max_examples=30),
+    Check(name="kernel closed forms", oracle="ReLU arc-cosine vs mpmath, erf arcsine vs quadrature", tol=1e-10,
+          strategy=closed_examples, error=closed_error, max_examples=20),
     Check(name="kernel monte carlo", oracle="random networks of width 256 (errors in units of 4 standard errors)",
           tol=1.0, strategy=simulation_examples, error=simulation_error,
           explicit=(("esp", "ntk", 1, 1.4, 0.3, 0), ("relu", "nngp", 1, 1.4, 0.0, 1)), max_examples=10),
