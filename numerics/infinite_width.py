@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numba
 import numpy as np
@@ -118,7 +118,7 @@ def _closed_form(name: str, beta: float, derivative: bool, a, b, c):
     return 2 / np.pi * np.arcsin(k * c / np.sqrt((1 + k * a) * (1 + k * b)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rule(panels: int) -> tuple[np.ndarray, np.ndarray]:
     """Composite Gauss-Legendre rule (``panels`` equal panels of LEGENDRE_ORDER points on [-CUTOFF, CUTOFF])
     for the standard normal measure: analytic integrands converge geometrically in the panel width, where a
@@ -184,7 +184,7 @@ def pair_expectation(f, a, b, c) -> np.ndarray:
 # -- tabulation over the correlation ---------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cheb(deg: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Chebyshev points of the second kind on [-1, 1], barycentric weights, and the check points between them."""
     k = np.arange(deg + 1)

@@ -379,7 +379,7 @@ def _check_blocks(blocks, P: int) -> list | None:
     return out
 
 
-def _to_dense(matvec, P: int, chunk: int = 256) -> np.ndarray:
+def _to_dense(matvec, P: int) -> np.ndarray:
     """The matrix of a symmetric operator from P products with unit vectors, symmetrized."""
     M = np.empty((P, P))
     for j in range(P):

@@ -16,7 +16,15 @@ import numpy as np
 from hypothesis import strategies as st
 
 from numerics.activations import NAMES as REGISTRY
-from numerics.infinite_width import _closed_form, expectation, nngp, ntk, pair_expectation, phi, simulate_kernel
+from numerics.infinite_width import (
+    _closed_form,
+    expectation,
+    nngp,
+    ntk,
+    pair_expectation,
+    phi,
+    simulate_kernel,
+)
 from verify.registry import Check
 
 

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from numerics import nngp, ntk, simulate_kernel
-from numerics.infinite_width import _closed_form, expectation, pair_expectation, phi, rho_table, self_expectation
+from numerics.infinite_width import (
+    expectation,
+    pair_expectation,
+    phi,
+    rho_table,
+    self_expectation,
+)
 from verify.kernels import closed_error, map_error, mp_pair, simulation_error
 
 
@@ -103,7 +109,7 @@ def test_empirical_ntk_of_one_network_is_its_jacobian_gram():
         params.append((rng.standard_normal(width), np.zeros(1)))
 
         def f(p, x):
-            a, n = x, x.shape[0]
+            a = x
             for W, b in p[:-1]:
                 a = jnp.tanh(sw * a @ W / jnp.sqrt(a.shape[0]) + sb * b)
             return sw * a @ p[-1][0] / jnp.sqrt(width) + sb * p[-1][1][0]

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from numerics.spectrum import (
-    EPS, all_indices, coefficients, decoupled, gauss_quadrature, indices, ipr, lanczos, lanczos_extremes,
-    residual_fraction, slq, spectrum, wasserstein, zero_threshold,
+    EPS, POLICIES, all_indices, analyze, coefficients, decoupled, gauss_quadrature, hutchpp, indices, ipr, lanczos,
+    lanczos_extremes, residual_fraction, slq, spectrum, wasserstein, zero_threshold,
 )
 
 
@@ -159,8 +159,6 @@ def test_wasserstein_closed_forms():
 
 # -- analyze -------------------------------------------------------------------------------------
 
-from numerics.spectrum import POLICIES, analyze, hutchpp  # noqa: E402
-
 
 class _Operator:
     """Any object with shape and matvec (and blocks)."""
@@ -202,7 +200,7 @@ def test_analyze_blocks_are_diagonal_blocks_and_their_traces_sum_to_the_whole():
     s = analyze(op, dense_limit=5, probes=6, steps=10)
     assert s.method == "slq" and all(b.method == "slq" for b in s.blocks.values())
     matvec = op.matvec
-    tr, err, parts = hutchpp(matvec, 30, 6, 0, [(n, np.arange(30)[sl]) for n, sl in op.blocks])
+    tr, _, parts = hutchpp(matvec, 30, 6, 0, [(n, np.arange(30)[sl]) for n, sl in op.blocks])
     assert sum(t for t, _ in parts) == pytest.approx(tr, rel=1e-12)
 
 

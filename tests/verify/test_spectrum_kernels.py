@@ -5,9 +5,9 @@ import pytest
 
 from verify import run_check
 from verify.kernels import CHECKS as KERNEL_CHECKS
+from verify.registry import Check
 from verify.spectrum import CHECKS as SPECTRUM_CHECKS
 from verify.spectrum import dense_error, planted
-from verify.registry import Check
 
 FAST = {"analyze dense indices": 20, "analyze blocks sum": 2, "kernel monte carlo": 3}
 
