@@ -128,7 +128,7 @@ CHECKS = [
     Check(name="kernel map vs mpmath", oracle="nested mpmath quadrature, 20 digits", tol=1e-10,
           strategy=map_examples, error=map_error,
           explicit=(("esp", 1.0, False, 1.0, 0.999), ("tanh", 2.0, True, 3.0, -0.5), ("sigmoid", 0.5, False, 0.1, 1.0)),
-          max_examples=6),
+          max_examples=3),
     Check(name="kernel closed forms", oracle="ReLU arc-cosine vs mpmath, erf arcsine vs quadrature", tol=1e-10,
           strategy=closed_examples, error=closed_error, max_examples=20),
     Check(name="kernel monte carlo", oracle="random networks of width 256 (errors in units of 4 standard errors)",
