@@ -133,7 +133,8 @@ def _rule(panels: int) -> tuple[np.ndarray, np.ndarray]:
 def _pair_rule(f, a, b, c, n: int) -> np.ndarray:
     """Tensor composite Gauss-Legendre value of E[f(u) f(v)] for 1-D arrays a, b, c."""
     z, w = _rule(n)
-    rho = np.clip(c / np.sqrt(a * b), -1.0, 1.0)
+    ab = np.sqrt(a * b)
+    rho = np.clip(np.divide(c, ab, out=np.zeros_like(c), where=ab > 0), -1.0, 1.0)
     s = np.sqrt((1 - rho) * (1 + rho))
     out = np.empty(a.size)
     step = max(1, CHUNK // z.size**2)
@@ -271,9 +272,11 @@ def expectation(name: str, beta: float, derivative: bool, a, b, C) -> np.ndarray
     q = a2.flat[0]
     if np.all(np.abs(a2 - q) <= EQUAL_VARIANCE * q) and np.all(np.abs(b2 - q) <= EQUAL_VARIANCE * q):
         scale = float(self_expectation(f, [q])[0])
+        if q == 0:
+            return np.full(C.shape, scale)
         table = rho_table(lambda rho: pair_expectation(f, np.full(rho.size, q), np.full(rho.size, q), q * rho),
                           max(scale, np.finfo(float).tiny))
-        return table(C / q) if q > 0 else np.full(C.shape, scale)
+        return table(C / q)
     A, B = np.broadcast_arrays(a2, b2)
     return pair_expectation(f, A.ravel(), B.ravel(), C.ravel()).reshape(C.shape)
 
