@@ -763,6 +763,12 @@ class Network:
         X, Y = self.targets(X, y)
         return float(accuracy_of(self.output, self.predict(params, X), Y))
 
+    def hessian_operator(self, params: dict, X, y):
+        """The Hessian as a LinearOperator with blocks W1, b1, beta1, ...; see numerics.hessian_operators."""
+        from numerics.hessian_operators import network_hessian
+
+        return network_hessian(self, params, X, y)
+
 
 def accuracy_of(output: str, predictions: np.ndarray, Y: np.ndarray) -> float:
     """Classification accuracy of outputs a_L against targets Y (both (m, n_L))."""

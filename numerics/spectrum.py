@@ -332,3 +332,265 @@ def wasserstein(x, wx, y, wy) -> float:
         return c[np.searchsorted(atoms[order], pts, side="right")]
 
     return float(np.sum(np.abs(cdf(x, wx) - cdf(y, wy))[:-1] * np.diff(pts)))
+
+
+# -- any operator: analyze ------------------------------------------------------------------------
+
+
+def as_operator(H):
+    """``(matvec, P, blocks, dense)`` for a dense matrix, a scipy sparse matrix or LinearOperator, or any object
+    with ``shape`` and ``matvec``; ``dense`` is the validated matrix when H is an array, else None."""
+    blocks = getattr(H, "blocks", None)
+    if scipy.sparse.issparse(H):
+        H = scipy.sparse.linalg.aslinearoperator(H)
+    if hasattr(H, "matvec") and hasattr(H, "shape"):
+        shape = tuple(H.shape)
+        if len(shape) != 2 or shape[0] != shape[1] or shape[0] < 1:
+            raise ValueError(f"H must be a square operator of size >= 1, got shape {shape}")
+        P = int(shape[0])
+
+        def matvec(v):
+            w = np.asarray(H.matvec(v), dtype=np.float64).reshape(-1)
+            if w.shape != (P,):
+                raise ValueError(f"H.matvec returned shape {w.shape}, expected ({P},)")
+            return w
+
+        dense = None
+    else:
+        dense = _square(H)
+        P = dense.shape[0]
+        matvec = dense.__matmul__
+    return matvec, P, _check_blocks(blocks, P), dense
+
+
+def _check_blocks(blocks, P: int) -> list | None:
+    if blocks is None:
+        return None
+    out = []
+    for item in blocks:
+        try:
+            name, sl = item
+            idx = np.arange(P)[sl]
+        except (TypeError, ValueError, IndexError):
+            raise ValueError(f"H.blocks must be (name, slice or index array) pairs, got {item!r}") from None
+        if idx.size == 0:
+            raise ValueError(f"block {name!r} of H.blocks is empty")
+        out.append((str(name), idx))
+    return out
+
+
+def _to_dense(matvec, P: int) -> np.ndarray:
+    """The matrix of a symmetric operator from P products with unit vectors, symmetrized."""
+    M = np.empty((P, P))
+    for j in range(P):
+        e = np.zeros(P)
+        e[j] = 1.0
+        M[:, j] = matvec(e)
+    if not np.all(np.isfinite(M)):
+        raise ValueError("H.matvec returned non-finite values")
+    return 0.5 * (M + M.T)
+
+
+def hutchpp(matvec, size: int, probes: int = 10, seed=0, blocks=None) -> tuple[float, float, list]:
+    """Hutch++ trace estimate (Meyer, Musco, Musco & Woodruff, SOSA 2021) from 3 x ``probes`` products.
+
+    tr H = tr(Q^T H Q) + tr((I - QQ^T) H (I - QQ^T)), Q an orthonormal basis
+    of H S for a Rademacher sketch S; the first term is computed exactly, the
+    second by Hutchinson's estimator with fresh Rademacher vectors, whose
+    sample standard deviation / sqrt(probes) is the standard error.
+    Returns (trace, stderr, [(trace, stderr) per block]) where a block's
+    trace is that of its diagonal block, tr(P_b H), from the same products
+    (the block traces sum to the whole exactly).
+    """
+    rng = np.random.default_rng(seed)
+    k = min(probes, size)
+    S = rng.choice((-1.0, 1.0), size=(size, k))
+    Q, _ = np.linalg.qr(np.column_stack([matvec(s) for s in S.T]))
+    HQ = np.column_stack([matvec(q) for q in Q.T])
+    G = rng.choice((-1.0, 1.0), size=(size, probes))
+    G -= Q @ (Q.T @ G)
+    HG = np.column_stack([matvec(g) for g in G.T])
+    out = []
+    for idx in [np.arange(size)] + [idx for _, idx in (blocks or [])]:
+        # any A: tr A = tr(Q^T A Q) + tr((I-QQ^T) A (I-QQ^T)); here A = P_b H, P_b the block's coordinates
+        head = float(np.sum(Q[idx] * HQ[idx]))
+        samples = np.sum(G[idx] * HG[idx], axis=0)
+        stderr = float(np.std(samples, ddof=1) / math.sqrt(probes)) if probes > 1 else math.inf
+        out.append((head + float(np.mean(samples)), stderr))
+    return out[0][0], out[0][1], out[1:]
+
+
+@dataclass
+class Analysis:
+    """What :func:`analyze` found: alpha, gamma (and their zero thresholds) per policy, extremes, trace,
+    and the spectral measure (``nodes`` with ``weights`` summing to 1); per-block analyses in ``blocks``.
+
+    Dense: exact values, ``*_stderr`` None. SLQ: estimates with their
+    standard errors over the probes (alpha, gamma) and Hutch++'s (trace),
+    and ``*_bound``: the mean over probes of the Gauss-quadrature bracket
+    (Chebyshev-Markov-Stieltjes) of each probe's count, a systematic
+    error that more probes do not shrink. It is large when many
+    eigenvalues sit within the Ritz-value spacing of the zero threshold
+    (a cluster at 0, as in most trained networks): there only the dense
+    route resolves the sign split.
+    """
+
+    method: str
+    size: int
+    alpha: dict
+    gamma: dict
+    threshold: dict
+    alpha_stderr: dict | None
+    gamma_stderr: dict | None
+    extremes: tuple
+    trace: float
+    trace_stderr: float | None
+    nodes: np.ndarray
+    weights: np.ndarray
+    blocks: dict | None = None
+    settings: dict | None = None
+    alpha_bound: dict | None = None
+    gamma_bound: dict | None = None
+
+    def density(self, grid, width: float) -> np.ndarray:
+        """Spectral density on ``grid``: the measure with each atom broadened to a Gaussian of std ``width``."""
+        return SLQ([self.nodes], [self.weights], self.size).density(grid, width)
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (no eigenvalue arrays)."""
+        out = {"method": self.method, "size": self.size, "alpha": self.alpha, "gamma": self.gamma,
+               "threshold": self.threshold, "alpha_stderr": self.alpha_stderr, "gamma_stderr": self.gamma_stderr,
+               "alpha_bound": self.alpha_bound, "gamma_bound": self.gamma_bound,
+               "lambda_min": self.extremes[0], "lambda_max": self.extremes[1], "trace": self.trace,
+               "trace_stderr": self.trace_stderr, "settings": self.settings}
+        if self.blocks is not None:
+            out["blocks"] = {name: sub.to_dict() for name, sub in self.blocks.items()}
+        return out
+
+    def to_frame(self):
+        """A pandas DataFrame, one row per (block, policy); the whole operator is block "all"."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_frame needs pandas (pip install pandas); to_dict() needs nothing") from None
+        rows = []
+        for name, a in [("all", self)] + list((self.blocks or {}).items()):
+            for p in POLICIES:
+                rows.append({"block": name, "size": a.size, "method": a.method, "policy": p,
+                             "alpha": a.alpha[p], "alpha_stderr": a.alpha_stderr[p] if a.alpha_stderr else None,
+                             "gamma": a.gamma[p], "gamma_stderr": a.gamma_stderr[p] if a.gamma_stderr else None,
+                             "threshold": a.threshold[p], "lambda_min": a.extremes[0], "lambda_max": a.extremes[1],
+                             "trace": a.trace, "trace_stderr": a.trace_stderr})
+        return pd.DataFrame(rows)
+
+
+def _restricted(matvec, P: int, idx: np.ndarray):
+    """v -> (H pad(v))[idx]: the diagonal block of H on the coordinates idx."""
+    def sub(v):
+        full = np.zeros(P)
+        full[idx] = v
+        return matvec(full)[idx]
+    return sub
+
+
+def _dense_analysis(M: np.ndarray, rtol, atol) -> Analysis:
+    lam = spectrum(M, vectors=False).eigenvalues
+    ind = all_indices(lam, rtol, atol)
+    return Analysis("dense", lam.size, ind["alpha"], ind["gamma"], ind["threshold"], None, None,
+                    (float(lam[0]), float(lam[-1])), float(np.trace(M)), None, lam, np.full(lam.size, 1.0 / lam.size))
+
+
+def _slq_analysis(matvec, P: int, probes: int, steps: int, seed, rtol, atol) -> Analysis:
+    """SLQ on the coupled parameters; parameters whose row of H is exactly zero (found from one product
+    with a Gaussian vector, as :func:`spectrum` splits them off) are exact zero eigenvalues."""
+    rng = np.random.default_rng(seed)
+    zero = np.flatnonzero(matvec(rng.standard_normal(P)) == 0.0)
+    keep = np.setdiff1d(np.arange(P), zero)
+    f_zero = zero.size / P
+    if keep.size == 0:
+        q = SLQ([np.zeros(1)] * probes, [np.ones(1)] * probes, P)
+    else:
+        q = slq(_restricted(matvec, P, keep), keep.size, steps=steps, probes=probes, seed=rng.integers(2**63))
+    lo = min(float(min(x.min() for x in q.nodes)), 0.0 if zero.size else math.inf)
+    hi = max(float(max(x.max() for x in q.nodes)), 0.0 if zero.size else -math.inf)
+    tols = {"exact": None, "relative": check_tol(rtol, "rtol"), "absolute": check_tol(atol, "atol")}
+    threshold = {p: zero_threshold(np.array([lo, hi]), p, tols[p], size=P) for p in POLICIES}
+    per = {k: {p: [] for p in POLICIES} for k in ("alpha", "gamma", "alpha_bound", "gamma_bound")}
+    for x, w in zip(q.nodes, q.weights):
+        w = w * (1.0 - f_zero)
+        for p in POLICIES:
+            t = threshold[p]
+            below, upto = (x < 0, x <= 0) if p == "exact" else (x < -t, x <= t)
+            a_lo, a_hi = _cms_bracket(w, below)
+            g_lo, g_hi = _cms_bracket(w, upto)
+            alpha, gamma = float(np.sum(w[below])), float(np.sum(w[upto & ~below]))
+            per["alpha"][p].append(alpha)
+            per["gamma"][p].append(gamma + f_zero)
+            per["alpha_bound"][p].append(max(alpha - a_lo, a_hi - alpha))
+            per["gamma_bound"][p].append(max(gamma - max(g_lo - a_hi, 0.0), g_hi - a_lo - gamma))
+    mean = {k: {p: float(np.mean(v[p])) for p in POLICIES} for k, v in per.items()}
+    err = {k: {p: float(np.std(v[p], ddof=1) / math.sqrt(probes)) if probes > 1 else math.inf for p in POLICIES}
+           for k, v in per.items() if not k.endswith("bound")}
+    x, w = q.measure()
+    nodes = np.concatenate([x, np.zeros(1 if zero.size else 0)])
+    weights = np.concatenate([w * (1.0 - f_zero), [f_zero] if zero.size else []])
+    result = Analysis("slq", P, mean["alpha"], mean["gamma"], threshold, err["alpha"], err["gamma"], (lo, hi),
+                      math.nan, math.nan, nodes, weights)
+    result.alpha_bound, result.gamma_bound = mean["alpha_bound"], mean["gamma_bound"]
+    return result
+
+
+def _cms_bracket(w, below) -> tuple[float, float]:
+    """Bounds on a probe's measure of {lambda < t} (or <= t) from its Gauss rule, ``below`` marking the nodes
+    inside: by the Chebyshev-Markov-Stieltjes inequalities the true value lies between the weight of the
+    inside nodes less that of the last inside node and that weight plus the first node outside."""
+    k = int(np.sum(below))  # nodes are sorted, so the inside ones come first
+    inside = float(np.sum(w[:k]))
+    return inside - (float(w[k - 1]) if k else 0.0), inside + (float(w[k]) if k < w.size else 0.0)
+
+
+def analyze(H, *, dense_limit: int = 4000, probes: int = 10, steps: int = 80, seed=0, rtol: float | None = None,
+            atol: float | None = None, per_block: bool = True) -> Analysis:
+    """alpha, gamma under every zero policy, extreme eigenvalues, trace and spectral density of a symmetric H.
+
+    ``H``: a dense matrix, a scipy sparse matrix or ``LinearOperator``, or
+    any object with ``shape`` and ``matvec``. P <= ``dense_limit``: the
+    exact symmetric eigen-decomposition (an operator is first formed from P
+    products). Larger: stochastic Lanczos quadrature (``probes`` Rademacher
+    vectors, ``steps`` Lanczos steps) with standard errors over the probes,
+    extremes from the Ritz values, and the Hutch++ trace. When H has
+    ``blocks`` ([(name, slice)], as the Hessian operators of this package
+    do) and ``per_block``, each diagonal block gets the same analysis; the
+    block traces (exact, or from the same Hutch++ products) sum to the whole.
+    ``rtol``/``atol`` set the relative/absolute zero tolerances (defaults:
+    P * eps and 1e-10).
+    """
+    dense_limit = _check_count(dense_limit, "dense_limit", 0)
+    probes = _check_count(probes, "probes", 2)
+    steps = _check_count(steps, "steps")
+    check_tol(rtol, "rtol")
+    check_tol(atol, "atol")
+    matvec, P, blocks, M = as_operator(H)
+    blocks = blocks if per_block else None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    settings = {"dense_limit": dense_limit, "probes": probes, "steps": steps, "seed": int(seed), "rtol": rtol, "atol": atol}
+    if P <= dense_limit:
+        M = _to_dense(matvec, P) if M is None else M
+        result = _dense_analysis(M, rtol, atol)
+        if blocks is not None:
+            result.blocks = {name: _dense_analysis(M[np.ix_(idx, idx)], rtol, atol) for name, idx in blocks}
+    else:
+        seeds = np.random.SeedSequence(int(seed)).spawn(2 + len(blocks or []))
+        result = _slq_analysis(matvec, P, probes, steps, seeds[0], rtol, atol)
+        result.trace, result.trace_stderr, block_traces = hutchpp(matvec, P, probes, seeds[1], blocks)
+        if blocks is not None:
+            result.blocks = {}
+            for (name, idx), s, (tr, tr_err) in zip(blocks, seeds[2:], block_traces):
+                sub_mv = _restricted(matvec, P, idx)
+                sub = (_dense_analysis(_to_dense(sub_mv, idx.size), rtol, atol) if idx.size <= dense_limit
+                       else _slq_analysis(sub_mv, idx.size, probes, steps, s, rtol, atol))
+                sub.trace, sub.trace_stderr = (sub.trace, None) if sub.method == "dense" else (tr, tr_err)
+                result.blocks[name] = sub
+    result.settings = settings
+    return result

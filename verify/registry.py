@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 # Modules of this package whose ``CHECKS`` list joins the table.
 CHECK_MODULES = ("verify.gate", "verify.storage", "verify.mlp", "verify.function_space", "verify.hessian")
+CHECK_MODULES += ("verify.spectrum", "verify.kernels")
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from numerics.spectrum import (
-    EPS, all_indices, coefficients, decoupled, gauss_quadrature, indices, ipr, lanczos, lanczos_extremes,
-    residual_fraction, slq, spectrum, wasserstein, zero_threshold,
+    EPS, POLICIES, all_indices, analyze, coefficients, decoupled, gauss_quadrature, hutchpp, indices, ipr, lanczos,
+    lanczos_extremes, residual_fraction, slq, spectrum, wasserstein, zero_threshold,
 )
 
 
@@ -155,3 +155,106 @@ def test_wasserstein_closed_forms():
     # half the mass moved by 1
     assert wasserstein([0.0, 1.0], [1, 1], [0.0, 0.0], [1, 1]) == pytest.approx(0.5)
     assert wasserstein([1.0, 2.0], [3, 1], [1.0, 2.0], [3, 1]) == 0.0
+
+
+# -- analyze -------------------------------------------------------------------------------------
+
+
+class _Operator:
+    """Any object with shape and matvec (and blocks)."""
+
+    def __init__(self, H, blocks=None):
+        self.H, self.shape = H, H.shape
+        if blocks is not None:
+            self.blocks = blocks
+
+    def matvec(self, v):
+        return self.H @ v
+
+
+def test_analyze_dense_counts_and_trace():
+    lam = np.array([-2.0, -1e-12, 0.5, 1.0, 3.0, 4.0])
+    H, _ = _rotated(lam)
+    H = (H + H.T) / 2
+    a = analyze(H)
+    assert a.method == "dense" and a.alpha_stderr is None and a.trace_stderr is None
+    assert a.alpha["absolute"] == 1 / 6 and a.gamma["absolute"] == 1 / 6  # |lambda| <= 1e-10 is zero
+    assert a.alpha["relative"] == pytest.approx(2 / 6) and a.gamma["relative"] == 0  # 1e-12 > 6 eps * 4
+    assert a.trace == pytest.approx(lam.sum(), abs=1e-13)
+    assert a.extremes == pytest.approx((-2.0, 4.0), abs=1e-13)
+    assert a.density(np.array([4.0]), 1e-3)[0] == pytest.approx(1 / 6 / (1e-3 * math.sqrt(2 * math.pi)), rel=1e-6)
+    b = analyze(_Operator(H))  # formed from products
+    for p in POLICIES:
+        assert b.alpha[p] == a.alpha[p] and b.gamma[p] == a.gamma[p]
+
+
+def test_analyze_blocks_are_diagonal_blocks_and_their_traces_sum_to_the_whole():
+    rng = np.random.default_rng(1)
+    B = rng.standard_normal((30, 30))
+    H = B + B.T
+    op = _Operator(H, [("first", slice(0, 10)), ("rest", slice(10, 30))])
+    a = analyze(op)
+    assert a.blocks["first"].size == 10
+    np.testing.assert_allclose(np.sort(np.linalg.eigvalsh(H[:10, :10]))[[0, -1]], a.blocks["first"].extremes, rtol=1e-12)
+    assert sum(b.trace for b in a.blocks.values()) == pytest.approx(a.trace, rel=1e-14)
+    s = analyze(op, dense_limit=5, probes=6, steps=10)
+    assert s.method == "slq" and all(b.method == "slq" for b in s.blocks.values())
+    matvec = op.matvec
+    tr, _, parts = hutchpp(matvec, 30, 6, 0, [(n, np.arange(30)[sl]) for n, sl in op.blocks])
+    assert sum(t for t, _ in parts) == pytest.approx(tr, rel=1e-12)
+
+
+def test_hutchpp_is_exact_when_the_sketch_spans_the_range():
+    H, _ = _rotated(np.array([5.0, -3.0, 0, 0, 0, 0, 0, 0]))
+    H = (H + H.T) / 2
+    tr, err, _ = hutchpp(lambda v: H @ v, 8, probes=4, seed=3)
+    assert tr == pytest.approx(2.0, abs=1e-12) and err < 1e-12
+
+
+def test_analyze_slq_within_its_errors_on_a_spread_spectrum():
+    rng = np.random.default_rng(2)
+    lam = np.concatenate([rng.uniform(-3, -0.5, 150), rng.uniform(0.5, 6, 450)])
+    H, _ = _rotated(lam, seed=4)
+    H = (H + H.T) / 2
+    d, s = analyze(H), analyze(H, dense_limit=100, probes=12, steps=40)
+    assert abs(s.alpha["exact"] - d.alpha["exact"]) <= 4 * s.alpha_stderr["exact"] + s.alpha_bound["exact"]
+    assert abs(s.trace - d.trace) <= 4 * s.trace_stderr
+    assert lam.min() <= s.extremes[0] < lam.min() + 0.01 and lam.max() - 0.01 < s.extremes[1] <= lam.max()  # Ritz values
+
+
+def test_analyze_slq_splits_off_decoupled_parameters_as_exact_zeros():
+    rng = np.random.default_rng(5)
+    B = rng.standard_normal((40, 40))
+    H = np.zeros((50, 50))
+    H[:40, :40] = B + B.T
+    s = analyze(H, dense_limit=10, probes=4, steps=40)
+    assert s.gamma["exact"] == pytest.approx(10 / 50)
+
+
+def test_analyze_to_dict_is_json_and_to_frame_has_a_row_per_block_and_policy():
+    import json
+
+    H = np.diag([-1.0, 2.0, 3.0])
+    a = analyze(_Operator(H, [("x", slice(0, 1)), ("y", slice(1, 3))]))
+    d = json.loads(json.dumps(a.to_dict()))
+    assert d["alpha"]["exact"] == pytest.approx(1 / 3) and set(d["blocks"]) == {"x", "y"}
+    pytest.importorskip("pandas")
+    assert len(a.to_frame()) == 3 * len(POLICIES)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"dense_limit": -1}, "dense_limit"), ({"probes": 1}, "probes"), ({"steps": 0}, "steps"),
+    ({"rtol": -1.0}, "rtol"), ({"atol": math.nan}, "atol"), ({"seed": -3}, "seed"),
+])
+def test_analyze_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        analyze(np.eye(3), **kwargs)
+
+
+def test_analyze_bad_operators():
+    with pytest.raises(ValueError, match="square"):
+        analyze(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="symmetric"):
+        analyze(np.array([[0.0, 1.0], [0.0, 0.0]]))
+    with pytest.raises(ValueError, match="blocks"):
+        analyze(_Operator(np.eye(3), [("a", "nonsense")]))

@@ -1,0 +1,158 @@
+"""Spectra of large Hessians and infinite-width kernels: what they cost.
+
+1. alpha/gamma of a P ~ 1e5 Hessian by SLQ (``numerics.spectrum.analyze``,
+   10 probes x 80 Lanczos steps, Hutch++ trace): the MLP 64-300-300-10
+   (tanh, softmax; P = 112,810) on 256 digits images, its Hessian-vector
+   products from ``numerics.jax_hessian`` (JAX, jitted) and from
+   ``numerics.torch_hessian`` (PyTorch, double back-propagation), both
+   float64, same parameters and data.
+2. ``numerics.nngp`` and ``numerics.ntk`` for 2000 inputs on the sphere
+   (|x|^2 = d = 10), depth 5, ESP (beta = 1, sigma_w = 1.4, sigma_b = 0.1),
+   against ``numerics.simulate_kernel`` (width 512, 16 networks): its largest
+   standard error, and the time Monte Carlo would need to reach the
+   quadrature's 1e-10 (time x (stderr / 1e-10)^2: standard errors fall as
+   1 / sqrt(networks)).
+
+Every timing is one call in a fresh process (compilation and imports not
+counted: a warm-up call runs first); the table gives the median over
+--repeats processes and the range.
+
+    python benchmarks/bench_spectrum.py [--repeats 3] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ARCH = (64, 300, 300, 10)
+BATCH = 256
+N_KERNEL, D_KERNEL = 2000, 10
+KERNEL_ARGS = dict(depth=5, activation="esp", sigma_w=1.4, sigma_b=0.1, beta=1.0)
+
+
+def _mlp():
+    from numerics import data
+
+    X, y = data.digits()
+    rng = np.random.default_rng(0)
+    rows = rng.choice(X.shape[0], BATCH, replace=False)
+    params = []
+    for a, b in zip(ARCH, ARCH[1:]):
+        params.append((rng.standard_normal((a, b)) / np.sqrt(a), np.zeros(b)))
+    y = np.argmax(y, axis=1) if np.ndim(y) == 2 else y  # one-hot rows to labels
+    return params, X[rows], np.asarray(y[rows], dtype=np.int64)
+
+
+def _jax_operator():
+    import jax
+    import jax.numpy as jnp
+
+    from numerics import jax_hessian
+
+    params, X, y = _mlp()
+
+    def loss(p, batch):
+        a, labels = batch
+        for i, (W, b) in enumerate(p):
+            a = a @ W + b
+            if i < len(p) - 1:
+                a = jnp.tanh(a)
+        logp = jax.nn.log_softmax(a)
+        return -jnp.mean(jnp.take_along_axis(logp, labels[:, None], axis=1))
+
+    return jax_hessian(loss, params, (X, y))
+
+
+def _torch_operator():
+    import torch
+
+    from numerics import torch_hessian
+
+    params, X, y = _mlp()
+    layers = []
+    for i, (W, b) in enumerate(params):
+        lin = torch.nn.Linear(*W.shape).double()
+        with torch.no_grad():
+            lin.weight.copy_(torch.as_tensor(W.T))
+            lin.bias.copy_(torch.as_tensor(b))
+        layers.append(lin)
+        if i < len(params) - 1:
+            layers.append(torch.nn.Tanh())
+    return torch_hessian(torch.nn.Sequential(*layers), torch.nn.functional.cross_entropy, X, y)
+
+
+def _inputs():
+    X = np.random.default_rng(0).standard_normal((N_KERNEL, D_KERNEL))
+    return X / np.linalg.norm(X, axis=1, keepdims=True) * np.sqrt(D_KERNEL)
+
+
+def measure(case: str) -> dict:
+    """One timed call of ``case`` in this process (after a warm-up)."""
+    from numerics import nngp, ntk, simulate_kernel
+    from numerics.spectrum import analyze
+
+    if case in ("slq-jax", "slq-torch"):
+        op = _jax_operator() if case == "slq-jax" else _torch_operator()
+        op.matvec(np.ones(op.shape[0]))
+        start = time.perf_counter()
+        a = analyze(op, per_block=False)
+        seconds = time.perf_counter() - start
+        return {"seconds": seconds, "P": a.size, "alpha_exact": a.alpha["exact"],
+                "alpha_stderr": a.alpha_stderr["exact"], "alpha_bound": a.alpha_bound["exact"],
+                "trace": a.trace, "trace_stderr": a.trace_stderr, "lambda_max": a.extremes[1]}
+    X = _inputs()
+    if case in ("nngp", "ntk"):
+        fn = nngp if case == "nngp" else ntk
+        fn(X[:4], **KERNEL_ARGS)
+        start = time.perf_counter()
+        fn(X, **KERNEL_ARGS)
+        return {"seconds": time.perf_counter() - start}
+    simulate_kernel(X[:4], **KERNEL_ARGS, width=16, networks=2)
+    start = time.perf_counter()
+    mc = simulate_kernel(X, **KERNEL_ARGS, width=512, networks=16)
+    seconds = time.perf_counter() - start
+    K = nngp(X[:200], **KERNEL_ARGS)
+    rel = float(np.max(mc.stderr[:200, :200]) / np.max(np.abs(K)))
+    return {"seconds": seconds, "relative_stderr": rel, "seconds_to_1e-10": seconds * (rel / 1e-10) ** 2}
+
+
+def _fresh(case: str) -> dict:
+    code = f"import json, bench_spectrum as b; print(json.dumps(b.measure({case!r})))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(__import__("pathlib").Path(__file__).parent))
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--cases", default="slq-jax,slq-torch,nngp,ntk,monte-carlo")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    cases = args.cases.split(",")
+    runs = {case: [] for case in cases}
+    for _ in range(args.repeats):  # interleaved: every case sees the same machine load
+        for case in cases:
+            runs[case].append(_fresh(case))
+    table = {}
+    for case, rs in runs.items():
+        t = sorted(r["seconds"] for r in rs)
+        table[case] = {"median_s": float(np.median(t)), "min_s": t[0], "max_s": t[-1], "last": rs[-1]}
+    if args.json:
+        print(json.dumps(table, indent=2))
+        return 0
+    print(f"{'case':<12} {'median s':>10} {'range s':>16}  details (last run)")
+    for case, row in table.items():
+        details = ", ".join(f"{k}={v:.4g}" for k, v in row["last"].items() if k != "seconds")
+        print(f"{case:<12} {row['median_s']:>10.2f} {row['min_s']:>7.2f}-{row['max_s']:<8.2f}  {details}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

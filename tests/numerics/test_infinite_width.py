@@ -1,0 +1,150 @@
+"""Infinite-width kernels: closed forms, the tabulated quadrature, mpmath, Monte Carlo and empirical NTKs."""
+
+import math
+
+import numpy as np
+import pytest
+
+from numerics import nngp, ntk, simulate_kernel
+from numerics.infinite_width import (
+    expectation,
+    pair_expectation,
+    phi,
+    rho_table,
+    self_expectation,
+)
+from verify.kernels import closed_error, map_error, mp_pair, simulation_error
+
+
+def _sphere(n, d, seed=0):
+    X = np.random.default_rng(seed).standard_normal((n, d))
+    return X / np.linalg.norm(X, axis=1, keepdims=True) * math.sqrt(d)
+
+
+def test_relu_depth_one_is_the_arc_cosine_kernel():
+    X = np.random.default_rng(0).standard_normal((5, 3))
+    K = nngp(X, depth=1, activation="relu", sigma_w=1.0, sigma_b=0.0)
+    n = np.linalg.norm(X, axis=1)
+    cos = np.clip(X @ X.T / np.outer(n, n), -1, 1)
+    t = np.arccos(cos)
+    np.testing.assert_allclose(K, np.outer(n, n) / 3 / (2 * np.pi) * (np.sin(t) + (np.pi - t) * cos), rtol=1e-13, atol=1e-15)
+
+
+def test_linear_network_kernels_are_polynomials_of_the_input_kernel():
+    X = np.random.default_rng(1).standard_normal((4, 2))
+    K1 = 2.0 * X @ X.T / 2 + 0.25
+    np.testing.assert_allclose(nngp(X, depth=2, activation="linear", sigma_w=math.sqrt(2), sigma_b=0.5),
+                               2 * (2 * K1 + 0.25) + 0.25, rtol=1e-14)
+    # Theta^{l+1} = K^{l+1} + sigma_w^2 Theta^l
+    K2 = 2 * K1 + 0.25
+    np.testing.assert_allclose(ntk(X, depth=1, activation="linear", sigma_w=math.sqrt(2), sigma_b=0.5), K2 + 2 * K1, rtol=1e-14)
+
+
+@pytest.mark.parametrize("example", [("erf", 2.5, False, 3.0, 0.2, -0.9), ("erf", 0.7, True, 1.0, 1.0, 0.999)])
+def test_erf_closed_form_matches_quadrature(example):
+    assert closed_error(example) < 1e-10
+
+
+@pytest.mark.slow  # mpmath
+@pytest.mark.parametrize("example", [("relu", 1.0, False, 0.5, 2.0, 0.3), ("relu", 1.0, True, 1.0, 1.0, -0.999)])
+def test_relu_closed_form_matches_mpmath(example):
+    assert closed_error(example) < 1e-10
+
+
+@pytest.mark.slow  # nested mpmath quadratures: minutes
+@pytest.mark.parametrize("example", [("esp", 1.0, False, 1.0, 0.7), ("tanh", 2.0, True, 3.0, -0.95),
+                                     ("sigmoid", 0.5, False, 0.1, 0.2)])
+def test_tabulated_maps_match_mpmath(example):
+    assert map_error(example) < 1e-10
+
+
+@pytest.mark.slow
+def test_mpmath_oracle_reproduces_a_closed_form():
+    """The oracle itself: ReLU arc-cosine at q = 2, rho = 0.4."""
+    t = math.acos(0.4)
+    assert mp_pair("relu", 1.0, False, 2.0, 0.4) == pytest.approx(2 / (2 * math.pi) * (math.sin(t) + (math.pi - t) * 0.4), rel=1e-14)
+
+
+def test_table_and_direct_quadrature_agree_for_unequal_variances():
+    f = phi("tanh", 1.0)
+    a, b = np.array([0.5, 2.0]), np.array([1.5, 0.3])
+    C = np.array([[0.2, -0.1], [0.9, 0.7]])
+    direct = expectation("tanh", 1.0, False, a, b, C)
+    ref = [[pair_expectation(f, a[i], b[j], C[i, j])[0] for j in range(2)] for i in range(2)]
+    np.testing.assert_allclose(direct, ref, rtol=1e-14)
+    table = rho_table(lambda r: pair_expectation(f, np.ones(r.size), np.ones(r.size), r), 1.0)
+    rho = np.linspace(-1, 1, 9)
+    np.testing.assert_allclose(table(rho), pair_expectation(f, np.ones(9), np.ones(9), rho), atol=1e-11)
+
+
+def test_self_expectation_of_erf():
+    a = np.array([0.1, 1.0, 10.0])
+    np.testing.assert_allclose(self_expectation(phi("erf", 1.0), a), 2 / np.pi * np.arcsin(2 * a / (1 + 2 * a)), rtol=1e-13)
+
+
+@pytest.mark.parametrize("example", [("esp", "ntk", 1, 1.4, 0.3, 0), ("tanh", "nngp", 1, 2.0, 0.0, 1),
+                                     ("relu", "ntk", 0, 0.8, 0.3, 2)])
+def test_monte_carlo_within_four_standard_errors(example):
+    assert simulation_error(example) <= 1.0
+
+
+def test_empirical_ntk_of_one_network_is_its_jacobian_gram():
+    """simulate_kernel's per-network NTK (closed-form back-propagation) against J J^T from jax.jacfwd."""
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    X = np.random.default_rng(3).standard_normal((3, 2))
+    sw, sb, width, depth = 1.3, 0.4, 5, 2
+    mc = simulate_kernel(X, depth=depth, activation="tanh", sigma_w=sw, sigma_b=sb, width=width, networks=2, seed=7,
+                         kernel="ntk")
+    # rebuild the two networks' draws in the same order as simulate_kernel
+    samples = []
+    for s in np.random.SeedSequence(7).spawn(2):
+        rng = np.random.default_rng(s)
+        params, fan_in = [], X.shape[1]
+        for _ in range(depth):
+            params.append((rng.standard_normal((fan_in, width)), rng.standard_normal(width)))
+            fan_in = width
+        params.append((rng.standard_normal(width), np.zeros(1)))
+
+        def f(p, x):
+            a = x
+            for W, b in p[:-1]:
+                a = jnp.tanh(sw * a @ W / jnp.sqrt(a.shape[0]) + sb * b)
+            return sw * a @ p[-1][0] / jnp.sqrt(width) + sb * p[-1][1][0]
+
+        J = [jnp.concatenate([g.ravel() for g in jax.tree_util.tree_leaves(jax.jacfwd(f)(params, x))]) for x in X]
+        J = np.array(J)
+        samples.append(J @ J.T)
+    np.testing.assert_allclose(mc.mean, np.mean(samples, axis=0), rtol=1e-12)
+
+
+def test_kernel_shapes_and_cross_kernels():
+    X1, X2 = _sphere(4, 3), _sphere(2, 3, seed=1)
+    K = nngp(X1, X2, depth=2, activation="esp", sigma_w=1.4, sigma_b=0.1)
+    assert K.shape == (4, 2)
+    full = nngp(np.vstack([X1, X2]), depth=2, activation="esp", sigma_w=1.4, sigma_b=0.1)
+    np.testing.assert_allclose(K, full[:4, 4:], rtol=1e-12)
+    np.testing.assert_allclose(full, full.T, rtol=1e-13)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"depth": -1}, ValueError, "depth"), ({"activation": "gelu"}, ValueError, "activation"),
+    ({"sigma_w": -1.0}, ValueError, "sigma_w"), ({"sigma_b": math.inf}, ValueError, "sigma_b"),
+    ({"beta": "x"}, TypeError, "beta"),
+])
+def test_bad_arguments(kwargs, error, match):
+    args = dict(depth=1, activation="relu", sigma_w=1.0, sigma_b=0.0) | kwargs
+    with pytest.raises(error, match=match):
+        nngp(np.ones((2, 2)), **args)
+
+
+def test_bad_inputs_and_sign_ntk():
+    with pytest.raises(ValueError, match="X1"):
+        nngp(np.ones(3), depth=1, activation="relu", sigma_w=1.0, sigma_b=0.0)
+    with pytest.raises(ValueError, match="features"):
+        nngp(np.ones((2, 2)), np.ones((2, 3)), depth=1, activation="relu", sigma_w=1.0, sigma_b=0.0)
+    with pytest.raises(ValueError, match="sign"):
+        ntk(np.ones((2, 2)), depth=1, activation="sign", sigma_w=1.0, sigma_b=0.0)
+    assert np.all(np.isfinite(nngp(np.ones((2, 2)), depth=1, activation="sign", sigma_w=1.0, sigma_b=0.0)))
