@@ -23,7 +23,7 @@ import numpy as np
 SLQ_KEYS = ("steps", "probes", "seed")
 
 
-def _load_run(path):
+def load_run(path):
     """The opened run directory (locked), network, training data (rebuilt from config.json and checked
     against its fingerprint), checkpoints and the run's data fingerprint."""
     from meanfield.cli.train import HISTORY, STATE, _fingerprint, open_run
@@ -191,7 +191,7 @@ def run(args) -> int:
         for key in ("steps", "probes"):
             if getattr(args, key) < 1:
                 raise ValueError(f"--{key} must be an integer >= 1, got {getattr(args, key)}")
-    out, run_dir, net, X, Y, epochs, thetas, fingerprint = _load_run(args.run)
+    out, run_dir, net, X, Y, epochs, thetas, fingerprint = load_run(args.run)
     with out:
         if args.slq:
             _check_slq_fits(net, X.shape[0], len(epochs), args)

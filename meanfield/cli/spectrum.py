@@ -32,9 +32,10 @@ def _plain(value):
 def _operator(args) -> tuple[object, dict]:
     path = Path(args.path)
     if path.is_dir():
-        from meanfield.cli.hessian import _load_run
+        from meanfield.cli.hessian import load_run
 
-        run_dir, net, X, Y, epochs, thetas = _load_run(path)
+        out, _, net, X, Y, epochs, thetas, _ = load_run(path)
+        out.close()
         k = len(epochs) - 1 if args.epoch is None else (epochs.index(args.epoch) if args.epoch in epochs else None)
         if k is None:
             raise ValueError(f"--epoch {args.epoch} is not a checkpoint of {str(path)!r}; checkpoints: {epochs}")
