@@ -319,10 +319,10 @@ def _residual_code(expr: sp.Expr) -> str:
     return sp.pycode(expr)
 
 
-def _fused_source(name: str, group: str) -> str:
+def _fused_source(name: str, group: str, derivatives: dict) -> str:
     """``{name}_{group}(h, beta)`` -> (three kernels of the group, fast): one exponential, no branches;
     the Taylor patches at the residual roots are selected, not branched to."""
-    exprs = {key: expr for key, expr in act.derivatives(name).items() if key in FUSED[group]}
+    exprs = {key: expr for key, expr in derivatives.items() if key in FUSED[group]}
     forms = {key: _positive(product_form(expr)) for key, expr in exprs.items()}
     lines = [
         '@njit(cache=True, error_model="numpy", inline="always")',
@@ -405,7 +405,201 @@ def generate() -> str:
         for key, expr in act.derivatives(name).items():
             parts += ["", _kernel_source(f"{name}_{key}", expr)]
         for group in FUSED:
-            parts += ["", _fused_source(name, group), "", _row_source(name, group)]
+            parts += ["", _fused_source(name, group, act.derivatives(name)), "", _row_source(name, group)]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+# ---- user activations: one module per expression, written to the user's cache -------------------
+#
+# A user expression built from sigmoid(+-beta h) or tanh(beta h) alone gets the product forms above.
+# Any other is differentiated in the stable families of theory.activations (softplus, Phi, sech2:
+# no 1 - tanh^2, no 1 + erf) and printed with stable primitives (expm1, log1p, logistic, softplus,
+# ndtr); where that direct evaluation is not a normal float (overflow in an intermediate, an
+# underflowed factor), each term c prod f_m^n_m is summed as sign * exp(sum n_m log|f_m|), with the
+# logarithms in closed form (log of exp(u) is u, of Phi(u) log_ndtr(u), ...).
+
+USER_PRIMITIVES = (
+    "exact_product_low, fast_range, field, heaviside, log_abs_sinh, log_cosh, log_erfc, log_logistic, log_ndtr, "
+    "log_sigmoid, log_softplus, logistic, mul_add, ndtr, normal, product_low, sech2, sgn, sigmoid_pair, "
+    "sigmoid_tanh, sign, softplus, two_product, two_sum"
+)
+_ROW_SIGNATURE = "types.void(P, types.int64, types.float64, P, P, P)"
+
+
+def _printer():
+    from sympy.printing.pycode import PythonCodePrinter
+
+    class Printer(PythonCodePrinter):
+        """Python source numba compiles, with the stable primitives for the activation functions."""
+
+        def _call(self, name, e):
+            return f"{name}({', '.join(self._print(a) for a in e.args)})"
+
+        def _print_sigmoid(self, e):
+            return self._call("logistic", e)
+
+        def _print_softplus(self, e):
+            return self._call("softplus", e)
+
+        def _print_Phi(self, e):
+            return self._call("ndtr", e)
+
+        def _print_stanh(self, e):
+            return self._call("math.tanh", e)
+
+        def _print_sech2(self, e):
+            return self._call("sech2", e)
+
+        def _print_Heaviside(self, e):
+            return f"heaviside({self._print(e.args[0])})"
+
+        def _print_sign(self, e):
+            return self._call("sgn", e)
+
+        def _print_DiracDelta(self, e):
+            return "0.0"
+
+    return Printer({"fully_qualified_modules": True, "standard": "python3"})
+
+
+def _stable(expr: sp.Expr) -> sp.Expr:
+    """exp(u) - 1 -> expm1(u), log(1 + u) -> log1p(u) (sympy.codegen rewriting)."""
+    from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
+
+    return optimize(expr, [expm1_opt, log1p_opt])
+
+
+_LOG_FORMS = {
+    sp.exp: lambda p, u: p(u),
+    act.Phi: lambda p, u: f"log_ndtr({p(u)})",
+    act.sigmoid: lambda p, u: f"log_logistic({p(u)})",
+    act.softplus: lambda p, u: f"log_softplus({p(u)})",
+    sp.erfc: lambda p, u: f"log_erfc({p(u)})",
+    act.sech2: lambda p, u: f"-2.0 * log_cosh({p(u)})",
+    sp.cosh: lambda p, u: f"log_cosh({p(u)})",
+}
+_POSITIVE = (sp.exp, act.Phi, act.sigmoid, act.softplus, sp.erfc, act.sech2, sp.cosh)
+
+
+def _log_term(term: sp.Expr, p) -> str:
+    """sign * exp(sum log|factor|) of one term c prod f^n: the term where its factors over- or underflow."""
+    const, rest = term.as_independent(act.h, act.beta, as_Add=False)
+    coeff = float(const)
+    logs, signs = [], [] if coeff > 0 else ["-1.0"]
+    if abs(coeff) != 1:
+        logs.append(repr(math.log(abs(coeff))))
+    for factor in sp.Mul.make_args(rest):
+        base, n = (factor, sp.Integer(1)) if isinstance(factor, sp.exp) else factor.as_base_exp()
+        if isinstance(base, sp.exp):  # exp(u)^n = exp(n u)
+            base, n = sp.exp(n * base.args[0]), sp.Integer(1)
+        if not n.is_Integer:
+            logs.append(f"{p(n)} * math.log({p(base)})")
+            continue
+        f = type(base)
+        if f in _LOG_FORMS:
+            log = _LOG_FORMS[f](p, base.args[0])
+        elif isinstance(base, sp.sinh):
+            log = f"log_abs_sinh({p(base.args[0])})"
+        else:
+            log = f"math.log(abs({p(base)}))"
+        logs.append(log if n == 1 else f"{p(n)} * ({log})")
+        if n % 2 and not isinstance(base, _POSITIVE):
+            signs.append(f"sign({p(base.args[0])})" if isinstance(base, sp.sinh) else f"sign({p(base)})")
+    return f"{' * '.join(signs + [''])}math.exp({' + '.join(logs) or '0.0'})"
+
+
+def _generic_kernel_source(fname: str, expr: sp.Expr) -> str:
+    """A kernel outside the sigmoid/tanh product forms: direct evaluation, and the log-sum of its terms
+    where that is not a normal float."""
+    printer = _printer()
+    p = printer.doprint
+    stable = _stable(expr)
+    lines = [
+        '@njit(cache=True, error_model="numpy")',
+        f"def {fname}(h, beta):",
+        f'    """{sp.sstr(expr)}"""',
+        f"    out = float({p(stable)})",
+    ]
+    if stable.is_Number:
+        return "\n".join(lines + ["    return out", ""])
+    tail = " + ".join(_log_term(t, p) for t in sp.Add.make_args(sp.expand_mul(stable)))
+    lines += [
+        "    if normal(out):",
+        "        return out",
+        f"    tail = {tail}",
+        "    return tail if math.isfinite(tail) else out",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _generic_fused_source(name: str, group: str, derivatives: dict) -> str:
+    """``{name}_{group}(h, beta)`` -> (three kernels, fast): their direct evaluations with common
+    subexpressions shared; fast where all three are normal floats and h, beta in the fast range."""
+    keys = FUSED[group]
+    printer = _printer()
+    replacements, reduced = sp.cse([_stable(derivatives[k]) for k in keys], symbols=sp.numbered_symbols("c"))
+    lines = [
+        '@njit(cache=True, error_model="numpy", inline="always")',
+        f"def {name}_{group}(h, beta):",
+        f'    """({", ".join(keys)}, fast) of {name}: the direct evaluations of the kernels."""',
+    ]
+    lines += [f"    {sym} = {printer.doprint(e)}" for sym, e in replacements]
+    lines += [f"    v{n} = float({printer.doprint(e)})" for n, e in enumerate(reduced)]
+    lines.append("    fast = normal(v0) & normal(v1) & normal(v2) & fast_range(h, beta, 0.0)")
+    return "\n".join(lines + ["    return v0, v1, v2, fast", ""])
+
+
+def _cfunc_source(name: str, group: str) -> str:
+    """``{name}_{group}_cfunc``: the row function behind a C pointer (h, n, beta, out1, out2, out3), for the
+    dispatch of numerics.activations.first_row/second_row."""
+    return "\n".join([
+        f"@cfunc({_ROW_SIGNATURE}, cache=True)",
+        f"def {name}_{group}_cfunc(h, n, beta, o1, o2, o3):",
+        f"    {name}_{group}_row(carray(h, (n,)), beta, carray(o1, (n,)), carray(o2, (n,)), carray(o3, (n,)))",
+        "",
+    ])
+
+
+def user_derivatives(expr: sp.Expr) -> tuple[dict, bool]:
+    """(derivatives, product) of a user expression: the sigmoid/tanh product forms where every derivative
+    has one (product True), else the stable families."""
+    derivs = act.user_derivatives(expr, stable=False)
+    try:
+        forms = [product_form(d) for d in derivs.values()]
+        if any(f is not None for f in forms) and all(
+                f is not None or not d.atoms(sp.Function) for f, d in zip(forms, derivs.values())):
+            return derivs, True
+    except (NotImplementedError, sp.PolynomialError, TypeError, ValueError):
+        pass
+    return act.user_derivatives(expr, stable=True), False
+
+
+def generate_user(expr: sp.Expr, header: str = "") -> str:
+    """Source of the kernel module of the user activation ``expr``: functions ``act_value`` ... ``act_d_betabeta``,
+    ``act_first``/``act_second`` and their rows, and the row functions as C callbacks ``act_first_cfunc``,
+    ``act_second_cfunc``."""
+    derivs, product = user_derivatives(expr)
+    parts = [
+        f'"""Activation kernels of phi(h, beta) = {sp.sstr(expr)}.',
+        "",
+        f"Generated by numerics.codegen ({'product forms' if product else 'stable families'}); do not edit.{header}",
+        '"""',
+        "",
+        "import math",
+        "",
+        "from numba import carray, cfunc, njit, types",
+        "",
+        f"from numerics._primitives import (  # noqa: F401\n    {USER_PRIMITIVES},\n)",
+        "",
+        "P = types.CPointer(types.float64)",
+        "",
+    ]
+    for key, d in derivs.items():
+        parts += ["", _kernel_source(f"act_{key}", d) if product else _generic_kernel_source(f"act_{key}", d)]
+    for group in FUSED:
+        fused = _fused_source("act", group, derivs) if product else _generic_fused_source("act", group, derivs)
+        parts += ["", fused, "", _row_source("act", group), "", _cfunc_source("act", group)]
     return "\n".join(parts).rstrip() + "\n"
 
 
