@@ -225,6 +225,24 @@ def unregister_activation(name: str) -> bool:
     return known
 
 
+def record(hidden) -> dict:
+    """``{"activations": {name: expression}}`` for the registered names among ``hidden`` (nothing if none):
+    what a run directory stores so that the run can be redone without the registration."""
+    out = {name: _user.expression_text(name) for name in hidden if name not in BUILTIN and _user.expression_text(name)}
+    return {"activations": out} if out else {}
+
+
+def register_recorded(recorded) -> None:
+    """Register (in this process) the activations a run directory recorded; their text is parsed by the
+    whitelist like any user expression, never evaluated."""
+    if not isinstance(recorded, dict):
+        raise ValueError(f"a run's 'activations' must map names to expressions, got {type(recorded).__name__}")
+    for name, expr in recorded.items():
+        if not isinstance(expr, str):
+            raise ValueError(f"a run's activation {name!r} must be an expression string, got {type(expr).__name__}")
+        activation({"name": name, "expr": expr})
+
+
 _user.load_persisted()
 
 # The kernels of the built-in activations, in the order of NAMES (the index k of the row functions).

@@ -50,14 +50,23 @@ class RunDir:
         return self.file(name).is_file()
 
     def write_json(self, name: str, obj) -> None:
+        if name == CONFIG and isinstance(obj, dict) and isinstance(obj.get("network"), dict):
+            from numerics.activations import record  # the expressions of registered activations, to redo the run anywhere
+
+            obj = dict(obj, **record(obj["network"].get("hidden", ())))
         text = json.dumps(obj, indent=2, sort_keys=True) + "\n"
         write_atomic(self.file(name), lambda fh: fh.write(text.encode("utf-8")))
 
     def read_json(self, name: str):
         try:
-            return json.loads(self.file(name).read_text(encoding="utf-8"))
+            obj = json.loads(self.file(name).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ValueError(f"run directory {str(self.path)!r}: {name} cannot be read: {exc}") from None
+        if name == CONFIG and isinstance(obj, dict) and "activations" in obj:
+            from numerics.activations import register_recorded
+
+            register_recorded(obj["activations"])
+        return obj
 
     def write_npz(self, name: str, arrays: dict) -> None:
         write_atomic(self.file(name), lambda fh: np.savez(fh, **arrays))

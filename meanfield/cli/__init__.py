@@ -12,7 +12,8 @@ import importlib
 import sys
 
 # Modules of this package that register commands, in the order shown by --help.
-COMMAND_MODULES = ("derive", "verify", "reproduce", "sweep", "storage", "train", "function_space", "hessian")
+COMMAND_MODULES = ("derive", "verify", "reproduce", "sweep", "storage", "train", "function_space", "hessian",
+                   "activation")
 
 
 class UsageError(Exception):

@@ -1,4 +1,4 @@
-"""`meanfield verify [--json] [--only REGEX] [--examples N] [--random]`: run the check table."""
+"""`meanfield verify [--json] [--only REGEX] [--activation NAME] [--examples N] [--random]`: run the check table."""
 
 from __future__ import annotations
 
@@ -11,6 +11,11 @@ def run(args) -> int:
 
     if args.examples is not None and args.examples < 1:
         raise ValueError(f"--examples must be >= 1, got {args.examples}")
+    if args.activation:  # only the rows of this activation (its kernels load, so that its rows exist)
+        from numerics.activations import activation
+
+        activation(args.activation)
+        args.only = rf"(?=.*\b{args.activation}\b)" + (f"(?=.*(?:{args.only}))" if args.only else "")
 
     def progress(i, n, name):
         if not args.json:
@@ -42,5 +47,6 @@ def register(commands) -> None:
     p.add_argument("--json", action="store_true", help="print results as JSON")
     p.add_argument("--only", metavar="REGEX", help="run only checks whose name matches")
     p.add_argument("--examples", type=int, metavar="N", help="examples per check (default: per check)")
+    p.add_argument("--activation", metavar="NAME", help="only the rows of this (built-in or registered) activation")
     p.add_argument("--random", action="store_true", help="fresh random examples instead of the reproducible draw")
     p.set_defaults(func=run)
