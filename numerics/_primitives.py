@@ -355,3 +355,25 @@ def sgn(x):
 def normal(v):
     """Whether v is finite and of normal size, not zero or subnormal (where a kernel keeps its direct evaluation)."""
     return math.isfinite(v) and abs(v) >= _TINY
+
+
+@njit(cache=True)
+def log_sum_exp(us, cs):
+    """log sum_i cs[i] e^us[i] for cs[i] > 0, with the largest exponent taken out (no overflow)."""
+    m = -math.inf
+    for u in us:
+        m = max(m, u)
+    if m == -math.inf:
+        return -math.inf
+    total = 0.0
+    for i in range(len(us)):
+        total += cs[i] * math.exp(us[i] - m)
+    return m + math.log(total)
+
+
+@njit(cache=True)
+def log_tanh_ratio(u):
+    """log(tanh(u)/u), -u^2/3 + O(u^4) for |u| < 1e-4 (and 0 at u = 0)."""
+    if abs(u) < 1e-4:
+        return -u * u / 3.0
+    return math.log(math.tanh(u) / u)

@@ -420,7 +420,7 @@ def generate() -> str:
 
 USER_PRIMITIVES = (
     "exact_product_low, fast_range, field, heaviside, log_abs_sinh, log_cosh, log_erfc, log_logistic, log_ndtr, "
-    "log_sigmoid, log_softplus, logistic, mul_add, ndtr, normal, product_low, sech2, sgn, sigmoid_pair, "
+    "log_sigmoid, log_softplus, log_sum_exp, log_tanh_ratio, logistic, mul_add, ndtr, normal, product_low, sech2, sgn, sigmoid_pair, "
     "sigmoid_tanh, sign, softplus, two_product, two_sum"
 )
 _ROW_SIGNATURE = "types.void(P, types.int64, types.float64, P, P, P)"
@@ -478,7 +478,40 @@ _LOG_FORMS = {
     act.sech2: lambda p, u: f"-2.0 * log_cosh({p(u)})",
     sp.cosh: lambda p, u: f"log_cosh({p(u)})",
 }
+# Where the direct form of these functions keeps full relative precision (beyond: subnormal or overflowed).
+_SAFE = {
+    act.sigmoid: "({} >= -700.0)", act.softplus: "({} >= -700.0)", sp.exp: "({} >= -700.0)",
+    act.Phi: "({} >= -37.0)", sp.erfc: "({} <= 26.0)", act.sech2: "abs({}) <= 350.0",
+    sp.cosh: "abs({}) <= 700.0", sp.sinh: "abs({}) <= 700.0",
+}
+
+
+def _guards(exprs, p) -> list[str]:
+    """Conditions under which no exponential-type factor of ``exprs`` is subnormal or overflowed."""
+    atoms = sorted({a for e in exprs for a in e.atoms(sp.Function) if type(a) in _SAFE}, key=sp.default_sort_key)
+    return list(dict.fromkeys("(" + _SAFE[type(a)].format(p(a.args[0])) + ")" for a in atoms))
+
+
 _POSITIVE = (sp.exp, act.Phi, act.sigmoid, act.softplus, sp.erfc, act.sech2, sp.cosh)
+
+
+def _exponentials(base: sp.Expr):
+    """[(u, c)] with base = sum c e^u, c > 0, where base is a sum of positive constants and positive multiples of
+    exp and cosh (the partition functions of gates); None otherwise."""
+    out = []
+    for term in sp.Add.make_args(base):
+        c, rest = term.as_independent(act.h, act.beta, as_Add=False)
+        if not (c.is_number and c > 0):
+            return None
+        if rest == 1:
+            out.append((sp.Integer(0), c))
+        elif isinstance(rest, sp.exp):
+            out.append((rest.args[0], c))
+        elif isinstance(rest, sp.cosh):
+            out += [(rest.args[0], c / 2), (-rest.args[0], c / 2)]
+        else:
+            return None
+    return out if len(out) > 1 else None
 
 
 def _log_term(term: sp.Expr, p) -> str:
@@ -500,34 +533,50 @@ def _log_term(term: sp.Expr, p) -> str:
             log = _LOG_FORMS[f](p, base.args[0])
         elif isinstance(base, sp.sinh):
             log = f"log_abs_sinh({p(base.args[0])})"
+        elif isinstance(base, act.stanh) and type(base.args[0]) in _LOG_FORMS:  # tanh(u) = u (tanh(u)/u), u > 0
+            u = base.args[0]
+            log = f"{_LOG_FORMS[type(u)](p, u.args[0])} + log_tanh_ratio({p(u)})"
+        elif base.is_Add and _exponentials(base):
+            pairs = _exponentials(base)
+            log = (f"log_sum_exp(({', '.join(f'float({p(u)})' for u, _ in pairs)},), "
+                   f"({', '.join(repr(float(c)) for _, c in pairs)},))")
         else:
             log = f"math.log(abs({p(base)}))"
         logs.append(log if n == 1 else f"{p(n)} * ({log})")
-        if n % 2 and not isinstance(base, _POSITIVE):
+        if n % 2 and not (isinstance(base, _POSITIVE) or base.is_Add and _exponentials(base)):
             signs.append(f"sign({p(base.args[0])})" if isinstance(base, sp.sinh) else f"sign({p(base)})")
     return f"{' * '.join(signs + [''])}math.exp({' + '.join(logs) or '0.0'})"
 
 
+def _generic_body(expr: sp.Expr, p, indent: str) -> list[str]:
+    """Lines returning ``expr``: direct evaluation, and the log-sum of its terms where that is not a normal
+    float or a factor is out of its safe range; a Piecewise branch by branch."""
+    if isinstance(expr, sp.Piecewise):
+        lines = []
+        for value, cond in expr.args:
+            if cond == sp.true:
+                return lines + _generic_body(value, p, indent)
+            lines += [f"{indent}if {p(cond)}:", *_generic_body(value, p, indent + "    ")]
+        return lines + [f"{indent}return math.nan"]
+    lines = [f"{indent}out = float({p(expr)})"]
+    if expr.is_Number:
+        return lines + [f"{indent}return out"]
+    tail = " + ".join(_log_term(t, p) for t in sp.Add.make_args(sp.expand_mul(expr)))
+    return lines + [
+        f"{indent}if {' & '.join(['normal(out)'] + _guards([expr], p))}:",
+        f"{indent}    return out",
+        f"{indent}tail = {tail}",
+        f"{indent}return tail if math.isfinite(tail) else out",
+    ]
+
+
 def _generic_kernel_source(fname: str, expr: sp.Expr) -> str:
-    """A kernel outside the sigmoid/tanh product forms: direct evaluation, and the log-sum of its terms
-    where that is not a normal float."""
-    printer = _printer()
-    p = printer.doprint
-    stable = _stable(expr)
+    """A kernel outside the sigmoid/tanh product forms (see _generic_body)."""
     lines = [
         '@njit(cache=True, error_model="numpy")',
         f"def {fname}(h, beta):",
         f'    """{sp.sstr(expr)}"""',
-        f"    out = float({p(stable)})",
-    ]
-    if stable.is_Number:
-        return "\n".join(lines + ["    return out", ""])
-    tail = " + ".join(_log_term(t, p) for t in sp.Add.make_args(sp.expand_mul(stable)))
-    lines += [
-        "    if normal(out):",
-        "        return out",
-        f"    tail = {tail}",
-        "    return tail if math.isfinite(tail) else out",
+        *_generic_body(sp.piecewise_fold(_stable(expr)), _printer().doprint, "    "),
         "",
     ]
     return "\n".join(lines)
@@ -535,7 +584,8 @@ def _generic_kernel_source(fname: str, expr: sp.Expr) -> str:
 
 def _generic_fused_source(name: str, group: str, derivatives: dict) -> str:
     """``{name}_{group}(h, beta)`` -> (three kernels, fast): their direct evaluations with common
-    subexpressions shared; fast where all three are normal floats and h, beta in the fast range."""
+    subexpressions shared; fast where all three are normal floats, h, beta in the fast range and no
+    exponential-type factor subnormal or overflowed."""
     keys = FUSED[group]
     printer = _printer()
     replacements, reduced = sp.cse([_stable(derivatives[k]) for k in keys], symbols=sp.numbered_symbols("c"))
@@ -546,7 +596,8 @@ def _generic_fused_source(name: str, group: str, derivatives: dict) -> str:
     ]
     lines += [f"    {sym} = {printer.doprint(e)}" for sym, e in replacements]
     lines += [f"    v{n} = float({printer.doprint(e)})" for n, e in enumerate(reduced)]
-    lines.append("    fast = normal(v0) & normal(v1) & normal(v2) & fast_range(h, beta, 0.0)")
+    guards = _guards([_stable(derivatives[k]) for k in keys], printer.doprint)
+    lines.append(f"    fast = {' & '.join(['normal(v0)', 'normal(v1)', 'normal(v2)', 'fast_range(h, beta, 0.0)'] + guards)}")
     return "\n".join(lines + ["    return v0, v1, v2, fast", ""])
 
 

@@ -328,23 +328,25 @@ def check_expression(expr) -> sp.Expr:
 
 def _rewrite_stable(expr: sp.Expr) -> sp.Expr:
     """The same function with derivatives in stable families: tanh -> stanh (derivative sech2, no
-    1 - tanh^2), c (1 +- erf(u)) -> c erfc(-+u) (no cancellation in the tail)."""
+    1 - tanh^2); erf(u) -> 2 Phi(sqrt2 u) - 1, erfc(u) -> 2 Phi(-sqrt2 u), and c - c Phi(v) -> c Phi(-v)
+    (no cancellation of 1 +- erf in the tails), 2 Phi(v) - 1 -> erf(v/sqrt2) (none at 0)."""
     expr = expr.replace(sp.tanh, stanh)
+    expr = expr.replace(sp.erf, lambda u: 2 * Phi(sp.sqrt(2) * u) - 1)
+    expr = expr.replace(sp.erfc, lambda u: 2 * Phi(-sp.sqrt(2) * u))
 
-    def erf_sum(e):
-        if not e.is_Add:
-            return e
+    def complement(e):
         const, terms = e.as_coeff_Add()
         if const == 0:
             return e
         for term in sp.Add.make_args(terms):
             c, rest = term.as_coeff_Mul()
-            if isinstance(rest, sp.erf) and abs(c) == abs(const):
-                u = rest.args[0]
-                return e - const - term + const * sp.erfc(-u if c == const else u)
+            if isinstance(rest, Phi) and c == -const:
+                return e - const - term + const * Phi(-rest.args[0])
+            if isinstance(rest, Phi) and c == -2 * const:  # 2 Phi(v) - 1 = erf(v / sqrt2): no cancellation at 0
+                return e - const - term - const * sp.erf(rest.args[0] / sp.sqrt(2))
         return e
 
-    return expr.replace(lambda e: e.is_Add, erf_sum)
+    return expr.replace(lambda e: e.is_Add, complement)
 
 
 def user_derivatives(expr: sp.Expr, stable: bool) -> dict[str, sp.Expr]:
