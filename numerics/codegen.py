@@ -583,22 +583,22 @@ def _generic_kernel_source(fname: str, expr: sp.Expr) -> str:
 
 
 def _generic_fused_source(name: str, group: str, derivatives: dict) -> str:
-    """``{name}_{group}(h, beta)`` -> (three kernels, fast): their direct evaluations with common
-    subexpressions shared; fast where all three are normal floats, h, beta in the fast range and no
-    exponential-type factor subnormal or overflowed."""
+    """``{name}_{group}(h, beta)`` -> (three kernels, fast): the direct evaluations of the scalar kernels, printed
+    alike (so equal to them where fast; the compiler shares their common subexpressions); fast where all
+    three are normal floats, h and beta in the fast range and no exponential-type factor out of range."""
     keys = FUSED[group]
-    printer = _printer()
-    replacements, reduced = sp.cse([_stable(derivatives[k]) for k in keys], symbols=sp.numbered_symbols("c"))
+    p = _printer().doprint
+    exprs = [sp.piecewise_fold(_stable(derivatives[k])) for k in keys]
     lines = [
         '@njit(cache=True, error_model="numpy", inline="always")',
         f"def {name}_{group}(h, beta):",
         f'    """({", ".join(keys)}, fast) of {name}: the direct evaluations of the kernels."""',
+        *[f"    v{n} = float({p(e)})" for n, e in enumerate(exprs)],
+        f"    fast = {' & '.join(['normal(v0)', 'normal(v1)', 'normal(v2)', 'fast_range(h, beta, 0.0)'] + _guards(exprs, p))}",
+        "    return v0, v1, v2, fast",
+        "",
     ]
-    lines += [f"    {sym} = {printer.doprint(e)}" for sym, e in replacements]
-    lines += [f"    v{n} = float({printer.doprint(e)})" for n, e in enumerate(reduced)]
-    guards = _guards([_stable(derivatives[k]) for k in keys], printer.doprint)
-    lines.append(f"    fast = {' & '.join(['normal(v0)', 'normal(v1)', 'normal(v2)', 'fast_range(h, beta, 0.0)'] + guards)}")
-    return "\n".join(lines + ["    return v0, v1, v2, fast", ""])
+    return "\n".join(lines)
 
 
 def _cfunc_source(name: str, group: str) -> str:

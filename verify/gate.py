@@ -203,9 +203,9 @@ def _smooth(name: str) -> bool:
     return not expr.has(sp.Piecewise, sp.Abs, sp.Max, sp.Min, sp.Heaviside, sp.sign)
 
 
-def kernel_checks() -> list[Check]:
+def kernel_checks(names=None) -> list[Check]:
     checks = []
-    for name in NAMES:
+    for name in NAMES if names is None else names:
         smooth = name != "relu" if name in BUILTIN else _smooth(name)
         for key in KEYS:
             explicit = tuple(p for p in EXTREMES if smooth or p[0] != 0.0)
@@ -254,9 +254,9 @@ def _fused_error(name: str, group: str):
     return error
 
 
-def fused_checks() -> list[Check]:
+def fused_checks(names=None) -> list[Check]:
     checks = []
-    for name in NAMES:
+    for name in NAMES if names is None else names:
         smooth = name != "relu" if name in BUILTIN else _smooth(name)
         explicit = tuple(p for p in EXTREMES if smooth or p[0] != 0.0) + tuple((r, 1.0) for r in ROOTS)
         for group in GROUPS:
@@ -388,14 +388,14 @@ def _fixed_hidden(strategy, name):
     return lambda: strategy().map(lambda ex: (ex[0], (name,) * len(ex[1])) + tuple(ex[2:]))
 
 
-def registered_checks() -> list[Check]:
+def registered_checks(names=None) -> list[Check]:
     """Loss gradients and exact Hessians of networks of each registered activation against the JAX model."""
     from verify import hessian as vh
     from verify import mlp as vm
 
     install_jax_units()
     checks = []
-    for name in NAMES[len(BUILTIN):]:
+    for name in NAMES[len(BUILTIN):] if names is None else names:
         checks += [
             Check(f"mlp {name}: gradients vs JAX", "jax.value_and_grad of an independent JAX MLP", 1e-10,
                   _fixed_hidden(vm.mlp_examples, name), vm.gradient_error, max_examples=15),
@@ -403,6 +403,11 @@ def registered_checks() -> list[Check]:
                   _fixed_hidden(vh.hessian_examples, name), vh.hessian_error, max_examples=10),
         ]
     return checks
+
+
+def activation_checks(name: str) -> list[Check]:
+    """Every row of one (built-in or registered) activation."""
+    return kernel_checks([name]) + fused_checks([name]) + (registered_checks([name]) if name not in BUILTIN else [])
 
 
 CHECKS = kernel_checks() + fused_checks() + theory_checks() + registered_checks()

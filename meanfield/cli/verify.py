@@ -7,8 +7,6 @@ import sys
 
 
 def run(args) -> int:
-    from verify import run_checks
-
     if args.examples is not None and args.examples < 1:
         raise ValueError(f"--examples must be >= 1, got {args.examples}")
     if args.activation:  # only the rows of this activation (its kernels load, so that its rows exist)
@@ -16,6 +14,7 @@ def run(args) -> int:
 
         activation(args.activation)
         args.only = rf"(?=.*\b{args.activation}\b)" + (f"(?=.*(?:{args.only}))" if args.only else "")
+    from verify import run_checks
 
     def progress(i, n, name):
         if not args.json:
