@@ -548,17 +548,31 @@ def _log_term(term: sp.Expr, p) -> str:
     return f"{' * '.join(signs + [''])}math.exp({' + '.join(logs) or '0.0'})"
 
 
-def _generic_body(expr: sp.Expr, p, indent: str) -> list[str]:
+def _calls(exprs) -> dict:
+    """Every function application in ``exprs`` (Piecewise aside), inner ones first, -> a name f0, f1, ...: the
+    scalar and fused kernels compute each once, under the same name, so that they print (and round) alike."""
+    atoms = {a for e in exprs for a in e.atoms(sp.Function) if not isinstance(a, sp.Piecewise)}
+    ordered = sorted(atoms, key=lambda a: (sp.count_ops(a), sp.default_sort_key(a)))
+    return {a: sp.Symbol(f"f{n}", real=True) for n, a in enumerate(ordered)}
+
+
+def _call_lines(exprs, calls: dict, p, indent: str) -> list[str]:
+    """Definitions of the named function applications that ``exprs`` use."""
+    used = [a for a in calls if any(e.has(a) for e in exprs)]
+    return [f"{indent}{calls[a]} = {p(type(a)(*(arg.xreplace(calls) for arg in a.args)))}" for a in used]
+
+
+def _generic_body(expr: sp.Expr, calls: dict, p, indent: str) -> list[str]:
     """Lines returning ``expr``: direct evaluation, and the log-sum of its terms where that is not a normal
     float or a factor is out of its safe range; a Piecewise branch by branch."""
     if isinstance(expr, sp.Piecewise):
         lines = []
         for value, cond in expr.args:
             if cond == sp.true:
-                return lines + _generic_body(value, p, indent)
-            lines += [f"{indent}if {p(cond)}:", *_generic_body(value, p, indent + "    ")]
+                return lines + _generic_body(value, calls, p, indent)
+            lines += [f"{indent}if {p(cond)}:", *_generic_body(value, calls, p, indent + "    ")]
         return lines + [f"{indent}return math.nan"]
-    lines = [f"{indent}out = float({p(expr)})"]
+    lines = _call_lines([expr], calls, p, indent) + [f"{indent}out = float({p(expr.xreplace(calls))})"]
     if expr.is_Number:
         return lines + [f"{indent}return out"]
     tail = " + ".join(_log_term(t, p) for t in sp.Add.make_args(sp.expand_mul(expr)))
@@ -570,30 +584,35 @@ def _generic_body(expr: sp.Expr, p, indent: str) -> list[str]:
     ]
 
 
-def _generic_kernel_source(fname: str, expr: sp.Expr) -> str:
+def _generic_kernel_source(fname: str, expr: sp.Expr, calls: dict) -> str:
     """A kernel outside the sigmoid/tanh product forms (see _generic_body)."""
     lines = [
         '@njit(cache=True, error_model="numpy")',
         f"def {fname}(h, beta):",
         f'    """{sp.sstr(expr)}"""',
-        *_generic_body(sp.piecewise_fold(_stable(expr)), _printer().doprint, "    "),
+        *_generic_body(_prepared(expr), calls, _printer().doprint, "    "),
         "",
     ]
     return "\n".join(lines)
 
 
-def _generic_fused_source(name: str, group: str, derivatives: dict) -> str:
-    """``{name}_{group}(h, beta)`` -> (three kernels, fast): the direct evaluations of the scalar kernels, printed
-    alike (so equal to them where fast; the compiler shares their common subexpressions); fast where all
-    three are normal floats, h and beta in the fast range and no exponential-type factor out of range."""
+def _prepared(expr: sp.Expr) -> sp.Expr:
+    return sp.piecewise_fold(_stable(expr))
+
+
+def _generic_fused_source(name: str, group: str, derivatives: dict, calls: dict) -> str:
+    """``{name}_{group}(h, beta)`` -> (three kernels, fast): the direct evaluations of the scalar kernels, each
+    function application once and printed alike (so equal to them where fast); fast where all three are
+    normal floats, h and beta in the fast range and no exponential-type factor out of range."""
     keys = FUSED[group]
     p = _printer().doprint
-    exprs = [sp.piecewise_fold(_stable(derivatives[k])) for k in keys]
+    exprs = [_prepared(derivatives[k]) for k in keys]
     lines = [
         '@njit(cache=True, error_model="numpy", inline="always")',
         f"def {name}_{group}(h, beta):",
         f'    """({", ".join(keys)}, fast) of {name}: the direct evaluations of the kernels."""',
-        *[f"    v{n} = float({p(e)})" for n, e in enumerate(exprs)],
+        *_call_lines(exprs, calls, p, "    "),
+        *[f"    v{n} = float({p(e.xreplace(calls))})" for n, e in enumerate(exprs)],
         f"    fast = {' & '.join(['normal(v0)', 'normal(v1)', 'normal(v2)', 'fast_range(h, beta, 0.0)'] + _guards(exprs, p))}",
         "    return v0, v1, v2, fast",
         "",
@@ -646,10 +665,11 @@ def generate_user(expr: sp.Expr, header: str = "") -> str:
         "P = types.CPointer(types.float64)",
         "",
     ]
+    calls = None if product else _calls([_prepared(d) for d in derivs.values()])
     for key, d in derivs.items():
-        parts += ["", _kernel_source(f"act_{key}", d) if product else _generic_kernel_source(f"act_{key}", d)]
+        parts += ["", _kernel_source(f"act_{key}", d) if product else _generic_kernel_source(f"act_{key}", d, calls)]
     for group in FUSED:
-        fused = _fused_source("act", group, derivs) if product else _generic_fused_source("act", group, derivs)
+        fused = _fused_source("act", group, derivs) if product else _generic_fused_source("act", group, derivs, calls)
         parts += ["", fused, "", _row_source("act", group), "", _cfunc_source("act", group)]
     return "\n".join(parts).rstrip() + "\n"
 
