@@ -283,11 +283,15 @@ def log_softplus(x):
 
 @njit(cache=True)
 def ndtr(x):
-    """Gaussian CDF Phi(x) = erfc(u)/2, u = -x/sqrt 2 carried to twice double precision: the rounding ul of u
-    enters as erfc(u + ul) = erfc(u) - (2/sqrt pi) e^-u^2 ul, which keeps relative accuracy in the lower tail."""
+    """Gaussian CDF Phi(x) = erfc(u)/2, u = -x/sqrt 2 carried to twice double precision where it matters: the
+    rounding ul of u enters as erfc(u + ul) = erfc(u) - (2/sqrt pi) e^-u^2 ul, a relative correction of about
+    2 u^2 eps, kept for u > 1 (the lower tail), where it exceeds eps."""
     u = -x * _RSQRT2_HI
-    ul = _fma(-x, _RSQRT2_HI, -u) - x * _RSQRT2_LO
-    return 0.5 * (math.erfc(u) - _TWO_RSQRTPI * math.exp(-u * u) * ul)
+    e = math.erfc(u)
+    if u > 1.0:
+        ul = _fma(-x, _RSQRT2_HI, -u) - x * _RSQRT2_LO
+        e -= _TWO_RSQRTPI * math.exp(-u * u) * ul
+    return 0.5 * e
 
 
 @njit(cache=True)
