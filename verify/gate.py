@@ -411,3 +411,9 @@ def activation_checks(name: str) -> list[Check]:
 
 
 CHECKS = kernel_checks() + fused_checks() + theory_checks() + registered_checks()
+_AT_IMPORT = tuple(NAMES)
+
+
+def late_checks() -> list[Check]:
+    """The rows of the activations registered after this module was imported."""
+    return [c for name in NAMES if name not in _AT_IMPORT for c in activation_checks(name)]

@@ -42,6 +42,18 @@ def test_add_list_show_remove(capsys, cache):
     assert json.loads((cache / "activations.json").read_text()) == {}
 
 
+def test_verify_rows_of_a_registered_activation(capsys, cache):
+    assert run(capsys, "activation", "add", "c_gelu", "h*Phi(beta*h)", "--no-check")[0] == 0
+    code, out, err = run(capsys, "verify", "--activation", "c_gelu", "--only", "d_hbeta vs", "--examples", "2", "--json")
+    assert code == 0, err
+    rows = {r["check"]: r for r in json.loads(out)["checks"]}
+    assert set(rows) == {"kernel c_gelu.d_hbeta vs mpmath", "kernel c_gelu.d_hbeta vs JAX",
+                         "derivative c_gelu.d_hbeta vs mpmath.diff"}
+    assert all(r["passed"] and r["worst_error"] <= 1e-13 for r in rows.values())
+    code, out, err = run(capsys, "verify", "--activation", "c_none")
+    assert code == 2 and "not known" in err
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
