@@ -23,7 +23,6 @@ from functools import cached_property
 
 import numba
 import numpy as np
-
 from numba import literal_unroll, njit
 
 from numerics import user_activations as _user

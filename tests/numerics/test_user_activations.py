@@ -18,7 +18,14 @@ import sympy as sp
 import numerics
 import verify.gate  # noqa: F401  (the check table is built before any registration of this module)
 from numerics import user_activations
-from numerics.activations import BUILTIN, KEYS, NAMES, activation, register_activation, unregister_activation
+from numerics.activations import (
+    BUILTIN,
+    KEYS,
+    NAMES,
+    activation,
+    register_activation,
+    unregister_activation,
+)
 from theory import activations as ta
 
 # (name, expression, relative tolerance of the kernels against mpmath at moderate points)
