@@ -1,7 +1,7 @@
 """Fast numerics: generated activation kernels, MLP training, Hessians, solvers, simulations."""
 
 from numerics.activations import NAMES as ACTIVATIONS
-from numerics.activations import Activation, activation
+from numerics.activations import Activation, activation, register_activation
 from numerics.data import digits, load, mnist, one_hot, read_idx, split, synthetic
 from numerics.network import Network
 from numerics.train import TrainResult, TrainState, train

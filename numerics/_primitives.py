@@ -242,3 +242,142 @@ def two_product(a, b):
     ah, al = _split(a)
     bh, bl = _split(b)
     return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+# ---- stable forms of the functions user activations may hold (theory.activations.FUNCTIONS) ----
+
+_TINY = 2.2250738585072014e-308  # smallest normal float64
+_RSQRT2_HI = 0.7071067811865476  # 1/sqrt(2) = _RSQRT2_HI + _RSQRT2_LO
+_RSQRT2_LO = -4.833646656726457e-17
+_TWO_RSQRTPI = 1.1283791670955126  # 2/sqrt(pi)
+_LOG_SQRT_2PI = 0.9189385332046728
+
+
+@njit(cache=True)
+def logistic(x):
+    """sigma(x) = 1/(1 + e^-x), never overflowing."""
+    e = math.exp(-abs(x))
+    return 1.0 / (1.0 + e) if x >= 0.0 else e / (1.0 + e)
+
+
+@njit(cache=True)
+def log_logistic(x):
+    """log sigma(x)."""
+    hi, lo = log_sigmoid(x, 0.0)
+    return hi + lo
+
+
+@njit(cache=True)
+def softplus(x):
+    """log(1 + e^x) = max(x, 0) + log1p(e^-|x|), never overflowing."""
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+@njit(cache=True)
+def log_softplus(x):
+    """log softplus(x); for x < -30, x + log(1 - e^x/2 + ...) = x - e^x/2 to 1e-26."""
+    if x < -30.0:
+        return x - 0.5 * math.exp(x)
+    return math.log(softplus(x))
+
+
+@njit(cache=True)
+def ndtr(x):
+    """Gaussian CDF Phi(x) = erfc(u)/2, u = -x/sqrt 2 carried to twice double precision where it matters: the
+    rounding ul of u enters as erfc(u + ul) = erfc(u) - (2/sqrt pi) e^-u^2 ul, a relative correction of about
+    2 u^2 eps, kept for u > 1 (the lower tail), where it exceeds eps."""
+    u = -x * _RSQRT2_HI
+    e = math.erfc(u)
+    if u > 1.0:
+        ul = _fma(-x, _RSQRT2_HI, -u) - x * _RSQRT2_LO
+        e -= _TWO_RSQRTPI * math.exp(-u * u) * ul
+    return 0.5 * e
+
+
+@njit(cache=True)
+def log_ndtr(x):
+    """log Phi(x); below x = -37 (Phi subnormal) the asymptotic series
+    log Phi(x) = -x^2/2 - log(-x) - log sqrt(2 pi) + log(1 - 1/x^2 + 3/x^4 - ...) (Abramowitz-Stegun 7.1.23)."""
+    if x > 5.0:
+        return math.log1p(-ndtr(-x))
+    if x > -37.0:
+        return math.log(ndtr(x))
+    w = 1.0 / (x * x)
+    term, total = 1.0, 1.0
+    for k in range(1, 10):
+        term *= -(2 * k - 1) * w
+        total += term
+    return -0.5 * x * x - math.log(-x) - _LOG_SQRT_2PI + math.log(total)
+
+
+@njit(cache=True)
+def log_erfc(u):
+    """log erfc(u) = log 2 + log Phi(-u sqrt 2)."""
+    return 0.6931471805599453 + log_ndtr(-u / _RSQRT2_HI)
+
+
+@njit(cache=True)
+def sech2(x):
+    """1/cosh(x)^2 = 1 - tanh(x)^2 without cancellation; 4 e^-2|x| where cosh overflows."""
+    a = abs(x)
+    if a > 350.0:
+        e = math.exp(-a)
+        return 4.0 * e * e
+    c = math.cosh(x)
+    return 1.0 / (c * c)
+
+
+@njit(cache=True)
+def log_cosh(x):
+    """log cosh(x) = |x| + log1p(e^-2|x|) - log 2."""
+    a = abs(x)
+    return a + math.log1p(math.exp(-2.0 * a)) - 0.6931471805599453
+
+
+@njit(cache=True)
+def log_abs_sinh(x):
+    """log |sinh(x)| = |x| + log1p(-e^-2|x|) - log 2 (|x| >= 1), log |sinh x| below."""
+    a = abs(x)
+    if a < 1.0:
+        return math.log(math.sinh(a))
+    return a + math.log1p(-math.exp(-2.0 * a)) - 0.6931471805599453
+
+
+@njit(cache=True)
+def heaviside(x):
+    """Heaviside step, 1/2 at 0 (sympy's convention)."""
+    return 1.0 if x > 0.0 else (0.0 if x < 0.0 else 0.5)
+
+
+@njit(cache=True)
+def sgn(x):
+    """sign(x) with sign(0) = 0 (sympy's convention)."""
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+
+
+@njit(cache=True)
+def normal(v):
+    """Whether v is finite and of normal size, not zero or subnormal (where a kernel keeps its direct evaluation)."""
+    return math.isfinite(v) and abs(v) >= _TINY
+
+
+@njit(cache=True)
+def log_sum_exp(us, cs):
+    """log sum_i cs[i] e^us[i] for cs[i] > 0, with the largest exponent taken out (no overflow)."""
+    m = -math.inf
+    for u in us:
+        m = max(m, u)
+    if m == -math.inf:
+        return -math.inf
+    total = 0.0
+    for i in range(len(us)):
+        total += cs[i] * math.exp(us[i] - m)
+    return m + math.log(total)
+
+
+@njit(cache=True)
+def log_tanh_ratio(u):
+    """log(tanh(u)/u), -u^2/3 + O(u^4) for |u| < 1e-4 (and 0 at u = 0)."""
+    if abs(u) < 1e-4:
+        return -u * u / 3.0
+    return math.log(math.tanh(u) / u)

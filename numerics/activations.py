@@ -7,23 +7,29 @@ with the fused ``first`` and ``second`` kernels (three derivatives from one
 exponential) and their row versions ``first_row``/``second_row`` (a SIMD
 loop over a row of fields, the scalar kernels where the fused ones do not
 hold); :func:`first_row` and :func:`second_row` select them by activation.
+
+Besides the built-in activations of theory/activations.py, any expression in
+h and beta can be registered (:func:`register_activation`); its kernels are
+generated into a per-user cache (numerics.user_activations) and served by
+the same :class:`Activation` and row functions.
 """
 
 from __future__ import annotations
 
 import math
 from collections import namedtuple
+from collections.abc import Sequence
 from functools import cached_property
 
 import numba
 import numpy as np
-
 from numba import literal_unroll, njit
 
+from numerics import user_activations as _user
 from numerics._generated import activations as _gen
 from numerics._numba import KERNEL_SOURCES, flush_stale_caches
 
-NAMES = ("esp", "sigmoid", "tanh", "relu", "linear")
+BUILTIN = ("esp", "sigmoid", "tanh", "relu", "linear")
 KEYS = ("value", "d_h", "d_beta", "d_hh", "d_hbeta", "d_betabeta")
 Kernels = namedtuple("Kernels", KEYS + ("first", "second", "first_row", "second_row"))
 PARALLEL_MIN_SIZE = 1 << 16  # below this, threads cost more than they save
@@ -40,11 +46,17 @@ def _as_float_array(value, name: str) -> np.ndarray:
 
 
 class Activation:
-    """The kernels of one registered activation phi(h, beta) and its derivatives."""
+    """The kernels of one activation phi(h, beta) and its derivatives; ``expression`` is its sympy text."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, module=_gen, prefix: str | None = None, expression: str | None = None):
         self.name = name
-        self.kernels = Kernels(*(getattr(_gen, f"{name}_{k}") for k in Kernels._fields))
+        self.kernels = Kernels(*(getattr(module, f"{prefix or name}_{k}") for k in Kernels._fields))
+        self._expression = expression
+
+    @property
+    def expression(self) -> str:
+        """phi(h, beta) as sympy text (theory.activations.parse reads it back)."""
+        return self._expression if self._expression is not None else sympy_text(self.name)
 
     def __repr__(self) -> str:
         return f"activation({self.name!r})"
@@ -70,7 +82,8 @@ class Activation:
         except ValueError:
             raise ValueError(f"h and beta must broadcast together, got shapes {h_arr.shape} and {b_arr.shape}") from None
         parallel = math.prod(shape) >= PARALLEL_MIN_SIZE and numba.get_num_threads() > 1
-        out = self._ufunc(key, parallel)(h_arr, b_arr)
+        with np.errstate(all="ignore"):  # a registered kernel's direct form may overflow where it then takes its tail form
+            out = self._ufunc(key, parallel)(h_arr, b_arr)
         return float(out) if np.ndim(out) == 0 else out
 
     def value(self, h, beta):
@@ -98,25 +111,163 @@ class Activation:
         return self._apply("d_betabeta", h, beta)
 
 
+class _Names(Sequence):
+    """The activation names: the built-ins, then the registered ones (a live view: registering adds to it).
+
+    ``index(name)`` is the k of the row functions; for a registered name it also
+    loads the kernels and points the dispatch table at them, so that a k taken
+    from here can be handed to first_row/second_row.
+    """
+
+    def _names(self) -> tuple:
+        return BUILTIN + tuple(_user.names(BUILTIN))
+
+    def __getitem__(self, i):
+        return self._names()[i]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __contains__(self, name) -> bool:
+        return name in self._names()
+
+    def index(self, name, *args) -> int:
+        k = self._names().index(name, *args)
+        if k >= len(BUILTIN):
+            activation(name)
+        return k
+
+    def __repr__(self) -> str:
+        return repr(self._names())
+
+
+NAMES = _Names()
 _CACHE: dict[str, Activation] = {}
 
 
-def activation(name: str) -> Activation:
-    """The registered activation ``name`` (one of :data:`NAMES`)."""
-    if name not in NAMES:
+def activation(name) -> Activation:
+    """The activation ``name`` (one of :data:`NAMES`), or a run's record ``{"name": ..., "expr": ...}`` of a
+    registered one (registered in this process if it is not yet)."""
+    if isinstance(name, dict):
+        if set(name) != {"name", "expr"}:
+            raise ValueError(f"an activation record has the keys 'name' and 'expr', got {sorted(name)}")
+        name, expr = name["name"], name["expr"]
+        if name in BUILTIN:
+            return activation(name)
+        known = _user.expression_text(name)
+        if known is None:
+            return register_activation(name, expr)
+        if known != _user.canonical(expr):
+            raise ValueError(f"activation {name!r} is registered as {known} here but was recorded as {expr}; "
+                             "remove or rename the registration")
+    if not isinstance(name, str) or name not in NAMES:
         raise ValueError(f"activation {name!r} is not known; known activations: {', '.join(NAMES)}")
     if name not in _CACHE:
-        _CACHE[name] = Activation(name)
+        if name in BUILTIN:
+            _CACHE[name] = Activation(name)
+        else:
+            text = _user.expression_text(name)
+            module = _user.kernel_module(text)
+            _user.set_slot(_user.names(BUILTIN).index(name), module)
+            _CACHE[name] = Activation(name, module, "act", text)
     return _CACHE[name]
 
 
-# The kernels of every registered activation, in the order of NAMES (the index k of the row functions).
-KERNELS = tuple(activation(name).kernels for name in NAMES)
+def sympy_text(name: str) -> str:
+    """The expression text of a built-in activation (theory/activations.py)."""
+    import sympy as sp
+
+    from theory.activations import REGISTRY
+
+    return sp.sstr(REGISTRY[name], full_prec=True)
+
+
+def register_activation(name: str, expr, persist: bool = False) -> Activation:
+    """Register phi(h, beta) = ``expr`` (a sympy expression or a string in h and beta) as activation ``name``.
+
+    The string is parsed by the whitelist of theory.activations.parse (never
+    evaluated). Its derivatives are derived, kernels generated into the
+    per-user cache and compiled (or loaded from there); with ``persist`` the
+    registration is kept for later processes. Re-registering a name replaces it.
+    """
+    _user.check_name(name, BUILTIN)
+    text = _user.canonical(expr)
+    if _user.expression_text(name) != text:
+        _CACHE.pop(name, None)
+    _user.add(name, text, persist)
+    try:
+        act = activation(name)
+        for group in ("first", "second"):  # compile the row functions now, not inside a training step
+            getattr(act.kernels, f"{group}_row").compile("(float64[::1], float64, float64[::1], float64[::1], float64[::1])")
+    except BaseException:
+        _user.remove(name) if persist else _user._REGISTERED.pop(name, None)
+        _CACHE.pop(name, None)
+        raise
+    return act
+
+
+def registered() -> dict[str, str]:
+    """The registered (non-built-in) activations of this process, name -> expression text."""
+    return {n: _user.expression_text(n) for n in _user.names(BUILTIN)}
+
+
+def unregister_activation(name: str) -> bool:
+    """Remove a registration (in this process and the persisted list); whether it existed."""
+    if name in BUILTIN:
+        raise ValueError(f"activation {name!r} is built in and cannot be removed")
+    known = _user.remove(name)
+    _CACHE.pop(name, None)
+    _user.clear_slots()
+    for other in list(_CACHE):
+        if other not in BUILTIN:
+            _user.set_slot(_user.names(BUILTIN).index(other), _user.kernel_module(_user.expression_text(other)))
+    return known
+
+
+def record(hidden) -> dict:
+    """``{"activations": {name: expression}}`` for the registered names among ``hidden`` (nothing if none):
+    what a run directory stores so that the run can be redone without the registration."""
+    out = {name: _user.expression_text(name) for name in hidden if name not in BUILTIN and _user.expression_text(name)}
+    return {"activations": out} if out else {}
+
+
+def register_recorded(recorded) -> None:
+    """Register (in this process) the activations a run directory recorded; their text is parsed by the
+    whitelist like any user expression, never evaluated."""
+    if not isinstance(recorded, dict):
+        raise ValueError(f"a run's 'activations' must map names to expressions, got {type(recorded).__name__}")
+    for name, expr in recorded.items():
+        if not isinstance(expr, str):
+            raise ValueError(f"a run's activation {name!r} must be an expression string, got {type(expr).__name__}")
+        activation({"name": name, "expr": expr})
+
+
+_user.load_persisted()
+
+# The kernels of the built-in activations, in the order of NAMES (the index k of the row functions).
+KERNELS = tuple(activation(name).kernels for name in BUILTIN)
+N_BUILTIN = len(BUILTIN)
+
+
+@njit(cache=True)
+def _dispatch(index, h, beta, out1, out2, out3):
+    """A registered activation's row function (table entry ``index``), on contiguous copies where needed."""
+    if h.strides[0] == 8 and out1.strides[0] == 8 and out2.strides[0] == 8 and out3.strides[0] == 8:
+        _user.call_row(index, h, beta, out1, out2, out3)
+        return
+    a, b, c = np.empty(h.shape[0]), np.empty(h.shape[0]), np.empty(h.shape[0])
+    _user.call_row(index, np.ascontiguousarray(h), beta, a, b, c)
+    out1[:] = a
+    out2[:] = b
+    out3[:] = c
 
 
 @njit(cache=True)
 def first_row(k, h, beta, value, d_h, d_beta):
     """value[s], d_h[s], d_beta[s] of activation NAMES[k] at (h[s], beta), for every s of the 1-D arrays."""
+    if k >= N_BUILTIN:
+        _dispatch(2 * (k - N_BUILTIN), h, beta, value, d_h, d_beta)
+        return
     i = 0
     for kern in literal_unroll(KERNELS):
         if i == k:
@@ -127,6 +278,9 @@ def first_row(k, h, beta, value, d_h, d_beta):
 @njit(cache=True)
 def second_row(k, h, beta, d_hh, d_hbeta, d_betabeta):
     """d_hh[s], d_hbeta[s], d_betabeta[s] of activation NAMES[k] at (h[s], beta), for every s of the 1-D arrays."""
+    if k >= N_BUILTIN:
+        _dispatch(2 * (k - N_BUILTIN) + 1, h, beta, d_hh, d_hbeta, d_betabeta)
+        return
     i = 0
     for kern in literal_unroll(KERNELS):
         if i == k:

@@ -319,10 +319,10 @@ def _residual_code(expr: sp.Expr) -> str:
     return sp.pycode(expr)
 
 
-def _fused_source(name: str, group: str) -> str:
+def _fused_source(name: str, group: str, derivatives: dict) -> str:
     """``{name}_{group}(h, beta)`` -> (three kernels of the group, fast): one exponential, no branches;
     the Taylor patches at the residual roots are selected, not branched to."""
-    exprs = {key: expr for key, expr in act.derivatives(name).items() if key in FUSED[group]}
+    exprs = {key: expr for key, expr in derivatives.items() if key in FUSED[group]}
     forms = {key: _positive(product_form(expr)) for key, expr in exprs.items()}
     lines = [
         '@njit(cache=True, error_model="numpy", inline="always")',
@@ -405,7 +405,272 @@ def generate() -> str:
         for key, expr in act.derivatives(name).items():
             parts += ["", _kernel_source(f"{name}_{key}", expr)]
         for group in FUSED:
-            parts += ["", _fused_source(name, group), "", _row_source(name, group)]
+            parts += ["", _fused_source(name, group, act.derivatives(name)), "", _row_source(name, group)]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+# ---- user activations: one module per expression, written to the user's cache -------------------
+#
+# A user expression built from sigmoid(+-beta h) or tanh(beta h) alone gets the product forms above.
+# Any other is differentiated in the stable families of theory.activations (softplus, Phi, sech2:
+# no 1 - tanh^2, no 1 + erf) and printed with stable primitives (expm1, log1p, logistic, softplus,
+# ndtr); where that direct evaluation is not a normal float (overflow in an intermediate, an
+# underflowed factor), each term c prod f_m^n_m is summed as sign * exp(sum n_m log|f_m|), with the
+# logarithms in closed form (log of exp(u) is u, of Phi(u) log_ndtr(u), ...).
+
+USER_PRIMITIVES = (
+    "exact_product_low, fast_range, field, heaviside, log_abs_sinh, log_cosh, log_erfc, log_logistic, log_ndtr, "
+    "log_sigmoid, log_softplus, log_sum_exp, log_tanh_ratio, logistic, mul_add, ndtr, normal, product_low, sech2, sgn, sigmoid_pair, "
+    "sigmoid_tanh, sign, softplus, two_product, two_sum"
+)
+_ROW_SIGNATURE = "types.void(P, types.int64, types.float64, P, P, P)"
+
+
+def _printer():
+    from sympy.printing.pycode import PythonCodePrinter
+
+    class Printer(PythonCodePrinter):
+        """Python source numba compiles, with the stable primitives for the activation functions."""
+
+        def _call(self, name, e):
+            return f"{name}({', '.join(self._print(a) for a in e.args)})"
+
+        def _print_sigmoid(self, e):
+            return self._call("logistic", e)
+
+        def _print_softplus(self, e):
+            return self._call("softplus", e)
+
+        def _print_Phi(self, e):
+            return self._call("ndtr", e)
+
+        def _print_stanh(self, e):
+            return self._call("math.tanh", e)
+
+        def _print_sech2(self, e):
+            return self._call("sech2", e)
+
+        def _print_Heaviside(self, e):
+            return f"heaviside({self._print(e.args[0])})"
+
+        def _print_sign(self, e):
+            return self._call("sgn", e)
+
+        def _print_DiracDelta(self, e):
+            return "0.0"
+
+    return Printer({"fully_qualified_modules": True, "standard": "python3"})
+
+
+def _stable(expr: sp.Expr) -> sp.Expr:
+    """exp(u) - 1 -> expm1(u), log(1 + u) -> log1p(u) (sympy.codegen rewriting)."""
+    from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
+
+    return optimize(expr, [expm1_opt, log1p_opt])
+
+
+_LOG_FORMS = {
+    sp.exp: lambda p, u: p(u),
+    act.Phi: lambda p, u: f"log_ndtr({p(u)})",
+    act.sigmoid: lambda p, u: f"log_logistic({p(u)})",
+    act.softplus: lambda p, u: f"log_softplus({p(u)})",
+    sp.erfc: lambda p, u: f"log_erfc({p(u)})",
+    act.sech2: lambda p, u: f"-2.0 * log_cosh({p(u)})",
+    sp.cosh: lambda p, u: f"log_cosh({p(u)})",
+}
+# Where the direct form of these functions keeps full relative precision (beyond: subnormal or overflowed).
+_SAFE = {
+    act.sigmoid: "({} >= -700.0)", act.softplus: "({} >= -700.0)", sp.exp: "({} >= -700.0)",
+    act.Phi: "({} >= -37.0)", sp.erfc: "({} <= 26.0)", act.sech2: "abs({}) <= 350.0",
+    sp.cosh: "abs({}) <= 700.0", sp.sinh: "abs({}) <= 700.0",
+}
+
+
+def _guards(exprs, p) -> list[str]:
+    """Conditions under which no exponential-type factor of ``exprs`` is subnormal or overflowed."""
+    atoms = sorted({a for e in exprs for a in e.atoms(sp.Function) if type(a) in _SAFE}, key=sp.default_sort_key)
+    return list(dict.fromkeys("(" + _SAFE[type(a)].format(p(a.args[0])) + ")" for a in atoms))
+
+
+_POSITIVE = (sp.exp, act.Phi, act.sigmoid, act.softplus, sp.erfc, act.sech2, sp.cosh)
+
+
+def _exponentials(base: sp.Expr):
+    """[(u, c)] with base = sum c e^u, c > 0, where base is a sum of positive constants and positive multiples of
+    exp and cosh (the partition functions of gates); None otherwise."""
+    out = []
+    for term in sp.Add.make_args(base):
+        c, rest = term.as_independent(act.h, act.beta, as_Add=False)
+        if not (c.is_number and c > 0):
+            return None
+        if rest == 1:
+            out.append((sp.Integer(0), c))
+        elif isinstance(rest, sp.exp):
+            out.append((rest.args[0], c))
+        elif isinstance(rest, sp.cosh):
+            out += [(rest.args[0], c / 2), (-rest.args[0], c / 2)]
+        else:
+            return None
+    return out if len(out) > 1 else None
+
+
+def _log_term(term: sp.Expr, p) -> str:
+    """sign * exp(sum log|factor|) of one term c prod f^n: the term where its factors over- or underflow."""
+    const, rest = term.as_independent(act.h, act.beta, as_Add=False)
+    coeff = float(const)
+    logs, signs = [], [] if coeff > 0 else ["-1.0"]
+    if abs(coeff) != 1:
+        logs.append(repr(math.log(abs(coeff))))
+    for factor in sp.Mul.make_args(rest):
+        base, n = (factor, sp.Integer(1)) if isinstance(factor, sp.exp) else factor.as_base_exp()
+        if isinstance(base, sp.exp):  # exp(u)^n = exp(n u)
+            base, n = sp.exp(n * base.args[0]), sp.Integer(1)
+        if not n.is_Integer:
+            logs.append(f"{p(n)} * math.log({p(base)})")
+            continue
+        f = type(base)
+        if f in _LOG_FORMS:
+            log = _LOG_FORMS[f](p, base.args[0])
+        elif isinstance(base, sp.sinh):
+            log = f"log_abs_sinh({p(base.args[0])})"
+        elif isinstance(base, act.stanh) and type(base.args[0]) in _LOG_FORMS:  # tanh(u) = u (tanh(u)/u), u > 0
+            u = base.args[0]
+            log = f"{_LOG_FORMS[type(u)](p, u.args[0])} + log_tanh_ratio({p(u)})"
+        elif base.is_Add and _exponentials(base):
+            pairs = _exponentials(base)
+            log = (f"log_sum_exp(({', '.join(f'float({p(u)})' for u, _ in pairs)},), "
+                   f"({', '.join(repr(float(c)) for _, c in pairs)},))")
+        else:
+            log = f"math.log(abs({p(base)}))"
+        logs.append(log if n == 1 else f"{p(n)} * ({log})")
+        if n % 2 and not (isinstance(base, _POSITIVE) or base.is_Add and _exponentials(base)):
+            signs.append(f"sign({p(base.args[0])})" if isinstance(base, sp.sinh) else f"sign({p(base)})")
+    return f"{' * '.join(signs + [''])}math.exp({' + '.join(logs) or '0.0'})"
+
+
+def _calls(exprs) -> dict:
+    """Every function application in ``exprs`` (Piecewise aside), inner ones first, -> a name f0, f1, ...: the
+    scalar and fused kernels compute each once, under the same name, so that they print (and round) alike."""
+    atoms = {a for e in exprs for a in e.atoms(sp.Function) if not isinstance(a, sp.Piecewise)}
+    ordered = sorted(atoms, key=lambda a: (sp.count_ops(a), sp.default_sort_key(a)))
+    return {a: sp.Symbol(f"f{n}", real=True) for n, a in enumerate(ordered)}
+
+
+def _call_lines(exprs, calls: dict, p, indent: str) -> list[str]:
+    """Definitions of the named function applications that ``exprs`` use."""
+    used = [a for a in calls if any(e.has(a) for e in exprs)]
+    return [f"{indent}{calls[a]} = {p(type(a)(*(arg.xreplace(calls) for arg in a.args)))}" for a in used]
+
+
+def _generic_body(expr: sp.Expr, calls: dict, p, indent: str) -> list[str]:
+    """Lines returning ``expr``: direct evaluation, and the log-sum of its terms where that is not a normal
+    float or a factor is out of its safe range; a Piecewise branch by branch."""
+    if isinstance(expr, sp.Piecewise):
+        lines = []
+        for value, cond in expr.args:
+            if cond == sp.true:
+                return lines + _generic_body(value, calls, p, indent)
+            lines += [f"{indent}if {p(cond)}:", *_generic_body(value, calls, p, indent + "    ")]
+        return lines + [f"{indent}return math.nan"]
+    lines = _call_lines([expr], calls, p, indent) + [f"{indent}out = float({p(expr.xreplace(calls))})"]
+    if expr.is_Number:
+        return lines + [f"{indent}return out"]
+    tail = " + ".join(_log_term(t, p) for t in sp.Add.make_args(sp.expand_mul(expr)))
+    return lines + [
+        f"{indent}if {' & '.join(['normal(out)'] + _guards([expr], p))}:",
+        f"{indent}    return out",
+        f"{indent}tail = {tail}",
+        f"{indent}return tail if math.isfinite(tail) else out",
+    ]
+
+
+def _generic_kernel_source(fname: str, expr: sp.Expr, calls: dict) -> str:
+    """A kernel outside the sigmoid/tanh product forms (see _generic_body)."""
+    lines = [
+        '@njit(cache=True, error_model="numpy")',
+        f"def {fname}(h, beta):",
+        f'    """{sp.sstr(expr)}"""',
+        *_generic_body(_prepared(expr), calls, _printer().doprint, "    "),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _prepared(expr: sp.Expr) -> sp.Expr:
+    return sp.piecewise_fold(_stable(expr))
+
+
+def _generic_fused_source(name: str, group: str, derivatives: dict, calls: dict) -> str:
+    """``{name}_{group}(h, beta)`` -> (three kernels, fast): the direct evaluations of the scalar kernels, each
+    function application once and printed alike (so equal to them where fast); fast where all three are
+    normal floats, h and beta in the fast range and no exponential-type factor out of range."""
+    keys = FUSED[group]
+    p = _printer().doprint
+    exprs = [_prepared(derivatives[k]) for k in keys]
+    lines = [
+        '@njit(cache=True, error_model="numpy", inline="always")',
+        f"def {name}_{group}(h, beta):",
+        f'    """({", ".join(keys)}, fast) of {name}: the direct evaluations of the kernels."""',
+        *_call_lines(exprs, calls, p, "    "),
+        *[f"    v{n} = float({p(e.xreplace(calls))})" for n, e in enumerate(exprs)],
+        f"    fast = {' & '.join(['normal(v0)', 'normal(v1)', 'normal(v2)', 'fast_range(h, beta, 0.0)'] + _guards(exprs, p))}",
+        "    return v0, v1, v2, fast",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _cfunc_source(name: str, group: str) -> str:
+    """``{name}_{group}_cfunc``: the row function behind a C pointer (h, n, beta, out1, out2, out3), for the
+    dispatch of numerics.activations.first_row/second_row."""
+    return "\n".join([
+        f"@cfunc({_ROW_SIGNATURE}, cache=True)",
+        f"def {name}_{group}_cfunc(h, n, beta, o1, o2, o3):",
+        f"    {name}_{group}_row(carray(h, (n,)), beta, carray(o1, (n,)), carray(o2, (n,)), carray(o3, (n,)))",
+        "",
+    ])
+
+
+def user_derivatives(expr: sp.Expr) -> tuple[dict, bool]:
+    """(derivatives, product) of a user expression: the sigmoid/tanh product forms where every derivative
+    has one (product True), else the stable families."""
+    derivs = act.user_derivatives(expr, stable=False)
+    try:
+        forms = [product_form(d) for d in derivs.values()]
+        if any(f is not None for f in forms) and all(
+                f is not None or not d.atoms(sp.Function) for f, d in zip(forms, derivs.values())):
+            return derivs, True
+    except (NotImplementedError, sp.PolynomialError, TypeError, ValueError):
+        pass
+    return act.user_derivatives(expr, stable=True), False
+
+
+def generate_user(expr: sp.Expr, header: str = "") -> str:
+    """Source of the kernel module of the user activation ``expr``: functions ``act_value`` ... ``act_d_betabeta``,
+    ``act_first``/``act_second`` and their rows, and the row functions as C callbacks ``act_first_cfunc``,
+    ``act_second_cfunc``."""
+    derivs, product = user_derivatives(expr)
+    parts = [
+        f'"""Activation kernels of phi(h, beta) = {sp.sstr(expr)}.',
+        "",
+        f"Generated by numerics.codegen ({'product forms' if product else 'stable families'}); do not edit.{header}",
+        '"""',
+        "",
+        "import math",
+        "",
+        "from numba import carray, cfunc, njit, types",
+        "",
+        f"from numerics._primitives import (  # noqa: F401\n    {USER_PRIMITIVES},\n)",
+        "",
+        "P = types.CPointer(types.float64)",
+        "",
+    ]
+    calls = None if product else _calls([_prepared(d) for d in derivs.values()])
+    for key, d in derivs.items():
+        parts += ["", _kernel_source(f"act_{key}", d) if product else _generic_kernel_source(f"act_{key}", d, calls)]
+    for group in FUSED:
+        fused = _fused_source("act", group, derivs) if product else _generic_fused_source("act", group, derivs, calls)
+        parts += ["", fused, "", _row_source("act", group), "", _cfunc_source("act", group)]
     return "\n".join(parts).rstrip() + "\n"
 
 

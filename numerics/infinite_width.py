@@ -36,7 +36,6 @@ from numerics.activations import NAMES as REGISTRY
 from numerics.activations import activation as registry_activation
 
 EXTRA = ("erf", "sign")  # closed-form activations beyond the registry: erf(beta h), sign(h)
-ACTIVATIONS = REGISTRY + EXTRA
 CLOSED_FORM = ("relu", "linear", "erf", "sign")
 QUAD_TOL = 1e-12  # quadrature: successive rules agree to this fraction of the kernel scale
 TABLE_TOL = 1e-11  # interpolation in rho: error at the check points, fraction of the kernel scale
@@ -77,8 +76,9 @@ def _check(X1, X2, depth, activation, sigma_w, sigma_b, beta):
         raise ValueError(f"X1 and X2 must have the same number of features, got {X1.shape[1]} and {X2.shape[1]}")
     if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 0:
         raise ValueError(f"depth must be an integer >= 0 (hidden layers), got {depth!r}")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation {activation!r} is not known; known: {', '.join(ACTIVATIONS)}")
+    known = (*REGISTRY, *EXTRA)  # the registry is live: registered activations count
+    if activation not in known:
+        raise ValueError(f"activation {activation!r} is not known; known: {', '.join(known)}")
     return (X1, X2, int(depth), activation, _real(sigma_w, "sigma_w", 0.0), _real(sigma_b, "sigma_b", 0.0),
             _real(beta, "beta"))
 

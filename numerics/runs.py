@@ -88,6 +88,10 @@ class RunDir:
         write_atomic(self.file(name), write)
 
     def write_json(self, name: str, obj) -> None:
+        if name == CONFIG and isinstance(obj, dict) and isinstance(obj.get("network"), dict):
+            from numerics.activations import record  # the expressions of registered activations, to redo the run anywhere
+
+            obj = dict(obj, **record(obj["network"].get("hidden", ())))
         text = json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n"
         self._write(name, lambda fh: fh.write(text.encode("utf-8")))
 
@@ -106,6 +110,10 @@ class RunDir:
         missing = [k for k in keys if not isinstance(obj.get(k), dict)]
         if missing:
             raise self._damaged(name, KeyError(f"no {missing[0]!r} section"))
+        if name == CONFIG and isinstance(obj, dict) and "activations" in obj:
+            from numerics.activations import register_recorded
+
+            register_recorded(obj["activations"])
         return obj
 
     def write_npz(self, name: str, arrays: dict) -> None:

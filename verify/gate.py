@@ -18,7 +18,7 @@ import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
-from numerics.activations import KEYS, NAMES, activation, first_row, second_row
+from numerics.activations import BUILTIN, KEYS, NAMES, activation, first_row, second_row
 from theory import activations as ta
 from verify.metrics import relative_error
 from verify.registry import Check
@@ -33,9 +33,24 @@ _MP_SIGMOID = {"sigmoid": lambda z: 1 / (1 + mpmath.exp(-z))}
 
 
 @lru_cache(maxsize=None)
+def derived(name: str) -> dict:
+    """The sympy value and derivatives the kernels of ``name`` were generated from: the theory's for a
+    built-in, the generator's derivation (numerics.codegen.user_derivatives) for a registered activation."""
+    if name in BUILTIN:
+        return ta.derivatives(name)
+    from numerics.codegen import user_derivatives
+
+    return user_derivatives(ta.parse(activation(name).expression))[0]
+
+
+def _mp_modules():
+    return [_MP_SIGMOID, ta.mpmath_functions(), {"Heaviside": lambda z: mpmath.mpf(1) if z > 0 else mpmath.mpf(0) if z < 0 else mpmath.mpf(0.5)}, "mpmath"]
+
+
+@lru_cache(maxsize=None)
 def _mp_function(name: str, key: str):
-    """The theory's expression for d^n phi (value if key == "value") as an mpmath function."""
-    return sp.lambdify((ta.h, ta.beta), ta.derivatives(name)[key], modules=[_MP_SIGMOID, "mpmath"])
+    """The derived expression for d^n phi (value if key == "value") as an mpmath function."""
+    return sp.lambdify((ta.h, ta.beta), derived(name)[key], modules=_mp_modules())
 
 
 @lru_cache(maxsize=None)  # the fused rows revisit the kernel rows' points and their own -h
@@ -86,10 +101,30 @@ def _jax():
 
 
 @lru_cache(maxsize=None)
+def jax_unit(name: str):
+    """A registered activation's value expression in jax.numpy (sympy.lambdify of the registered text, not
+    of any derivative)."""
+    jax = _jax()
+    functions = {"sigmoid": jax.nn.sigmoid, "softplus": jax.nn.softplus, "Phi": jax.scipy.stats.norm.cdf}
+    return sp.lambdify((ta.h, ta.beta), ta.parse(activation(name).expression), modules=[functions, "jax"])
+
+
+def install_jax_units() -> None:
+    """Make the registered activations known to the JAX model of verify.jax_models."""
+    if len(NAMES) > len(BUILTIN):
+        from verify import jax_models
+
+        for name in NAMES[len(BUILTIN):]:
+            jax_models.UNITS.setdefault(name, jax_unit(name))
+
+
+@lru_cache(maxsize=None)
 def jax_derivative(name: str, key: str):
     """JAX autodiff of the activation written directly in jax.numpy."""
     jax = _jax()
     jnp = jax.numpy
+    if name not in BUILTIN:
+        return _jax_derivative(jax_unit(name), key)
     forms = {
         "esp": lambda h, b: h * jax.nn.sigmoid(b * h),
         "sigmoid": lambda h, b: jax.nn.sigmoid(b * h),
@@ -97,7 +132,11 @@ def jax_derivative(name: str, key: str):
         "relu": lambda h, b: jax.nn.relu(h),
         "linear": lambda h, b: h + 0.0 * b,
     }
-    f = forms[name]
+    return _jax_derivative(forms[name], key)
+
+
+def _jax_derivative(f, key: str):
+    jax = _jax()
     nh, nb = ORDERS[key]
     for _ in range(nh):
         f = jax.grad(f, argnums=0)
@@ -112,6 +151,17 @@ EXTREMES = tuple(
     for h in (1e-300, -1e-300, 1e300, -1e300, 7.1e8, -7.4e8, -1.2784645427610737, 2.3993572805154675, 1.5434046384182074)
     for b in (1e-6, -1e-6, 1.0, 1e3, -1e3)
 )
+
+
+def kernel_error_table(name: str) -> dict:
+    """Worst relative error of each kernel of ``name`` against mpmath on EXTREMES and a grid of moderate
+    points (h = +-10^k, k = -3..2, and beta = +-10^j, j = -6..3)."""
+    grid = [(s * 10.0**k, b * 10.0**j) for s in (1, -1) for k in range(-3, 3) for b in (1, -1) for j in range(-6, 4)]
+    out = {}
+    for key in KEYS:
+        method = getattr(activation(name), key)
+        out[key] = max(relative_error(method(h, b), mp_reference(name, key, h, b)) for h, b in EXTREMES + tuple(grid))
+    return out
 
 
 def _kernel_error(name: str, key: str, f=None):
@@ -147,10 +197,16 @@ def _moderate_points():
     return st.tuples(st.floats(-20, 20).filter(lambda v: abs(v) > 1e-3), log_uniform(-3, 1))
 
 
-def kernel_checks() -> list[Check]:
+def _smooth(name: str) -> bool:
+    """Whether a registered activation has no kink or step (Piecewise, Abs, Max, Min, Heaviside, sign)."""
+    expr = ta.parse(activation(name).expression)
+    return not expr.has(sp.Piecewise, sp.Abs, sp.Max, sp.Min, sp.Heaviside, sp.sign)
+
+
+def kernel_checks(names=None) -> list[Check]:
     checks = []
-    for name in NAMES:
-        smooth = name != "relu"
+    for name in NAMES if names is None else names:
+        smooth = name != "relu" if name in BUILTIN else _smooth(name)
         for key in KEYS:
             explicit = tuple(p for p in EXTREMES if smooth or p[0] != 0.0)
             checks.append(Check(f"kernel {name}.{key} vs mpmath", "derived expression, adaptive precision", 1e-13,
@@ -198,10 +254,10 @@ def _fused_error(name: str, group: str):
     return error
 
 
-def fused_checks() -> list[Check]:
+def fused_checks(names=None) -> list[Check]:
     checks = []
-    for name in NAMES:
-        smooth = name != "relu"
+    for name in NAMES if names is None else names:
+        smooth = name != "relu" if name in BUILTIN else _smooth(name)
         explicit = tuple(p for p in EXTREMES if smooth or p[0] != 0.0) + tuple((r, 1.0) for r in ROOTS)
         for group in GROUPS:
             checks.append(Check(f"fused {name}.{group} vs mpmath", "derived expression, adaptive precision", 1e-13,
@@ -327,4 +383,37 @@ def theory_checks() -> list[Check]:
     ]
 
 
-CHECKS = kernel_checks() + fused_checks() + theory_checks()
+def _fixed_hidden(strategy, name):
+    """Examples of verify.mlp/verify.hessian with every hidden layer of activation ``name``."""
+    return lambda: strategy().map(lambda ex: (ex[0], (name,) * len(ex[1])) + tuple(ex[2:]))
+
+
+def registered_checks(names=None) -> list[Check]:
+    """Loss gradients and exact Hessians of networks of each registered activation against the JAX model."""
+    from verify import hessian as vh
+    from verify import mlp as vm
+
+    install_jax_units()
+    checks = []
+    for name in NAMES[len(BUILTIN):] if names is None else names:
+        checks += [
+            Check(f"mlp {name}: gradients vs JAX", "jax.value_and_grad of an independent JAX MLP", 1e-10,
+                  _fixed_hidden(vm.mlp_examples, name), vm.gradient_error, max_examples=15),
+            Check(f"mlp {name}: hessian vs JAX", "jax.hessian of an independent JAX MLP", 1e-10,
+                  _fixed_hidden(vh.hessian_examples, name), vh.hessian_error, max_examples=10),
+        ]
+    return checks
+
+
+def activation_checks(name: str) -> list[Check]:
+    """Every row of one (built-in or registered) activation."""
+    return kernel_checks([name]) + fused_checks([name]) + (registered_checks([name]) if name not in BUILTIN else [])
+
+
+CHECKS = kernel_checks() + fused_checks() + theory_checks() + registered_checks()
+_AT_IMPORT = tuple(NAMES)
+
+
+def late_checks() -> list[Check]:
+    """The rows of the activations registered after this module was imported."""
+    return [c for name in NAMES if name not in _AT_IMPORT for c in activation_checks(name)]

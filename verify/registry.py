@@ -116,7 +116,9 @@ def all_checks(pattern: str | None = None) -> list[Check]:
     """Every registered check, optionally only those whose name matches ``pattern`` (regex)."""
     checks = []
     for module in CHECK_MODULES:
-        checks.extend(importlib.import_module(module).CHECKS)
+        mod = importlib.import_module(module)
+        checks.extend(mod.CHECKS)
+        checks.extend(getattr(mod, "late_checks", list)())  # rows of what was registered after the import
     names = [c.name for c in checks]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:

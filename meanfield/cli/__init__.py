@@ -14,7 +14,7 @@ import sys
 
 # Modules of this package that register commands, in the order shown by --help.
 COMMAND_MODULES = ("derive", "verify", "reproduce", "sweep", "storage", "train", "function_space", "hessian")
-COMMAND_MODULES += ("spectrum", "kernel")
+COMMAND_MODULES += ("spectrum", "kernel", "activation")
 
 
 class UsageError(Exception):

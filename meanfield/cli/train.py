@@ -248,7 +248,8 @@ def register(commands) -> None:
 
     p = commands.top("train", "train a multilayer perceptron (Adam or SGD) into a resumable run directory")
     p.add_argument("--arch", required=True, help="layer widths, e.g. 2-8-2-1")
-    p.add_argument("--act", default="esp", choices=NAMES, help="hidden activation (default: esp)")
+    p.add_argument("--act", default="esp", metavar="NAME",
+                   help=f"hidden activation: {', '.join(NAMES)} or one registered by `meanfield activation add` (default: esp)")
     p.add_argument("--output", choices=OUTPUTS, help="output layer (default: sigmoid for one output unit, else softmax)")
     p.add_argument("--data", default="nonlinear", metavar="linear|nonlinear|digits|PATH",
                    help="built-in set or a .mat/.npz/.csv file or a directory of MNIST IDX files (default: nonlinear)")

@@ -1,4 +1,4 @@
-"""`meanfield verify [--json] [--only REGEX] [--examples N] [--random]`: run the check table."""
+"""`meanfield verify [--json] [--only REGEX] [--activation NAME] [--examples N] [--random]`: run the check table."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ MAX_TOTAL_EXAMPLES = 1_000_000  # over all checks run
 
 
 def run(args) -> int:
+    if args.activation:  # only the rows of this activation (its kernels load, so that its rows exist)
+        from numerics.activations import activation
+
+        activation(args.activation)
+        args.only = rf"(?=.*\b{args.activation}\b)" + (f"(?=.*(?:{args.only}))" if args.only else "")
     from meanfield.progress import Progress
     from verify import run_checks
     from verify.registry import all_checks
@@ -55,5 +60,6 @@ def register(commands) -> None:
     p.add_argument("--json", action="store_true", help="print results as JSON")
     p.add_argument("--only", metavar="REGEX", help="run only checks whose name matches")
     p.add_argument("--examples", type=int, metavar="N", help="examples per check (default: per check)")
+    p.add_argument("--activation", metavar="NAME", help="only the rows of this (built-in or registered) activation")
     p.add_argument("--random", action="store_true", help="fresh random examples instead of the reproducible draw")
     p.set_defaults(func=run)
