@@ -38,6 +38,7 @@ GAUSS_CUTOFF = 12.0  # |z| beyond which a standard Gaussian has mass < 1e-32
 QUAD_RTOL = 1e-12
 LOG_SMALL = -40.0
 MAX_LAYERS = 64  # work of the maximum-entropy solver: L grid_points^2 for the programme, L-dim polishes
+MAX_GENERALIZATION_LAYERS = 16  # the generalization curve solves table_points maximum-entropy problems
 PRUNE = 0.01  # candidates whose grid value is this far (relative) below the best polished value are not polished
 # |log b| beyond which a unit phi(h, b) is its b -> 0 or b -> oo limit to float64 precision (relative
 # corrections b^2 or Gaussian mass within 1/b of a kink)
@@ -597,7 +598,7 @@ def generalization_curve(
     at alpha ~ 5.53 to eps ~ 0.39; binary weights: straight to 0 at alpha = 1). Large alpha:
     eps* -> K/(alpha + K), K = (2^L - 1)/L (continuous weights; theory.function_space.generalization_asymptote).
     """
-    layers = check_layers(layers)
+    layers = check_layers(layers, MAX_GENERALIZATION_LAYERS)
     check_weights(weights)
     alphas = np.atleast_1d(np.asarray(alphas, dtype=np.float64))
     if alphas.ndim != 1 or np.any(~np.isfinite(alphas)) or np.any(alphas <= 0.0):
