@@ -463,7 +463,7 @@ def _polish(lr_out: float, ltheta: np.ndarray, binary: bool, extra=None):
 
 
 def _dp_candidates(lr_out: float, layers: int, binary: bool, points: int, span: float, keep: int):
-    """(grid value, log theta) of the ``keep`` best grid-local maxima on every face of the dynamic programme.
+    """(grid value, log theta) of the ``keep`` best grid-local maxima (distinct values) on every face of the programme.
 
     Face j (binary weights, j = 0..L-1): layers 1..j aligned, theta_j = 0; continuous weights have only
     face 0 (an aligned layer has entropy -oo). Different faces are separate branches, so a first-order
@@ -478,7 +478,13 @@ def _dp_candidates(lr_out: float, layers: int, binary: bool, points: int, span: 
         f = first[j]
         padded = np.concatenate([[-np.inf], f, [-np.inf]])
         peaks = np.flatnonzero((f > -np.inf) & (f >= padded[:-2]) & (f >= padded[2:]))
-        for g in sorted(peaks, key=lambda g: -f[g])[:keep]:
+        taken = []  # a plateau of equal values (theta_j -> 0 approaching the next face) counts once
+        for g in sorted(peaks, key=lambda g: -f[g]):
+            if len(taken) == keep:
+                break
+            if any(abs(f[g] - v) <= 1e-12 * abs(v) for v in taken):
+                continue
+            taken.append(f[g])
             ltheta = np.full(layers - 1, -np.inf)
             idx = g
             for row in range(j, n_rows):
@@ -568,6 +574,44 @@ def _max_entropy_result(error, weights, lr_out, ltheta, binary) -> MaxEntropy:
         error_per_layer=np.exp(lr) / 2.0,
         fractions=np.exp(ltheta),
     )
+
+
+@dataclass(frozen=True)
+class SwitchOn:
+    """Binary weights: layer ``layer`` is aligned (p = 0) at the maximum below ``error`` and perturbed above;
+    ``below``/``above``: the maxima at the ends of the final bracket (a first-order jump of every p_l)."""
+
+    layer: int
+    error: float
+    below: MaxEntropy
+    above: MaxEntropy
+
+
+def switch_on_errors(layers: int, grid_points: int = 600, scan: int = 40, xtol: float = 1e-9) -> list[SwitchOn]:
+    """Errors at which layers 1..L-1 switch on (binary weights): a scan of ``scan`` errors in (0, 1/2), then
+    bisection of 'p_l > 0 at the maximum' to ``xtol`` in every interval where it changes."""
+    layers = check_layers(layers)
+
+    def solve(e):
+        return max_entropy_perturbation(e, layers, "binary", grid_points=grid_points)
+
+    errors = np.linspace(0.5 / scan, 0.5 * (1.0 - 1e-6), scan)
+    rows = [solve(float(e)) for e in errors]
+    out = []
+    for layer in range(1, layers):
+        on = [r.perturbation[layer - 1] > 0.0 for r in rows]
+        for i in range(scan - 1):
+            if not on[i] and on[i + 1]:
+                lo, hi, below, above = float(errors[i]), float(errors[i + 1]), rows[i], rows[i + 1]
+                while hi - lo > xtol:
+                    mid = 0.5 * (lo + hi)
+                    res = solve(mid)
+                    if res.perturbation[layer - 1] > 0.0:
+                        hi, above = mid, res
+                    else:
+                        lo, below = mid, res
+                out.append(SwitchOn(layer=layer, error=0.5 * (lo + hi), below=below, above=above))
+    return out
 
 
 # ----------------------------------------------------------------------------- generalization
