@@ -471,7 +471,7 @@ def _dp_candidates(lr_out: float, layers: int, binary: bool, points: int, span: 
     """
     grids = _grids(lr_out, layers, points, span)
     _, nxt, first, last = _dp(lr_out, grids, binary)
-    n_rows, G = grids.shape
+    n_rows = grids.shape[0]
     zero = 0.0 if binary else -np.inf
     out = []
     for j in range(n_rows if binary else 1):
@@ -539,13 +539,15 @@ def max_entropy_perturbation(
     Maximizes S_con = (1/L) sum log eta_l or S_bin = (1/L) sum H2(p_l) on the surface q_L = 1 - 2 epsilon.
     The surface is parametrized, from the output back, by log r_l = log(1 - q_l): given r_l the layer-l
     perturbation follows from r_(l-1) = theta_l A^-1(r_l) (theory.function_space.budget_perturbation).
-    Global maximum: a dynamic programme over all chains log r_1 <= ... <= log r_(L-1) on grids of
-    ``grid_points`` values per layer (covering ``span`` e-folds below the largest reachable r, doubled
-    per layer back; 'r_l = 0', layers 1..l unperturbed, is a state of its own) is exhaustive on the
-    grid; the best ``candidates`` local maxima of its last stage are then polished (Nelder-Mead in
-    logit theta, unperturbed layers kept at zero; binary solutions that approach a face are set on it)
-    and the best polished one is returned. Everything is computed in log r, log x (x = 1 - c), so tiny
-    errors keep full relative precision (eta_1 ~ eps^8 for L = 4 stays finite in log_perturbation).
+    Global maximum: a backward dynamic programme over all chains log r_1 <= ... <= log r_(L-1) on grids
+    of ``grid_points`` values per layer (geometric distances, up to ``span`` e-folds doubled per layer
+    back, below the largest reachable r) is exhaustive on the grid. Each face 'layers 1..j aligned'
+    (binary weights) is a branch of its own; the best ``candidates`` distinct grid maxima of every branch
+    are polished (Nelder-Mead in logit theta, aligned layers kept at zero; binary solutions that approach
+    a face are set on it) and the best polished one is returned, so a first-order switch between
+    branches is decided by polished values, not by the grid. Everything is computed in log r, log x
+    (x = 1 - c), so tiny errors keep full relative precision (eta_1 ~ eps^8 for L = 4 stays finite in
+    log_perturbation). L <= MAX_LAYERS bounds the work.
     """
     error = check_error(error)
     layers = check_layers(layers)

@@ -54,14 +54,14 @@ def test_figures_fonts_guides_legends_and_jumps(out):
         assert facts["min_font"] >= 8.0, name
     axes = {ax["title"]: ax for ax in FIGURES["li_saad_fig2"]["axes"] if ax["title"]}
     (c,) = [ax for t, ax in axes.items() if t.startswith("(c)")]
-    guide = [y for label, x, y in c["lines"] if label.startswith("K/")][0]
+    guide = next(y for label, x, y in c["lines"] if label.startswith("K/"))
     assert guide.max() <= 0.5 + 1e-12  # the asymptote is drawn only where it is a possible error
     (d,) = [ax for t, ax in axes.items() if t.startswith("(d)")]
     (x_pc,) = {x[0] for label, x, y in d["lines"] if label.startswith("p$_c$")}
     box = d["legend"]
     x_disp = d["to_display"]((x_pc, 0.0))[0]
     assert not (box.x0 <= x_disp <= box.x1 and box.y0 < d["to_display"]((x_pc, 1.0))[1]), "p_c line crosses the legend"
-    root, records = out
+    _, records = out
     switch = {k: v for k, v in _numbers(records["li-saad-fig2"]).items() if k.startswith("binary_switch_on")}
     assert sorted(switch) == [f"binary_switch_on_layer_{l}" for l in (1, 2, 3)]
     assert switch["binary_switch_on_layer_1"] == pytest.approx(0.46562, abs=2e-5)
