@@ -10,6 +10,7 @@ binary weights). Public functions:
   registry activation (``activation=``);
 * :func:`entropy`, :func:`max_entropy_perturbation` - S_con, S_bin (Eqs. 9, 12)
   and the perturbation of maximum entropy at a given output error (Fig. 2a, b);
+* :func:`switch_on_errors` - binary weights: the errors at which layers switch on (first-order jumps);
 * :func:`generalization_curve` - the annealed generalization error (Fig. 2c).
 
 The beta -> oo maps, entropies and their log-variable forms are generated
