@@ -278,7 +278,7 @@ def test_generalization_binary_jumps_to_perfect():
         (lambda: nfs.max_entropy_perturbation(0.5, 4), "open interval \\(0, 0.5\\)"),
         (lambda: nfs.max_entropy_perturbation(0.1, 0), r"layers must be an integer in \[1, 64\]"),
         (lambda: nfs.max_entropy_perturbation(0.1, 100000), r"layers must be an integer in \[1, 64\]"),
-        (lambda: nfs.generalization_curve([1.0], 10000), r"layers must be an integer in \[1, 64\]"),
+        (lambda: nfs.generalization_curve([1.0], 10000), r"layers must be an integer in \[1, 16\]"),
         (lambda: nfs.generalization_curve([-1.0], 2), "alpha must be"),
     ],
 )
