@@ -163,8 +163,17 @@ def kernels() -> list[str]:
     ]
 
 
+def scaling_table() -> str:
+    """ACTIVATION_SCALING[name] = (k, m) of theory.function_space.activation_scaling."""
+    from theory.activations import REGISTRY
+
+    rows = "".join(f"    {name!r}: {fs.activation_scaling(name)!r},\n" for name in REGISTRY)
+    doc = "# (k, m): phi(s h, beta) = s^k phi(h, s beta); phi(h, b) ~ b^m as b -> 0\n"
+    return doc + "ACTIVATION_SCALING = {\n" + rows + "}\n"
+
+
 def generate() -> str:
-    return HEADER + "\n\n" + "\n\n".join(kernels()).rstrip() + "\n"
+    return HEADER + "\n" + scaling_table() + "\n\n" + "\n\n".join(kernels()).rstrip() + "\n"
 
 
 def main() -> None:

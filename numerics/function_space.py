@@ -10,6 +10,7 @@ binary weights). Public functions:
   registry activation (``activation=``);
 * :func:`entropy`, :func:`max_entropy_perturbation` - S_con, S_bin (Eqs. 9, 12)
   and the perturbation of maximum entropy at a given output error (Fig. 2a, b);
+* :func:`switch_on_errors` - binary weights: the errors at which layers switch on (first-order jumps);
 * :func:`generalization_curve` - the annealed generalization error (Fig. 2c).
 
 The beta -> oo maps, entropies and their log-variable forms are generated
@@ -36,7 +37,13 @@ BETA_ACTIVATIONS = ("esp", "sigmoid", "tanh")  # activations whose value depends
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 GAUSS_CUTOFF = 12.0  # |z| beyond which a standard Gaussian has mass < 1e-32
 QUAD_RTOL = 1e-12
-LOG_SMALL = -40.0  # log r below which A^-1 is its leading term to float64 precision
+LOG_SMALL = -40.0
+MAX_LAYERS = 64  # work of the maximum-entropy solver: L grid_points^2 for the programme, L-dim polishes
+MAX_GENERALIZATION_LAYERS = 16  # the generalization curve solves table_points maximum-entropy problems
+PRUNE = 0.01  # candidates whose grid value is this far (relative) below the best polished value are not polished
+# |log b| beyond which a unit phi(h, b) is its b -> 0 or b -> oo limit to float64 precision (relative
+# corrections b^2 or Gaussian mass within 1/b of a kink)
+LOG_B_LIMIT = math.log(1e100)  # log r below which A^-1 is its leading term to float64 precision
 
 
 # ----------------------------------------------------------------------------- validation
@@ -77,9 +84,12 @@ def check_positive(value, name: str) -> float:
     return v
 
 
-def check_layers(layers) -> int:
-    if isinstance(layers, bool) or int(layers) != layers or layers < 1:
-        raise ValueError(f"layers must be an integer >= 1, got {layers!r}")
+def check_layers(layers, limit: int = MAX_LAYERS) -> int:
+    """Number of layers: an integer in [1, limit] (the solvers' work grows with L; see MAX_LAYERS)."""
+    if isinstance(layers, bool) or not isinstance(layers, (int, np.integer, float)) or not math.isfinite(layers):
+        raise ValueError(f"layers must be an integer in [1, {limit}], got {layers!r}")
+    if int(layers) != layers or not 1 <= layers <= limit:
+        raise ValueError(f"layers must be an integer in [1, {limit}], got {layers!r}")
     return int(layers)
 
 
@@ -214,9 +224,10 @@ def activation_cross_overlap(name: str, beta: float, std: float, rho: float) -> 
     kernel, inner = _activation_integrands(name)
     s = math.sqrt(max(0.0, (1.0 - rho) * (1.0 + rho)))
     d = std * s
-    # absolute floor of the inner average: 1e-13 of the field scale (the inner average of an odd phi
-    # cancels; the outer integral stays accurate to ~1e-13 relative)
-    floor = 1e-13 * max(1.0, abs(kernel(std, beta)))
+    # absolute floors: 1e-13 of the unit's value at the field scale for the inner average (it cancels for
+    # an odd phi), and of its square for the result (relative 1e-13 unless C ~ 0, as deep in the chaotic phase)
+    scale = abs(kernel(std, beta))
+    floor = 1e-13 * scale
 
     def outer(xv):
         a = std * rho * xv
@@ -227,7 +238,7 @@ def activation_cross_overlap(name: str, beta: float, std: float, rho: float) -> 
             g = quad(inner, -GAUSS_CUTOFF, GAUSS_CUTOFF, args=(a, d, beta), epsabs=floor, epsrel=QUAD_RTOL, limit=200, points=points)[0]
         return kernel(std * xv, beta) * math.exp(-0.5 * xv * xv) * INV_SQRT_2PI * g
 
-    return quad(outer, -GAUSS_CUTOFF, GAUSS_CUTOFF, epsabs=0.0, epsrel=QUAD_RTOL, limit=200, points=[0.0])[0]
+    return quad(outer, -GAUSS_CUTOFF, GAUSS_CUTOFF, epsabs=floor * scale, epsrel=QUAD_RTOL, limit=200, points=[0.0])[0]
 
 
 def overlap_recursion(
@@ -245,7 +256,9 @@ def overlap_recursion(
       Var h = sigma^2, Cov = sigma^2 c_l q_{l-1};
     * ``activation=NAME``: deterministic units a = phi(h, beta) (beta defaults to 1), normalized overlap
       q_l = C_l / Q_l with Q_l = E[phi^2] and C_l = E[phi(h^) phi(h)], Var h = sigma^2 Q_{l-1},
-      Cov = sigma^2 c_l C_{l-1} (theory.function_space.activation_maps).
+      Cov = sigma^2 c_l C_{l-1} (theory.function_space.activation_maps). With phi(s h, beta) =
+      s^k phi(h, s beta) (theory.function_space.activation_scaling) the integrals are taken at unit
+      scale and b = beta s, and only log s is carried, so no variance over- or underflows.
 
     c_l = sqrt(1 - eta_l^2) (continuous weights, variance sigma^2) or 1 - 2 p_l (binary, sigma = 1).
     """
@@ -262,20 +275,25 @@ def overlap_recursion(
             return Overlap(q=1.0 - r, error_per_layer=r / 2.0)
         q = np.empty(pert.size)
         prev = 1.0
+        lb = math.log(beta) + math.log(sigma)  # b = beta sigma, clamped to the range where its limits are exact
+        b = math.exp(min(max(lb, -LOG_B_LIMIT), LOG_B_LIMIT))
+        small = math.exp(2.0 * min(lb + LOG_B_LIMIT, 0.0))  # E[tanh(b u) tanh(b v)] ~ b^2 as b -> 0
         for i, ci in enumerate(c):
-            prev = tanh_overlap(ci * prev, beta * sigma)
+            prev = tanh_overlap(ci * prev, b) * small
             q[i] = prev
         return Overlap(q=q, error_per_layer=(1.0 - q) / 2.0)
     check_activation(activation)
     beta = 1.0 if beta is None else beta
+    k, m = gen.ACTIVATION_SCALING[activation]
     q = np.empty(pert.size)
-    Q_prev = C_prev = 1.0
+    log_s, q_prev = math.log(sigma), 1.0  # field scale of layer 1 (Q_0 = 1); q_0 = C_0 / Q_0 = 1
     for i, ci in enumerate(c):
-        std = sigma * math.sqrt(Q_prev)
-        rho = ci * C_prev / Q_prev
-        Q_prev = activation_self_overlap(activation, beta, std)
-        C_prev = activation_cross_overlap(activation, beta, std, rho)
-        q[i] = C_prev / Q_prev
+        lb = math.log(beta) + log_s
+        b = math.exp(min(max(lb, -LOG_B_LIMIT), LOG_B_LIMIT))
+        Q = activation_self_overlap(activation, b, 1.0)
+        q_prev = activation_cross_overlap(activation, b, 1.0, ci * q_prev) / Q
+        q[i] = q_prev
+        log_s = math.log(sigma) + k * log_s + 0.5 * math.log(Q) + m * min(lb + LOG_B_LIMIT, 0.0)
     return Overlap(q=q, error_per_layer=(1.0 - q) / 2.0)
 
 
@@ -337,42 +355,48 @@ def _chain(lr_out, ltheta, binary, lx, lr):
 
 @njit(cache=True)
 def _dp(lr_out, grids, binary):
-    """Dynamic programme over the chain r_1 <= ... <= r_L on grids of log r (rows: layers 1..L-1).
+    """Backward dynamic programme over the chains r_1 <= ... <= r_L = exp(lr_out) on grids of log r.
 
-    value[i, g]: best entropy sum of layers 1..i+1 with log r_(i+1) = grids[i, g]; back[i, g]: the grid
-    index of log r_i on the best path (-1: layers 1..i unperturbed). Returns (value, back, final) with
-    final[g] the total for log r_(L-1) = grids[L-2, g] and final[G] for 'layers 1..L-1 unperturbed'.
+    Row i of ``grids`` holds (ascending) values of log r_(i+1), i = 0..L-2. value[i, g]: best entropy sum
+    of layers i+2..L given log r_(i+1) = grids[i, g]; nxt[i, g]: the grid index of r_(i+2) on that
+    path. first[j, g] = s(layer j+1 alone from r_j = 0) + value[j, g]: the face 'layers 1..j aligned'
+    (theta_j = 0) with log r_(j+1) = grids[j, g]. Returns (value, nxt, first, last) with last the sum
+    of the face 'layers 1..L-1 aligned' (only the output layer perturbed).
     """
     n_rows, G = grids.shape
-    zero = 0.0 if binary else -np.inf
+    ly_out = _log_y(lr_out)
     value = np.full((n_rows, G), -np.inf)
-    back = np.full((n_rows, G), -1, dtype=np.int64)
+    nxt = np.full((n_rows, G), -1, dtype=np.int64)
+    first = np.full((n_rows, G), -np.inf)
     for g in range(G):
-        value[0, g] = _layer_entropy(_log_y(grids[0, g]), binary)
-    for i in range(1, n_rows):
+        lt = grids[n_rows - 1, g] - ly_out
+        if lt < 0.0:
+            value[n_rows - 1, g] = _layer_entropy(gen.log_budget_x(lt, ly_out), binary)
+    for i in range(n_rows - 2, -1, -1):
+        ly_next = np.empty(G)
+        for gp in range(G):
+            ly_next[gp] = _log_y(grids[i + 1, gp])
         for g in range(G):
-            ly = _log_y(grids[i, g])
-            best = _layer_entropy(ly, binary) + zero
+            best = -np.inf
             arg = -1
-            for gp in range(G):
-                lt = grids[i - 1, gp] - ly
+            for gp in range(G - 1, -1, -1):  # r_(i+1) <= y(r_(i+2)): feasible from the top of row i+1 down
+                lt = grids[i, g] - ly_next[gp]
                 if lt >= 0.0:
                     break
-                val = _layer_entropy(gen.log_budget_x(lt, ly), binary) + value[i - 1, gp]
+                if value[i + 1, gp] == -np.inf:
+                    continue
+                val = _layer_entropy(gen.log_budget_x(lt, ly_next[gp]), binary) + value[i + 1, gp]
                 if val > best:
                     best = val
                     arg = gp
             value[i, g] = best
-            back[i, g] = arg
-    final = np.full(G + 1, -np.inf)
-    ly = _log_y(lr_out)
-    final[G] = _layer_entropy(ly, binary) + zero
-    for gp in range(G):
-        lt = grids[n_rows - 1, gp] - ly
-        if lt >= 0.0:
-            break
-        final[gp] = _layer_entropy(gen.log_budget_x(lt, ly), binary) + value[n_rows - 1, gp]
-    return value, back, final
+            nxt[i, g] = arg
+    for j in range(n_rows):
+        for g in range(G):
+            if value[j, g] > -np.inf:
+                first[j, g] = _layer_entropy(_log_y(grids[j, g]), binary) + value[j, g]
+    last = _layer_entropy(ly_out, binary)
+    return value, nxt, first, last
 
 
 @dataclass(frozen=True)
@@ -389,12 +413,16 @@ class MaxEntropy:
 
 
 def _grids(lr_out: float, layers: int, points: int, span: float) -> np.ndarray:
-    """Rows l = 1..L-1 of log r, each ending at the largest reachable log r_l."""
+    """Rows l = 1..L-1 of log r below the largest reachable log r_l (layer l+1 unperturbed), ascending.
+
+    Distances below the top are geometric from 1e-12 to ``span`` e-folds, doubled per layer back
+    (log A^-1(r) ~ 2 log r): relative resolution everywhere, fine where theta -> 1.
+    """
     tops, widths = [lr_out], [0.0]
     for _ in range(layers - 1):
         tops.append(float(_log_y(tops[-1])))
         widths.append(2.0 * widths[-1] + span)
-    rows = [np.linspace(top - width, top, points, endpoint=False) for top, width in zip(tops[1:], widths[1:])]
+    rows = [top - np.geomspace(width, 1e-12, points) for top, width in zip(tops[1:], widths[1:])]
     return np.array(rows[::-1])
 
 
@@ -420,8 +448,8 @@ def _polish(lr_out: float, ltheta: np.ndarray, binary: bool, extra=None):
         lrz, bonus = extra[1](zs[-1])
         return -(_chain(lrz, unpack(zs[:-1]), binary, lx, lr) + bonus)
 
-    theta = np.exp(ltheta[free])
-    z0 = np.log(theta) - np.log1p(-np.minimum(theta, 1.0 - 1e-16))
+    lt0 = np.minimum(ltheta[free], -1e-16)
+    z0 = lt0 - np.array([gen.log1mexp(v) for v in lt0])  # logit(theta) from log theta
     if extra is not None:
         z0 = np.append(z0, extra[0])
     if z0.size == 0:
@@ -435,37 +463,52 @@ def _polish(lr_out: float, ltheta: np.ndarray, binary: bool, extra=None):
     return unpack(best[:-1]), -objective(best), best[-1]
 
 
-def _dp_candidates(lr_out: float, layers: int, binary: bool, points: int, span: float, keep: int) -> list[np.ndarray]:
-    """log theta vectors of the best local maxima of the dynamic programme (global on its grid)."""
+def _dp_candidates(lr_out: float, layers: int, binary: bool, points: int, span: float, keep: int):
+    """(grid value, log theta) of the ``keep`` best grid-local maxima (distinct values) on every face of the programme.
+
+    Face j (binary weights, j = 0..L-1): layers 1..j aligned, theta_j = 0; continuous weights have only
+    face 0 (an aligned layer has entropy -oo). Different faces are separate branches, so a first-order
+    switch between them is decided by the polished values, not by the grid.
+    """
     grids = _grids(lr_out, layers, points, span)
-    _, back, final = _dp(lr_out, grids, binary)
-    G = grids.shape[1]
-    peaks = [G] if final[G] > -np.inf else []
-    for g in range(G):
-        left = final[g - 1] if g > 0 else -np.inf
-        right = final[g + 1] if g + 1 < G else -np.inf
-        if final[g] > -np.inf and final[g] >= left and final[g] >= right:
-            peaks.append(g)
-    peaks.sort(key=lambda g: -final[g])
+    _, nxt, first, last = _dp(lr_out, grids, binary)
+    n_rows = grids.shape[0]
+    zero = 0.0 if binary else -np.inf
     out = []
-    for g in peaks[:keep]:
-        ltheta = np.full(layers - 1, -np.inf)
-        cur_lr, row, idx = lr_out, layers - 2, g
-        while row >= 0 and idx != G and idx >= 0:
-            state = grids[row, idx]
-            ltheta[row] = state - _log_y(cur_lr)
-            cur_lr = state
-            idx = back[row, idx]
-            row -= 1
-        out.append(ltheta)
+    for j in range(n_rows if binary else 1):
+        f = first[j]
+        padded = np.concatenate([[-np.inf], f, [-np.inf]])
+        peaks = np.flatnonzero((f > -np.inf) & (f >= padded[:-2]) & (f >= padded[2:]))
+        taken = []  # a plateau of equal values (theta_j -> 0 approaching the next face) counts once
+        for g in sorted(peaks, key=lambda g: -f[g]):
+            if len(taken) == keep:
+                break
+            if any(abs(f[g] - v) <= 1e-12 * abs(v) for v in taken):
+                continue
+            taken.append(f[g])
+            ltheta = np.full(layers - 1, -np.inf)
+            idx = g
+            for row in range(j, n_rows):
+                nidx = nxt[row, idx] if row + 1 < n_rows else -1
+                ly = _log_y(grids[row + 1, nidx]) if row + 1 < n_rows else _log_y(lr_out)
+                ltheta[row] = grids[row, idx] - ly
+                idx = nidx
+            out.append(((f[g] + j * zero) / layers, ltheta))
+    if binary:
+        out.append((last / layers, np.full(layers - 1, -np.inf)))
+    out.sort(key=lambda item: -item[0])
     return out
 
 
 def _solve_max_entropy(lr_out: float, layers: int, binary: bool, points: int, span: float, keep: int):
+    """Global maximum: every grid-local maximum of every face polished, the best kept (binary: set on a face
+    when that loses nothing). Candidates more than PRUNE below the best polished value are not polished."""
     if layers == 1:
         return np.zeros(0), _chain(lr_out, np.zeros(0), binary, np.empty(1), np.empty(1))
     best = None
-    for ltheta in _dp_candidates(lr_out, layers, binary, points, span, keep):
+    for grid_value, ltheta in _dp_candidates(lr_out, layers, binary, points, span, keep):
+        if best is not None and grid_value < best[1] - PRUNE * abs(best[1]) - 1e-9:
+            continue
         lt, value, _ = _polish(lr_out, ltheta, binary)
         if binary:
             lt, value = _snap_to_faces(lr_out, lt, value)
@@ -475,14 +518,14 @@ def _solve_max_entropy(lr_out: float, layers: int, binary: bool, points: int, sp
 
 
 def _snap_to_faces(lr_out: float, ltheta: np.ndarray, value: float):
-    """Binary weights: a polish that ends on a face of the box (layers 1..j unperturbed) approaches it only
+    """Binary weights: a polish that ends near a face of the box (layers 1..j aligned) approaches it only
     asymptotically (p_j ~ 1e-30); set theta_j = 0 exactly when that loses no entropy (to 1e-15 relative)."""
     work = np.empty(ltheta.size + 1)
     for j in range(ltheta.size):
         if ltheta[j] == -np.inf:
             continue
         trial = ltheta.copy()
-        trial[j] = -np.inf
+        trial[: j + 1] = -np.inf
         v = _chain(lr_out, trial, True, work, work.copy())
         if v >= value - 1e-15 * abs(value):
             ltheta, value = trial, v
@@ -497,13 +540,15 @@ def max_entropy_perturbation(
     Maximizes S_con = (1/L) sum log eta_l or S_bin = (1/L) sum H2(p_l) on the surface q_L = 1 - 2 epsilon.
     The surface is parametrized, from the output back, by log r_l = log(1 - q_l): given r_l the layer-l
     perturbation follows from r_(l-1) = theta_l A^-1(r_l) (theory.function_space.budget_perturbation).
-    Global maximum: a dynamic programme over all chains log r_1 <= ... <= log r_(L-1) on grids of
-    ``grid_points`` values per layer (covering ``span`` e-folds below the largest reachable r, doubled
-    per layer back; 'r_l = 0', layers 1..l unperturbed, is a state of its own) is exhaustive on the
-    grid; the best ``candidates`` local maxima of its last stage are then polished (Nelder-Mead in
-    logit theta, unperturbed layers kept at zero; binary solutions that approach a face are set on it)
-    and the best polished one is returned. Everything is computed in log r, log x (x = 1 - c), so tiny
-    errors keep full relative precision (eta_1 ~ eps^8 for L = 4 stays finite in log_perturbation).
+    Global maximum: a backward dynamic programme over all chains log r_1 <= ... <= log r_(L-1) on grids
+    of ``grid_points`` values per layer (geometric distances, up to ``span`` e-folds doubled per layer
+    back, below the largest reachable r) is exhaustive on the grid. Each face 'layers 1..j aligned'
+    (binary weights) is a branch of its own; the best ``candidates`` distinct grid maxima of every branch
+    are polished (Nelder-Mead in logit theta, aligned layers kept at zero; binary solutions that approach
+    a face are set on it) and the best polished one is returned, so a first-order switch between
+    branches is decided by polished values, not by the grid. Everything is computed in log r, log x
+    (x = 1 - c), so tiny errors keep full relative precision (eta_1 ~ eps^8 for L = 4 stays finite in
+    log_perturbation). L <= MAX_LAYERS bounds the work.
     """
     error = check_error(error)
     layers = check_layers(layers)
@@ -534,6 +579,44 @@ def _max_entropy_result(error, weights, lr_out, ltheta, binary) -> MaxEntropy:
     )
 
 
+@dataclass(frozen=True)
+class SwitchOn:
+    """Binary weights: layer ``layer`` is aligned (p = 0) at the maximum below ``error`` and perturbed above;
+    ``below``/``above``: the maxima at the ends of the final bracket (a first-order jump of every p_l)."""
+
+    layer: int
+    error: float
+    below: MaxEntropy
+    above: MaxEntropy
+
+
+def switch_on_errors(layers: int, grid_points: int = 600, scan: int = 40, xtol: float = 1e-9) -> list[SwitchOn]:
+    """Errors at which layers 1..L-1 switch on (binary weights): a scan of ``scan`` errors in (0, 1/2), then
+    bisection of 'p_l > 0 at the maximum' to ``xtol`` in every interval where it changes."""
+    layers = check_layers(layers)
+
+    def solve(e):
+        return max_entropy_perturbation(e, layers, "binary", grid_points=grid_points)
+
+    errors = np.linspace(0.5 / scan, 0.5 * (1.0 - 1e-6), scan)
+    rows = [solve(float(e)) for e in errors]
+    out = []
+    for layer in range(1, layers):
+        on = [r.perturbation[layer - 1] > 0.0 for r in rows]
+        for i in range(scan - 1):
+            if not on[i] and on[i + 1]:
+                lo, hi, below, above = float(errors[i]), float(errors[i + 1]), rows[i], rows[i + 1]
+                while hi - lo > xtol:
+                    mid = 0.5 * (lo + hi)
+                    res = solve(mid)
+                    if res.perturbation[layer - 1] > 0.0:
+                        hi, above = mid, res
+                    else:
+                        lo, below = mid, res
+                out.append(SwitchOn(layer=layer, error=0.5 * (lo + hi), below=below, above=above))
+    return out
+
+
 # ----------------------------------------------------------------------------- generalization
 
 
@@ -562,7 +645,7 @@ def generalization_curve(
     at alpha ~ 5.53 to eps ~ 0.39; binary weights: straight to 0 at alpha = 1). Large alpha:
     eps* -> K/(alpha + K), K = (2^L - 1)/L (continuous weights; theory.function_space.generalization_asymptote).
     """
-    layers = check_layers(layers)
+    layers = check_layers(layers, MAX_GENERALIZATION_LAYERS)
     check_weights(weights)
     alphas = np.atleast_1d(np.asarray(alphas, dtype=np.float64))
     if alphas.ndim != 1 or np.any(~np.isfinite(alphas)) or np.any(alphas <= 0.0):

@@ -25,15 +25,21 @@ from numerics._generated import function_space as gen
 from numerics._numba import flush_stale_caches
 
 
+MAX_K = 1001  # the stationary state's Gauss-Legendre rule has (k+1)/2 nodes (an O(k^2)-memory eigenproblem)
+MAX_RECURSION_WORK = 2e9  # layers x ((k+1)^3/6 pair-type counts of Eq. 14 + ~1000 for the per-layer call)
+
+
 def check_k(k) -> int:
-    if isinstance(k, bool) or int(k) != k or k < 3 or k % 2 == 0:
-        raise ValueError(f"k must be an odd integer >= 3, got {k!r}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer, float)) or not math.isfinite(k):
+        raise ValueError(f"k must be an odd integer in [3, {MAX_K}], got {k!r}")
+    if int(k) != k or not 3 <= k <= MAX_K or k % 2 == 0:
+        raise ValueError(f"k must be an odd integer in [3, {MAX_K}], got {k!r}")
     return int(k)
 
 
 def check_p(p) -> float:
     v = float(p)
-    if not (0.0 <= v <= 0.5):
+    if not (0.0 <= v <= 0.5):  # also refuses nan
         raise ValueError(f"perturbation p must lie in [0, 0.5], got {p!r}")
     return v
 
@@ -126,8 +132,14 @@ def majority_recursion(k: int, p: float, layers: int, m0: float, q0: float = 1.0
     m^_l = M_k(m^_(l-1)), m_l = M_k((1-2p) m_(l-1)), q_l = Q_k(m^_(l-1), (1-2p) m_(l-1), (1-2p) q_(l-1)).
     """
     k, p = check_k(k), check_p(p)
-    if isinstance(layers, bool) or int(layers) != layers or layers < 1:
+    if isinstance(layers, bool) or not isinstance(layers, (int, np.integer)) or layers < 1:
         raise ValueError(f"layers must be an integer >= 1, got {layers!r}")
+    work = float(layers) * ((k + 1) ** 3 / 6.0 + 1000.0)
+    if work > MAX_RECURSION_WORK:
+        raise ValueError(
+            f"layers = {layers} at k = {k} needs {work:.2g} operations (layers x ((k+1)^3/6 + 1000)), more than "
+            f"{MAX_RECURSION_WORK:.0e}; use fewer layers or a smaller k"
+        )
     m0 = check_unit(m0, "m0")
     q0 = check_unit(q0, "q0")
     m_hat0 = m0 if m_hat0 is None else check_unit(m_hat0, "m_hat0")

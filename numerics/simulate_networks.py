@@ -21,6 +21,7 @@ does not depend on the number of workers.
 from __future__ import annotations
 
 import math
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -34,6 +35,26 @@ def _check_count(value, name: str, minimum: int) -> int:
     if isinstance(value, bool) or int(value) != value or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+MEMORY_FRACTION = 0.5  # of the machine's physical memory that one simulation may use
+MAX_FLOPS = 1e14  # multiply-adds of one simulation (hours of BLAS on a few cores)
+
+
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+def check_size(what: str, bytes_needed: float, flops: float) -> None:
+    """Refuse before allocating: memory against MEMORY_FRACTION of physical memory, work against MAX_FLOPS."""
+    allowed = MEMORY_FRACTION * _physical_memory()
+    if bytes_needed > allowed:
+        raise ValueError(f"{what} needs {bytes_needed / 2**30:.3g} GiB, more than the {allowed / 2**30:.3g} GiB allowed (half the memory)")
+    if flops > MAX_FLOPS:
+        raise ValueError(f"{what} needs {flops:.2g} multiply-adds, more than the {MAX_FLOPS:.0e} allowed")
 
 
 def _seed_sequence(seed) -> np.random.SeedSequence:
@@ -96,6 +117,11 @@ def simulate_overlap(
     M = _check_count(inputs, "inputs", 1)
     R = _check_count(replicas, "replicas", 1)
     workers = _check_count(workers, "workers", 1)
+    check_size(
+        f"width N = {N} with {M} inputs (replicas at once: {min(workers, R)})",
+        8.0 * min(workers, R) * (4.0 * N * N + 6.0 * M * N),  # two weight matrices and their noise; fields, units
+        2.0 * R * pert.size * M * float(N) * N,
+    )
     phi = None
     if activation is not None:
         from numerics.activations import activation as get_activation
@@ -159,6 +185,11 @@ def simulate_majority(
     N = _check_count(width, "width", k)
     R = _check_count(replicas, "replicas", 1)
     workers = _check_count(workers, "workers", 1)
+    check_size(
+        f"width N = {N} with k = {k} (replicas at once: {min(workers, R)})",
+        32.0 * min(workers, R) * N * k,  # wiring (int64), flip draws (float64), signs (int32), gathered inputs
+        4.0 * R * L * float(N) * k,
+    )
     ss = _seed_sequence(seed)
 
     def replica(child: np.random.SeedSequence) -> np.ndarray:

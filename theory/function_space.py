@@ -23,6 +23,7 @@ import sympy as sp
 from sympy import stats
 
 from theory.activations import REGISTRY
+from theory.activations import beta as act_beta
 from theory.activations import h as act_h
 from theory.derivation import Derivation
 
@@ -247,6 +248,31 @@ def activation_maps(name: str) -> dict[str, sp.Expr]:
 
 
 @lru_cache(maxsize=None)
+def activation_scaling(name: str) -> tuple[int, int]:
+    """(k, m) with phi(s h, beta) = s^k phi(h, s beta) for every s > 0, and phi(h, b) ~ b^m as b -> 0.
+
+    The overlap map then depends on the field scale s = sigma sqrt(Q_(l-1)) only through b = beta s:
+    Q_l = s^(2k) Q~(b), C_l = s^(2k) C~(b), q_l = C~(b) / Q~(b) with Q~, C~ the integrals of
+    :func:`activation_maps` at unit scale. Carrying log s and log b keeps q_l finite for any
+    sigma and depth; Q~(b) ~ b^(2m) below float64 range and tends to a constant as b -> oo.
+    Checked on both half-lines h = +w, h = -w (w > 0) so that piecewise units resolve.
+    """
+    phi = REGISTRY[name]
+    s, w = sp.symbols("s w", positive=True)
+    degrees = []
+    for k in (0, 1):
+        diff = phi.subs(act_h, s * act_h) - s**k * phi.subs(act_beta, s * act_beta)
+        if all(sp.simplify(diff.subs(act_h, sgn * w).rewrite(sp.exp)) == 0 for sgn in (1, -1)):
+            degrees.append(k)
+    if len(degrees) != 1:
+        raise ArithmeticError(f"activation {name!r} is not homogeneous of degree 0 or 1 in (h, 1/beta)")
+    m = 0 if sp.limit(phi, act_beta, 0) != 0 else 1
+    if m == 1 and sp.limit(phi / act_beta, act_beta, 0) == 0:
+        raise ArithmeticError(f"activation {name!r} vanishes faster than beta as beta -> 0")
+    return degrees[0], m
+
+
+@lru_cache(maxsize=None)
 def small_error_asymptote(layers: int) -> dict[str, sp.Expr]:
     """Continuous weights, epsilon -> 0: S_con(epsilon) = K log(epsilon) + C + o(1).
 
@@ -330,6 +356,9 @@ def derivation() -> Derivation:
     d.add("relu_kernel", "E[relu(u) relu(v)] by Price from E[H H]", relu_kernel())
     d.add("relu_overlap", "normalized ReLU overlap (arc-cosine kernel)", relu_overlap())
     d.add("erf_kernel", "E[erf(a u) erf(a v)]", erf_kernel())
+    for name in REGISTRY:
+        k, m = activation_scaling(name)
+        d.add(f"scaling.{name}", f"{name}: (k, m), phi(s h, beta) = s^k phi(h, s beta), phi ~ beta^m as beta -> 0", sp.Tuple(k, m))
     d.add("K", "S_con ~ K log(epsilon): K(L) = (1/L) sum 2^(L-l)", entropy_growth_exponent())
     for L in (1, 2, 3, 4):
         asym = small_error_asymptote(L)

@@ -186,6 +186,54 @@ def grid_max_entropy(eps: float, layers: int, weights: str, n: int) -> float:
     return best
 
 
+def brute_max_entropy(eps: float, layers: int, weights: str, n: int = 9, starts: int = 6) -> float:
+    """Brute force in the perturbations themselves: a product grid over the first L-1 (0 and log-spaced;
+    the last one solves q_L = 1 - 2 eps), then Nelder-Mead in log p of the nonzero ones from the best
+    ``starts`` grid points. Forward recursion and entropies written out here in numpy."""
+    from scipy import optimize
+
+    binary = weights == "binary"
+    hi = 0.5 if binary else 1.0
+    levels = hi * np.geomspace(1e-9, 1.0, n)
+    if binary:
+        levels = np.concatenate([[0.0], levels])
+    y = 2.0 * math.sin(math.pi * eps / 2.0) ** 2  # the x that alone gives r = 2 eps
+
+    def entropies(heads):  # heads: (M, L-1) perturbations -> (M,) entropy, -inf where infeasible
+        x = 2.0 * heads if binary else heads**2 / (1.0 + np.sqrt(1.0 - heads**2))
+        r = np.zeros(heads.shape[0])
+        for col in x.T:
+            r = 4.0 / math.pi * np.arcsin(np.sqrt((col + (1.0 - col) * r) / 2.0))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            x_last = np.where(r < y, (y - r) / (1.0 - r), np.nan)
+            pert = np.concatenate([heads, (x_last / 2.0 if binary else np.sqrt(x_last * (2.0 - x_last)))[:, None]], axis=1)
+            if binary:
+                h2 = -pert * np.log(pert) - (1.0 - pert) * np.log1p(-pert)
+                s = np.mean(np.where(pert > 0.0, h2, 0.0), axis=1)
+            else:
+                s = np.mean(np.log(pert), axis=1)
+        return np.where(np.isfinite(s) & (r < y), s, -np.inf)
+
+    heads = np.array(list(itertools.product(levels, repeat=layers - 1))).reshape(-1, layers - 1)
+    values = entropies(heads)
+    best = float(values.max())
+    for i in np.argsort(values)[::-1][:starts]:
+        nonzero = heads[i] > 0.0
+        if not nonzero.any():
+            continue
+
+        def objective(u, i=i, nonzero=nonzero):
+            trial = heads[i].copy()
+            trial[nonzero] = np.minimum(np.exp(u), hi)
+            v = entropies(trial[None, :])[0]
+            return -v if math.isfinite(v) else 1e300
+
+        res = optimize.minimize(objective, np.log(heads[i][nonzero]), method="Nelder-Mead",
+                                options={"xatol": 1e-10, "fatol": 1e-14, "maxfev": 4000 * layers})
+        best = max(best, -float(res.fun))
+    return best
+
+
 def _max_entropy_grid_error(ex):
     """(grid entropy - ours)_+ + |eps(ours)/eps - 1|: ours is never beaten and lies on the error surface."""
     from numerics.function_space import max_entropy_perturbation, overlap_recursion

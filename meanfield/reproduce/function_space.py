@@ -23,10 +23,17 @@ MAJ_PS = (0.0, 0.05, 0.1, 0.15, 0.2)
 
 
 def _max_entropy_table(errors, weights, grid_points):
-    from numerics.function_space import max_entropy_perturbation
+    """Maxima on the error grid; binary weights add both sides of every first-order switch-on at its error
+    (so a jump is drawn as a vertical segment). Returns (errors, perturbations, entropies, switch-ons)."""
+    from numerics.function_space import max_entropy_perturbation, switch_on_errors
 
-    rows = [max_entropy_perturbation(e, LAYERS, weights, grid_points=grid_points) for e in errors]
-    return np.array([r.perturbation for r in rows]), np.array([r.entropy for r in rows])
+    rows = [(float(e), 0, max_entropy_perturbation(float(e), LAYERS, weights, grid_points=grid_points)) for e in errors]
+    switches = switch_on_errors(LAYERS, grid_points=grid_points) if weights == "binary" else []
+    for sw in switches:
+        rows += [(sw.error, 0, sw.below), (sw.error, 1, sw.above)]
+    rows.sort(key=lambda row: row[:2])
+    return (np.array([e for e, _, _ in rows]), np.array([r.perturbation for _, _, r in rows]),
+            np.array([r.entropy for _, _, r in rows]), switches)
 
 
 def _perturbation_panel(ax, errors, pert, entropy, symbol, title, inset_at):
@@ -38,7 +45,7 @@ def _perturbation_panel(ax, errors, pert, entropy, symbol, title, inset_at):
     inset.plot(errors, entropy, "k")
     inset.set_xlabel("ε", fontsize=8)
     inset.set_ylabel("S", fontsize=8)
-    inset.tick_params(labelsize=7)
+    inset.tick_params(labelsize=8)
 
 
 def li_saad_fig2(ctx) -> None:
@@ -61,9 +68,13 @@ def li_saad_fig2(ctx) -> None:
     ctx.progress("(a), (b) maximum-entropy perturbations")
     panels = ((axes[0, 0], "continuous", "η", "a", [0.12, 0.45, 0.38, 0.33]), (axes[0, 1], "binary", "p", "b", [0.09, 0.48, 0.27, 0.27]))
     for ax, weights, symbol, letter, inset_at in panels:
-        pert, ent = _max_entropy_table(errors, weights, grid_points)
-        data[f"{weights}_perturbation"], data[f"{weights}_entropy"] = pert, ent
-        _perturbation_panel(ax, errors, pert, ent, symbol, f"({letter}) {weights} weights, L = {LAYERS}", inset_at)
+        errs, pert, ent, switches = _max_entropy_table(errors, weights, grid_points)
+        data[f"{weights}_error"], data[f"{weights}_perturbation"], data[f"{weights}_entropy"] = errs, pert, ent
+        _perturbation_panel(ax, errs, pert, ent, symbol, f"({letter}) {weights} weights, L = {LAYERS}", inset_at)
+        for sw in switches:
+            ctx.number(f"binary_switch_on_layer_{sw.layer}", sw.error,
+                       f"binary weights, L = {LAYERS}: layer {sw.layer} is perturbed at the maximum above this ε "
+                       "(a first-order jump of every p_l)")
         ref = max_entropy_perturbation(REFERENCE_ERROR, LAYERS, weights, grid_points=grid_points)
         ctx.number(f"entropy_{weights}_eps_{REFERENCE_ERROR:g}", ref.entropy,
                    f"max entropy S_{weights[:3]} at ε = {REFERENCE_ERROR:g}, L = {LAYERS} (Eq. {9 if weights == 'continuous' else 12})")
@@ -75,7 +86,8 @@ def li_saad_fig2(ctx) -> None:
     K = float(entropy_growth_exponent().subs(sp.Symbol("L", positive=True, integer=True), LAYERS))
     ax = axes[0, 2]
     ax.semilogx(alphas, gen.error, "o", ms=3, label="annealed ε*(α)")
-    ax.semilogx(alphas, K / (alphas + K), "k:", label=f"K/(α + K), K = (2^L − 1)/L = {K:g}")
+    guide = np.geomspace(K, alphas[-1], 200)  # K/(α + K) <= 1/2, the largest error there is
+    ax.semilogx(guide, K / (guide + K), "k:", label=f"K/(α + K), K = (2^L − 1)/L = {K:g}")
     ax.set(xlabel="examples per weight α = P/(L N²)", ylabel="generalization error ε*", title="(c) generalization, continuous weights")
     ax.legend(loc="lower left")
     inset = ax.inset_axes([0.62, 0.55, 0.35, 0.35])
@@ -84,7 +96,7 @@ def li_saad_fig2(ctx) -> None:
     inset.plot(1.0 / alphas[large], K / alphas[large], "k:")
     inset.set_xlabel("1/α", fontsize=8)
     inset.set_ylabel("ε*", fontsize=8)
-    inset.tick_params(labelsize=7)
+    inset.tick_params(labelsize=8)
     data.update(alpha=alphas, generalization_error=gen.error, K=K)
     ctx.number("large_alpha_constant", float(alphas[-1] * gen.error[-1]),
                f"α ε*(α) at α = {alphas[-1]:g} (→ K = (2^L − 1)/L = {K:g} as α → ∞)")
@@ -101,7 +113,7 @@ def li_saad_fig2(ctx) -> None:
     ax.plot(ps, eps_inf, label="function error ε = (1 − q$^∞$)/2")
     ax.axvline(p_c, color="k", ls=":", label=f"p$_c$ = {p_c:.4f}")
     ax.set(xlabel="perturbation probability p", ylabel="m$^∞$, ε", title=f"(d) MAJ-{MAJ_K}, L → ∞", xlim=(0, 0.3))
-    ax.legend(loc="upper right")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=2, fontsize=8, frameon=False)  # above, clear of p_c
     data.update(p=ps, m_stationary=m_inf, error_stationary=eps_inf, p_c=p_c)
     ctx.number("p_c_k3", p_c, "critical perturbation of MAJ-3 networks (1/6)")
 

@@ -16,6 +16,15 @@ def log1mexp(a):
         return math.log(-math.expm1(a))
     return math.log1p(-math.exp(a))
 
+# (k, m): phi(s h, beta) = s^k phi(h, s beta); phi(h, b) ~ b^m as b -> 0
+ACTIVATION_SCALING = {
+    'esp': (1, 0),
+    'sigmoid': (0, 0),
+    'tanh': (0, 1),
+    'relu': (1, 0),
+    'linear': (1, 0),
+}
+
 
 @njit(cache=True)
 def sign_kernel(rho):

@@ -3,21 +3,77 @@
 import json
 import math
 
+import matplotlib
+import matplotlib.text
 import mpmath
 import numpy as np
 import pytest
 
-from meanfield.reproduce import run_stage, stages
+from meanfield.reproduce import Context, run_stage, stages
 from meanfield.reproduce.function_space import STAGES
 
 SQRT2 = math.sqrt(2.0)
 
 
+FIGURES = {}  # name -> facts read off the matplotlib figure before it is closed
+
+
+def _figure_facts(fig):
+    fig.canvas.draw()
+    texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text().strip()]
+    facts = {"min_font": min(t.get_fontsize() for t in texts), "axes": []}
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        facts["axes"].append({
+            "title": ax.get_title(),
+            "lines": [(ln.get_label(), np.asarray(ln.get_xdata(), float), np.asarray(ln.get_ydata(), float)) for ln in ax.get_lines()],
+            "legend": legend.get_window_extent(renderer) if legend is not None else None,
+            "to_display": ax.transData.transform,
+        })
+    return facts
+
+
 @pytest.fixture(scope="module")
 def out(tmp_path_factory):
     root = tmp_path_factory.mktemp("reproduce")
-    records = {s.name: run_stage(s, root, quick=True, data_dir=None, seed=0, force=False, progress=lambda m: None) for s in STAGES}
+    real = Context.figure
+
+    def recording(self, name, fig, caption, data):
+        FIGURES[name] = _figure_facts(fig)
+        return real(self, name, fig, caption, data)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Context, "figure", recording)
+        records = {s.name: run_stage(s, root, quick=True, data_dir=None, seed=0, force=False, progress=lambda m: None) for s in STAGES}
     return root, records
+
+
+def test_figures_fonts_guides_legends_and_jumps(out):
+    for name, facts in FIGURES.items():
+        assert facts["min_font"] >= 8.0, name
+    axes = {ax["title"]: ax for ax in FIGURES["li_saad_fig2"]["axes"] if ax["title"]}
+    (c,) = [ax for t, ax in axes.items() if t.startswith("(c)")]
+    guide = next(y for label, x, y in c["lines"] if label.startswith("K/"))
+    assert guide.max() <= 0.5 + 1e-12  # the asymptote is drawn only where it is a possible error
+    (d,) = [ax for t, ax in axes.items() if t.startswith("(d)")]
+    (x_pc,) = {x[0] for label, x, y in d["lines"] if label.startswith("p$_c$")}
+    box = d["legend"]
+    x_disp = d["to_display"]((x_pc, 0.0))[0]
+    assert not (box.x0 <= x_disp <= box.x1 and box.y0 < d["to_display"]((x_pc, 1.0))[1]), "p_c line crosses the legend"
+    _, records = out
+    switch = {k: v for k, v in _numbers(records["li-saad-fig2"]).items() if k.startswith("binary_switch_on")}
+    assert sorted(switch) == [f"binary_switch_on_layer_{l}" for l in (1, 2, 3)]
+    assert switch["binary_switch_on_layer_1"] == pytest.approx(0.46562, abs=2e-5)
+    (b,) = [ax for t, ax in axes.items() if t.startswith("(b)")]
+    lines = {label: (x, y) for label, x, y in b["lines"]}
+    for layer in (1, 2, 3):
+        x, y = lines[f"p$^{{*{layer}}}$"]
+        # the switch-on is a vertical segment at its error, from p = 0 to the perturbed branch ...
+        (i,) = np.flatnonzero((x[:-1] == x[1:]) & (y[:-1] == 0.0) & (y[1:] > 0.0))
+        assert x[i] == switch[f"binary_switch_on_layer_{layer}"] and y[i + 1] > 0.02
+        # ... and no segment climbs from p = 0 across an error interval
+        assert not np.any((np.diff(x) > 0) & (y[:-1] == 0.0) & (y[1:] > 0.0))
 
 
 def _numbers(record):

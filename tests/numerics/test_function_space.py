@@ -276,10 +276,56 @@ def test_generalization_binary_jumps_to_perfect():
         (lambda: nfs.overlap_recursion([0.1], activation="softsign"), "not known"),
         (lambda: nfs.overlap_recursion([0.1], weights="ternary"), "weights must be one of"),
         (lambda: nfs.max_entropy_perturbation(0.5, 4), "open interval \\(0, 0.5\\)"),
-        (lambda: nfs.max_entropy_perturbation(0.1, 0), "layers must be an integer >= 1"),
+        (lambda: nfs.max_entropy_perturbation(0.1, 0), r"layers must be an integer in \[1, 64\]"),
+        (lambda: nfs.max_entropy_perturbation(0.1, 100000), r"layers must be an integer in \[1, 64\]"),
+        (lambda: nfs.generalization_curve([1.0], 10000), r"layers must be an integer in \[1, 16\]"),
         (lambda: nfs.generalization_curve([-1.0], 2), "alpha must be"),
     ],
 )
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def _iterate(step, c, layers):
+    q, out = 1.0, []
+    for _ in range(layers):
+        q = step(c * q)
+        out.append(q)
+    return np.array(out)
+
+
+@pytest.mark.parametrize(
+    "activation, sigma, layers, limit",
+    [
+        ("relu", 10.0, 400, gen.relu_overlap),  # variance 50^l overflows float64 by layer ~180
+        ("relu", 1e-300, 30, gen.relu_overlap),
+        ("esp", 1e160, 3, gen.relu_overlap),  # ESP at beta sigma -> oo is ReLU
+        ("esp", 1e-300, 30, lambda rho: rho),  # ... and linear as beta sigma -> 0
+        ("tanh", 1e-300, 30, lambda rho: rho),
+        ("linear", 0.1, 400, lambda rho: rho),  # variance 0.01^l underflows
+    ],
+)
+def test_activation_overlap_at_extreme_scales_matches_its_limit_map(activation, sigma, layers, limit):
+    eta = 0.1
+    res = nfs.overlap_recursion([eta] * layers, activation=activation, sigma=sigma)
+    ref = _iterate(limit, math.sqrt(1 - eta * eta), layers)
+    assert np.all(np.isfinite(res.q))
+    assert res.q == pytest.approx(ref, rel=1e-9)
+
+
+@pytest.mark.parametrize("beta, sigma", [(1e300, 1e300), (1e-300, 1e-300), (1.0, 1e200)])
+def test_stochastic_overlap_at_extreme_scales_is_finite(beta, sigma):
+    res = nfs.overlap_recursion([0.3, 0.2], beta=beta, sigma=sigma)
+    assert np.all(np.isfinite(res.q)) and np.all((res.q >= 0.0) & (res.q <= 1.0))
+    if beta * sigma > 1e100:  # the sign-unit limit
+        assert res.q == pytest.approx(nfs.overlap_recursion([0.3, 0.2]).q, rel=1e-12)
+
+
+def test_max_entropy_is_finite_for_deep_networks():
+    res = nfs.max_entropy_perturbation(0.3, 64)
+    assert math.isfinite(res.entropy) and np.all(np.isfinite(res.log_perturbation))
+    # eta_1 ~ exp(-1e17) underflows, so the check stays in log variables: S = mean log eta, r_L = 2 eps
+    assert res.entropy == pytest.approx(float(np.mean(res.log_perturbation)), rel=1e-12)
+    assert res.error_per_layer[-1] == pytest.approx(0.3, rel=1e-12)
+    assert np.all(np.diff(res.error_per_layer) >= 0.0)

@@ -94,12 +94,14 @@ def test_internal_error_rises_then_falls():
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: nm.majority_recursion(4, 0.1, 3, 0.1), "odd integer >= 3"),
+        (lambda: nm.majority_recursion(4, 0.1, 3, 0.1), "odd integer in \\[3, 1001\\]"),
+        (lambda: nm.majority_stationary(1000001, 0.1), "odd integer in \\[3, 1001\\]"),
+        (lambda: nm.majority_recursion(1001, 0.1, 100000, 0.1), "layers = 100000 at k = 1001 needs"),
         (lambda: nm.majority_recursion(3, 0.6, 3, 0.1), "p must lie in \\[0, 0.5\\]"),
         (lambda: nm.majority_recursion(3, 0.1, 0, 0.1), "layers must be"),
         (lambda: nm.majority_recursion(3, 0.1, 3, 1.5), "m0 must lie"),
         (lambda: nm.majority_recursion(3, 0.1, 3, 0.9, q0=-0.5), "moment set"),
-        (lambda: nm.majority_stationary(1, 0.1), "odd integer >= 3"),
+        (lambda: nm.majority_stationary(1, 0.1), "odd integer in \\[3, 1001\\]"),
     ],
 )
 def test_bad_input(call, match):

@@ -88,3 +88,16 @@ def test_dense_overlaps_large(case):
     theory = nfs.overlap_recursion(**case).q
     measured = sim.simulate_overlap(**case, width=3000, inputs=200, replicas=8, seed=1, workers=2)
     assert _within(measured.q, measured.stderr, theory)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: sim.simulate_overlap([0.1], width=10_000_000, inputs=10), r"width N = 10000000 .* needs [0-9.e+]+ GiB"),
+        (lambda: sim.simulate_overlap([0.1], width=20, inputs=4, replicas=10**12), r"needs [0-9.e+]+ multiply-adds"),
+        (lambda: sim.simulate_majority(3, 0.1, 2, 0.1, width=10**9), r"width N = 1000000000 with k = 3 .* GiB"),
+    ],
+)
+def test_sizes_are_refused_before_allocation(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

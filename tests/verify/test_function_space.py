@@ -70,3 +70,27 @@ def test_majority_check_fails_for_a_wrong_p_c(monkeypatch):
     real = nm.critical_perturbation
     monkeypatch.setattr(nm, "critical_perturbation", lambda k: real(k) * (1 + 1e-14))
     assert not _run_few(_check("p_c vs exact counting")).passed
+
+
+ERRORS = np.unique(np.round(np.concatenate([np.arange(0.01, 0.495, 0.01), np.arange(0.40, 0.4951, 0.0025)]), 4))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("weights", ["continuous", "binary"])
+@pytest.mark.parametrize("layers", [2, 3, 4, 5, 6])
+@pytest.mark.parametrize("grid_points", [600, 150])  # CLI default, reproduce --quick
+def test_max_entropy_is_never_beaten_by_brute_force(layers, weights, grid_points):
+    n = {2: 200, 3: 40, 4: 14, 5: 9, 6: 7}[layers]
+    for eps in ERRORS:
+        ours = nfs.max_entropy_perturbation(float(eps), layers, weights, grid_points=grid_points).entropy
+        assert vf.brute_max_entropy(float(eps), layers, weights, n=n) <= ours + 1e-12 * abs(ours) + 1e-14, eps
+
+
+@pytest.mark.slow
+def test_binary_switch_on_does_not_depend_on_the_grid():
+    fine, coarse = (nfs.switch_on_errors(4, grid_points=gp) for gp in (600, 150))
+    assert [s.layer for s in fine] == [s.layer for s in coarse] == [1, 2, 3]
+    for a, b in zip(fine, coarse):
+        assert abs(a.error - b.error) < 1e-6
+        # the maximum entropy is continuous across a first-order switch (both branches have the same value)
+        assert a.above.entropy - a.below.entropy < 1e-7
