@@ -284,6 +284,8 @@ def overlap_recursion(
         return Overlap(q=q, error_per_layer=(1.0 - q) / 2.0)
     check_activation(activation)
     beta = 1.0 if beta is None else beta
+    if activation not in gen.ACTIVATION_SCALING:
+        return _overlap_direct(activation, c, beta, sigma)
     k, m = gen.ACTIVATION_SCALING[activation]
     q = np.empty(pert.size)
     log_s, q_prev = math.log(sigma), 1.0  # field scale of layer 1 (Q_0 = 1); q_0 = C_0 / Q_0 = 1
@@ -294,6 +296,22 @@ def overlap_recursion(
         q_prev = activation_cross_overlap(activation, b, 1.0, ci * q_prev) / Q
         q[i] = q_prev
         log_s = math.log(sigma) + k * log_s + 0.5 * math.log(Q) + m * min(lb + LOG_B_LIMIT, 0.0)
+    return Overlap(q=q, error_per_layer=(1.0 - q) / 2.0)
+
+
+def _overlap_direct(activation: str, c, beta: float, sigma: float) -> Overlap:
+    """The overlap map of a registered activation with no known scaling law: the field scale
+    s_l = sigma sqrt(Q_(l-1)) is carried as it is (Q_0 = 1), q_l = C_l / Q_l."""
+    q = np.empty(len(c))
+    std, q_prev = sigma, 1.0
+    for i, ci in enumerate(c):
+        Q = activation_self_overlap(activation, beta, std)
+        if not (math.isfinite(Q) and Q > 0.0):
+            raise ValueError(f"the field variance of {activation!r} leaves the float64 range at layer {i + 1} "
+                             f"(sigma={sigma!r}, beta={beta!r}); choose a smaller depth or sigma")
+        q_prev = activation_cross_overlap(activation, beta, std, ci * q_prev) / Q
+        q[i] = q_prev
+        std = sigma * math.sqrt(Q)
     return Overlap(q=q, error_per_layer=(1.0 - q) / 2.0)
 
 
