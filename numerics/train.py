@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from numerics._numba import KERNEL_SOURCES, flush_stale_caches
+from numerics import network
+from numerics._numba import flush_stale_caches
 from numerics.network import Network, accuracy_of, batch_loss_grad
 
 OPTIMIZERS = ("adam", "sgd")
@@ -78,7 +79,8 @@ def _run_epochs(theta, tidx, m1, m2, step, X, Y, order, batch, lay, out_kind, pa
     return losses.shape[0]
 
 
-flush_stale_caches(__name__, KERNEL_SOURCES + (__file__, str(Path(__file__).with_name("network.py"))))
+SOURCES = network.SOURCES + (__file__,)  # every file compiled into this module's kernels
+flush_stale_caches(__name__, SOURCES)
 
 
 @dataclass
