@@ -39,8 +39,9 @@ N_IN, N_OUT, W_OFF, B_OFF, BETA_OFF, U_OFF, ACT, HAS_BETA, SQ_OFF, GEMM = range(
 # Samples per block (a block's sums cost a fixed ~0.1 us each, so blocks are long).
 BLOCK = 384
 # Layers with n_in * n_out >= GEMM_WEIGHTS run as BLAS products (forward, backward, weight gradient).
-# Measured on 2 cores (benchmarks/bench_train.py --crossover, gradient of one 384-sample block of an
-# n-n layer pair, per-unit / BLAS time): 8x8 0.45, 16x16 0.85, 24x24 1.3, 32x32 1.8, 64x64 3.2.
+# Measured on 2 shared cores, one thread, gradient of a 384-sample block, per-unit time / BLAS time:
+# n-n-n nets (two n x n layers): n = 4: 1.06, 8: 1.04, 12: 1.29, 16: 1.63, 20: 1.9, 32: 2.2, 64: 2.6;
+# 2-8-2-1 all per-unit 22 us, all BLAS 31 us; 25 x 10 and 2 x 30 layers: either way within the noise.
 GEMM_WEIGHTS = 400
 
 _sigmoid = activation("sigmoid").kernels.value  # sigma(beta h), for saturated logits

@@ -20,18 +20,19 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
+import numba
 import numpy as np
 from numba import njit
 
 from numerics import network
 from numerics._numba import flush_stale_caches
-from numerics.network import Network, accuracy_of, batch_loss_grad
+from numerics.network import GROUP, Network, accuracy_of, batch_loss_grad, n_groups
 
 OPTIMIZERS = ("adam", "sgd")
 ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
 SEGMENT_SECONDS = 0.2  # Python regains control about this often (progress, stop requests)
+TIMED_CALLS = 5  # calls of each kind (serial, parallel) timed, alternately, when a run chooses its thread use
 
 
 @njit(cache=True)
@@ -161,6 +162,32 @@ class _Data:
         return A[:, A.shape[1] - self.net.sizes[-1] :]
 
 
+def parallel_is_faster(net: Network, theta, X, Y, size: int, want_grad: bool, work) -> bool:
+    """Whether a batch of ``size`` samples runs faster split over the numba threads, measured.
+
+    Two groups or more and two threads or more: the call on the first
+    min(size, 2 groups per thread) samples (a parallel region as the run has
+    it, at least two groups per thread) is timed TIMED_CALLS times each way,
+    alternately, after one untimed call each; the parallel route is taken
+    when its median is lower. Both routes sum in the same order, so the
+    choice never changes a result.
+    """
+    threads = numba.get_num_threads()
+    if threads < 2 or n_groups(size) < 2:
+        return False
+    rows = np.arange(min(size, 2 * threads * GROUP, X.shape[0]), dtype=np.int64)
+    if n_groups(rows.size) < 2:
+        return False
+    times = {False: [], True: []}
+    for k in range(TIMED_CALLS + 1):
+        for parallel in (False, True):
+            t0 = time.perf_counter()
+            batch_loss_grad(theta, X, Y, rows, net.layout, net.out_kind, want_grad, parallel, *work)
+            if k:
+                times[parallel].append(time.perf_counter() - t0)
+    return float(np.median(times[True])) < float(np.median(times[False]))
+
+
 def _epochs_at(every, epochs: int, name: str) -> set:
     """Epochs 0, K, 2K, ... and the last, for ``every`` = K (None: only 0 and the last)."""
     if every is None:
@@ -259,11 +286,15 @@ def train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float |
         return False
 
     lay, out_kind = net.layout, net.out_kind
-    par_full, par_batch = net.parallel(m), net.parallel(batch)
     adam = optimizer == "adam"
     rate0 = float(lr)
     decay = (1.0, 1.0) if decay_rate is None else (float(decay_rate), float(decay_steps))
     work = net.workspace(m)
+    if state.epoch < epochs:
+        par_full = parallel_is_faster(net, state.theta, train_data.X, train_data.Y, m, batch >= m, work)
+        par_batch = par_full if batch >= m else parallel_is_faster(net, state.theta, train_data.X, train_data.Y, batch, True, work)
+    else:
+        par_full = par_batch = False
     step = np.array([state.step], dtype=np.int64)
     stops = sorted(record_at | checkpoint_at)
     last_checkpoint = state.copy()
