@@ -55,7 +55,7 @@ import numpy as np
 from numba import njit, prange
 
 from numerics import engine
-from numerics._numba import flush_stale_caches
+from numerics._numba import flush_stale_caches, using_blas_threads
 from numerics.activations import NAMES as ACTIVATIONS
 from numerics.activations import activation, first_row, second_row
 from numerics.engine import (
@@ -801,7 +801,8 @@ def _small_sums(s: _Structure, args, threads):
         chunks = _chunks(m, s, threads)
         ROWS = np.zeros((chunks, s.rows_total))
         Z = np.zeros((chunks, s.z_total))
-        _accumulate_parallel(*args, ROWS, Z, _block_work(s, True))
+        with using_blas_threads(1):  # threads take whole chunks, BLAS one thread each
+            _accumulate_parallel(*args, ROWS, Z, _block_work(s, True))
         return ROWS[0], Z[0]
     ROWS = np.zeros(s.rows_total)
     Z = np.zeros(s.z_total)
@@ -828,7 +829,8 @@ def _blas_sums(s: _Structure, args, threads):
         hi = min(m, lo + step)
         nb = hi - lo
         if _parallel(nb * s.per_sample, threads):
-            _store_parallel(*args, lo, hi, At, Gt, APt, HPt, _block_work(s, True))
+            with using_blas_threads(1):  # threads take whole blocks, BLAS one thread each
+                _store_parallel(*args, lo, hi, At, Gt, APt, HPt, _block_work(s, True))
         else:
             _pass(*args, lo, hi, True, lo, At, Gt, APt, HPt, Z[:0], Z[:0], _block_work(s, False)[0])
         for g, (l, kind) in enumerate(groups):

@@ -31,7 +31,7 @@ from numba import njit, prange
 
 from numerics import engine
 from numerics import hessian as _hessian
-from numerics._numba import flush_stale_caches
+from numerics._numba import flush_stale_caches, using_blas_threads
 from numerics.activations import NAMES as ACTIVATIONS
 from numerics.engine import (
     B_OFF,
@@ -529,7 +529,11 @@ class Network(Layers):
             work = self.workspace(m)
         H = np.empty((m, self.n_units))
         A = np.empty((m, self.sizes[0] + self.n_units))
-        _forward_all(theta, X, self.layout, self.out_kind, work[1], H, A)
+        with using_blas_threads(1):  # the numba threads take whole groups, BLAS one thread each
+            if self.parallel(m, False):
+                _forward_all(theta, X, self.layout, self.out_kind, work[1], H, A)
+            else:
+                _forward_rows(theta, X, self.layout, self.out_kind, 0, m, work[1][0], H, A)
         return H, A
 
     def flops(self, batch: int, want_grad: bool = True) -> int:
@@ -552,7 +556,9 @@ class Network(Layers):
         X, Y = self.targets(X, y)
         rows = np.arange(X.shape[0], dtype=np.int64)
         work = self.workspace(X.shape[0])
-        loss = batch_loss_grad(theta, X, Y, rows, self.layout, self.out_kind, want_grad, self.parallel(X.shape[0], want_grad), *work)
+        parallel = self.parallel(X.shape[0], want_grad)
+        with using_blas_threads(1):  # threads take whole groups, BLAS one thread each (numerics.train.thread_plan)
+            loss = batch_loss_grad(theta, X, Y, rows, self.layout, self.out_kind, want_grad, parallel, *work)
         return loss, work[-1]
 
     def loss(self, params: dict, X, y) -> float:

@@ -26,13 +26,14 @@ import numpy as np
 from numba import njit
 
 from numerics import network
-from numerics._numba import flush_stale_caches
+from numerics._numba import flush_stale_caches, using_blas_threads
 from numerics.network import GROUP, Network, accuracy_of, batch_loss_grad, n_groups
 
 OPTIMIZERS = ("adam", "sgd")
 ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
 SEGMENT_SECONDS = 0.2  # Python regains control about this often (progress, stop requests)
 TIMED_CALLS = 5  # calls of each kind (serial, parallel) timed, alternately, when a run chooses its thread use
+PARALLEL_GAIN = 0.9  # the threads are used when measured at least 10% faster (a margin for a noisy machine)
 
 
 @njit(cache=True)
@@ -162,30 +163,41 @@ class _Data:
         return A[:, A.shape[1] - self.net.sizes[-1] :]
 
 
-def parallel_is_faster(net: Network, theta, X, Y, size: int, want_grad: bool, work) -> bool:
-    """Whether a batch of ``size`` samples runs faster split over the numba threads, measured.
+def thread_plan(net: Network, theta, X, Y, batch: int, work) -> tuple[bool, bool]:
+    """Whether a run splits (the loss over all samples, a step's batch) over the numba threads, measured once
+    at its start.
 
-    Two groups or more and two threads or more: the call on the first
-    min(size, 2 groups per thread) samples (a parallel region as the run has
-    it, at least two groups per thread) is timed TIMED_CALLS times each way,
-    alternately, after one untimed call each; the parallel route is taken
-    when its median is lower. Both routes sum in the same order, so the
-    choice never changes a result.
+    With two threads or more and two groups or more, the call is timed
+    TIMED_CALLS times each way (groups in turn, groups over the threads),
+    alternately, after one untimed call each, on the step's batch (full
+    batch and the loss over all samples: the first samples, two groups per
+    thread, a parallel region as the run has it); the threads are used when
+    their median is below PARALLEL_GAIN times the serial one. BLAS products
+    run on one thread (the threads take whole groups; measured on a shared
+    2-core machine, a second BLAS thread made 784-wide epochs 2-5x slower).
+    Both routes sum in the same order, so the choice changes no result.
     """
+    m = X.shape[0]
     threads = numba.get_num_threads()
-    if threads < 2 or n_groups(size) < 2:
-        return False
-    rows = np.arange(min(size, 2 * threads * GROUP, X.shape[0]), dtype=np.int64)
-    if n_groups(rows.size) < 2:
-        return False
-    times = {False: [], True: []}
-    for k in range(TIMED_CALLS + 1):
-        for parallel in (False, True):
-            t0 = time.perf_counter()
-            batch_loss_grad(theta, X, Y, rows, net.layout, net.out_kind, want_grad, parallel, *work)
-            if k:
-                times[parallel].append(time.perf_counter() - t0)
-    return float(np.median(times[True])) < float(np.median(times[False]))
+
+    def faster_parallel(size, want_grad):
+        rows = np.arange(min(size, 2 * threads * GROUP) if want_grad is False or size == m else size, dtype=np.int64)
+        if threads < 2 or n_groups(rows.size) < 2:
+            return False
+        times = {False: [], True: []}
+        for k in range(TIMED_CALLS + 1):
+            for parallel in (False, True):
+                t0 = time.perf_counter()
+                batch_loss_grad(theta, X, Y, rows, net.layout, net.out_kind, want_grad, parallel, *work)
+                if k:
+                    times[parallel].append(time.perf_counter() - t0)
+        return float(np.median(times[True])) < PARALLEL_GAIN * float(np.median(times[False]))
+
+    with using_blas_threads(1):
+        if batch >= m:
+            par = faster_parallel(m, True)
+            return par, par
+        return faster_parallel(m, False), faster_parallel(batch, True)
 
 
 def _epochs_at(every, epochs: int, name: str) -> set:
@@ -290,11 +302,8 @@ def train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float |
     rate0 = float(lr)
     decay = (1.0, 1.0) if decay_rate is None else (float(decay_rate), float(decay_steps))
     work = net.workspace(m)
-    if state.epoch < epochs:
-        par_full = parallel_is_faster(net, state.theta, train_data.X, train_data.Y, m, batch >= m, work)
-        par_batch = par_full if batch >= m else parallel_is_faster(net, state.theta, train_data.X, train_data.Y, batch, True, work)
-    else:
-        par_full = par_batch = False
+    par_full, par_batch = (thread_plan(net, state.theta, train_data.X, train_data.Y, batch, work)
+                           if state.epoch < epochs else (False, False))
     step = np.array([state.step], dtype=np.int64)
     stops = sorted(record_at | checkpoint_at)
     last_checkpoint = state.copy()
@@ -315,9 +324,10 @@ def train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float |
         order = np.stack([shuffler.permutation(m) for _ in range(n)]) if batch < m else np.zeros((1, 1), dtype=np.int64)
         losses = np.empty(n)
         t0 = time.perf_counter()
-        done = _run_epochs(state.theta, net.trainable_index, state.m1, state.m2, step, train_data.X, train_data.Y, order,
-                           batch, lay, out_kind, par_full, par_batch, adam, rate0, decay[0], decay[1],
-                           ADAM_B1, ADAM_B2, ADAM_EPS, work, losses)
+        with using_blas_threads(1):
+            done = _run_epochs(state.theta, net.trainable_index, state.m1, state.m2, step, train_data.X, train_data.Y, order,
+                               batch, lay, out_kind, par_full, par_batch, adam, rate0, decay[0], decay[1],
+                               ADAM_B1, ADAM_B2, ADAM_EPS, work, losses)
         elapsed = time.perf_counter() - t0
         hist["loss"].extend(losses[: done + (done < n)].tolist())
         if done < n:
