@@ -40,11 +40,10 @@ def test_cached_code_is_recompiled_when_a_dependency_changes(tmp_path):
 def test_every_file_compiled_into_a_cached_kernel_revalidates_it():
     """Each module's SOURCES (the digest flush_stale_caches checks) lists the file of every jitted function it
     calls (the dispatchers in its namespace, its own and imported ones)."""
+    import importlib
     from pathlib import Path
 
     from numba.core.registry import CPUDispatcher
-
-    import importlib
 
     for module in map(importlib.import_module, ("numerics.engine", "numerics.network", "numerics.hessian",
                                                 "numerics.train")):
@@ -67,7 +66,7 @@ def test_training_and_hessian_share_one_engine_without_a_cycle():
         tree = ast.parse((root / name).read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("numerics"):
-                assert not any(a.name.startswith("_") and not (node.module == "numerics._numba") for a in node.names), \
+                assert not any(a.name.startswith("_") and node.module != "numerics._numba" for a in node.names), \
                     f"{name} imports private names from {node.module}"
     hessian_tree = ast.parse((root / "hessian.py").read_text())
     top_level = [n for n in hessian_tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
