@@ -25,9 +25,11 @@ flatten order of W_l then b_l):
   earlier layer; delta = dl/dh), ``c_g (x) F^T R_m`` for beta_m and
   ``U_m`` for beta_m with itself.
 
-Evaluation: one numba pass over blocks of up to BLOCK samples, with the
-samples as the inner (vectorized) loop, runs each block forward (the
-generated kernels for phi and its five derivatives) and forms its factors;
+Evaluation: one numba pass over the engine's blocks of up to BLOCK samples
+(``numerics.engine``: the layer table and block forward pass shared with
+training), with the samples as the inner (vectorized) loop, runs each block
+forward (the generated kernels for phi and its five derivatives) and forms
+its factors;
 their sample sums are matrix products, in numba for small networks (up to
 four sums per pass over a block) and as BLAS products over chunks of
 samples for large ones. F^a_{l<-g} of the group's own layer is diagonal and

@@ -8,16 +8,20 @@ h sigma(beta h), Milletari et al. Eq. 6). Output layers: ``sigmoid``
 (cross-entropy of softmax(z)), ``linear`` (a = h_L, loss 1/2 |a - y|^2).
 The loss is the mean over samples.
 
-Forward and backward passes run in numba on blocks of samples, summed in a
-fixed number of groups spread over the threads (the groups, not the
-threads, fix the summation order, so results are bit-identical for any
-thread count). Samples are the inner, SIMD loop: every activation value
-and first derivative comes from the generated fused kernels
+Forward and backward passes run in numba on blocks of samples (the layer
+table, block layout, forward pass and output layer live in
+``numerics.engine``, shared with ``numerics.hessian``), summed in a fixed
+number of groups spread over the threads (the groups, not the threads, fix
+the summation order, so results are bit-identical for any thread count; the
+BLAS products run on one thread each). A narrow layer runs per unit with the
+samples as the inner SIMD loop; a wide one as BLAS products on the block
+(``numerics.engine.uses_gemm``). Every activation value and first
+derivative comes from the generated fused kernels
 (``numerics.activations.first_row``), computed once in the forward pass and
 kept for the backward pass. ``Network.forward`` exposes every layer's
-pre-activations and activations. The output layer uses the
-cross-entropy gradients dL/dz = sigma(z) - y and softmax(z) - y and the
-squared-error gradient a - y.
+pre-activations and activations. The output layer uses the cross-entropy
+gradients dL/dz = sigma(z) - y and softmax(z) - y and the squared-error
+gradient a - y.
 """
 
 from __future__ import annotations
