@@ -61,13 +61,18 @@ def blas_threads() -> int:
 
 
 @contextmanager
-def using_blas_threads(n: int):
-    """Run the block with the BLAS behind numba's ``np.dot`` on ``n`` threads (then restore the count)."""
-    lib = _blas_library()
+def using_blas_threads(n: int, needed: bool = True):
+    """Run the block with the BLAS behind numba's ``np.dot`` on ``n`` threads (then restore the count); a no-op
+    unless ``needed`` (code without BLAS calls: each change of the count can wake OpenBLAS's idle threads,
+    measured to slow a busy 2-core machine's epochs by up to 2x when done per call)."""
+    lib = _blas_library() if needed else None
     if lib is None:
         yield
         return
     before = int(lib[0]())
+    if before == n:
+        yield
+        return
     lib[1](int(n))
     try:
         yield

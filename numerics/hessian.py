@@ -64,6 +64,7 @@ from numerics.engine import (
     ACT,
     BETA_OFF,
     BLOCK,
+    GEMM,
     HAS_BETA,
     N_IN,
     N_OUT,
@@ -734,6 +735,11 @@ def _block_work(s: _Structure, parallel: bool) -> np.ndarray:
     return _WORK
 
 
+def net_uses_blas(s: _Structure) -> bool:
+    """Whether the block forward pass calls BLAS (a layer with the engine's GEMM flag)."""
+    return bool(s.lay[:, GEMM].any())
+
+
 def _parallel(work: int, threads: int) -> bool:
     return threads > 1 and work >= PARALLEL_WORK
 
@@ -803,7 +809,7 @@ def _small_sums(s: _Structure, args, threads):
         chunks = _chunks(m, s, threads)
         ROWS = np.zeros((chunks, s.rows_total))
         Z = np.zeros((chunks, s.z_total))
-        with using_blas_threads(1):  # threads take whole chunks, BLAS one thread each
+        with using_blas_threads(1, net_uses_blas(s)):  # threads take whole chunks, BLAS one thread each
             _accumulate_parallel(*args, ROWS, Z, _block_work(s, True))
         return ROWS[0], Z[0]
     ROWS = np.zeros(s.rows_total)
@@ -831,7 +837,7 @@ def _blas_sums(s: _Structure, args, threads):
         hi = min(m, lo + step)
         nb = hi - lo
         if _parallel(nb * s.per_sample, threads):
-            with using_blas_threads(1):  # threads take whole blocks, BLAS one thread each
+            with using_blas_threads(1, net_uses_blas(s)):  # threads take whole blocks, BLAS one thread each
                 _store_parallel(*args, lo, hi, At, Gt, APt, HPt, _block_work(s, True))
         else:
             _pass(*args, lo, hi, True, lo, At, Gt, APt, HPt, Z[:0], Z[:0], _block_work(s, False)[0])

@@ -533,12 +533,17 @@ class Network(Layers):
             work = self.workspace(m)
         H = np.empty((m, self.n_units))
         A = np.empty((m, self.sizes[0] + self.n_units))
-        with using_blas_threads(1):  # the numba threads take whole groups, BLAS one thread each
+        with using_blas_threads(1, self.uses_blas):  # BLAS on one thread: threads take whole groups
             if self.parallel(m, False):
                 _forward_all(theta, X, self.layout, self.out_kind, work[1], H, A)
             else:
                 _forward_rows(theta, X, self.layout, self.out_kind, 0, m, work[1][0], H, A)
         return H, A
+
+    @property
+    def uses_blas(self) -> bool:
+        """Whether any layer runs its products through BLAS (numerics.engine.uses_gemm)."""
+        return bool(self.layout[:, GEMM].any())
 
     def flops(self, batch: int, want_grad: bool = True) -> int:
         """Multiply-adds of the matrix products of one pass over ``batch`` samples: forward, and with
@@ -561,7 +566,7 @@ class Network(Layers):
         rows = np.arange(X.shape[0], dtype=np.int64)
         work = self.workspace(X.shape[0])
         parallel = self.parallel(X.shape[0], want_grad)
-        with using_blas_threads(1):  # threads take whole groups, BLAS one thread each (numerics.train.thread_plan)
+        with using_blas_threads(1, self.uses_blas):  # BLAS on one thread: threads take whole groups
             loss = batch_loss_grad(theta, X, Y, rows, self.layout, self.out_kind, want_grad, parallel, *work)
         return loss, work[-1]
 
