@@ -241,6 +241,7 @@ def main():
         for row in args.rows:
             for run in runs:
                 times[(row, run)].append(_measure(run, row))
+                print(f"{row} {run}: {times[(row, run)][-1]:.4g}", file=sys.stderr, flush=True)
         load.append(os.getloadavg()[0])
     rows = []
     timed = [r for r in runs if not r.startswith("gemm")]
