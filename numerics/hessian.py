@@ -57,7 +57,7 @@ import numpy as np
 from numba import njit, prange
 
 from numerics import engine
-from numerics._numba import flush_stale_caches, using_blas_threads
+from numerics._numba import flush_stale_caches, machine_busy, using_blas_threads
 from numerics.activations import NAMES as ACTIVATIONS
 from numerics.activations import activation, first_row, second_row
 from numerics.engine import (
@@ -741,7 +741,7 @@ def net_uses_blas(s: _Structure) -> bool:
 
 
 def _parallel(work: int, threads: int) -> bool:
-    return threads > 1 and work >= PARALLEL_WORK
+    return threads > 1 and work >= PARALLEL_WORK and not machine_busy()
 
 
 def _chunks(m: int, s: _Structure, threads: int) -> int:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import signal
 import threading
 import time
@@ -27,7 +26,7 @@ import numpy as np
 from numba import njit
 
 from numerics import network
-from numerics._numba import flush_stale_caches, using_blas_threads
+from numerics._numba import flush_stale_caches, machine_busy, using_blas_threads
 from numerics.network import GROUP, Network, accuracy_of, batch_loss_grad, n_groups
 
 OPTIMIZERS = ("adam", "sgd")
@@ -164,15 +163,6 @@ class _Data:
         return A[:, A.shape[1] - self.net.sizes[-1] :]
 
 
-def _busy() -> bool:
-    """Whether the machine has no idle core (1-minute load average >= cores): a second thread then waits for a
-    core at every parallel region (measured on a shared 2-core machine at load 10: 1.1-2x slower epochs)."""
-    try:
-        return os.getloadavg()[0] >= len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return False
-
-
 def thread_plan(net: Network, theta, X, Y, batch: int, work) -> tuple[bool, bool]:
     """Whether a run splits (the loss over all samples, a step's batch) over the numba threads, measured once
     at its start.
@@ -192,7 +182,7 @@ def thread_plan(net: Network, theta, X, Y, batch: int, work) -> tuple[bool, bool
 
     def faster_parallel(size, want_grad):
         rows = np.arange(min(size, 2 * threads * GROUP) if want_grad is False or size == m else size, dtype=np.int64)
-        if threads < 2 or n_groups(rows.size) < 2 or _busy():
+        if threads < 2 or n_groups(rows.size) < 2 or machine_busy():
             return False
         times = {False: [], True: []}
         for k in range(TIMED_CALLS + 1):
