@@ -35,7 +35,7 @@ from numba import njit, prange
 
 from numerics import engine
 from numerics import hessian as _hessian
-from numerics._numba import flush_stale_caches, using_blas_threads
+from numerics._numba import flush_stale_caches, machine_busy, using_blas_threads
 from numerics.activations import NAMES as ACTIVATIONS
 from numerics.engine import (
     B_OFF,
@@ -555,10 +555,12 @@ class Network(Layers):
 
     def parallel(self, batch: int, want_grad: bool = True) -> bool:
         """Whether one call on a batch of this size is worth splitting over the numba threads: two or more
-        groups, and at least PARALLEL_WORK multiply-adds per thread's share (a training run measures instead)."""
+        groups, at least PARALLEL_WORK multiply-adds per thread's share and an idle core (a training run measures
+        its steps instead)."""
         threads = numba.get_num_threads()
         ng = n_groups(batch)
-        return threads > 1 and ng > 1 and self.flops(batch, want_grad) // min(threads, ng) >= PARALLEL_WORK
+        return (threads > 1 and ng > 1 and self.flops(batch, want_grad) // min(threads, ng) >= PARALLEL_WORK
+                and not machine_busy())
 
     def _evaluate(self, params, X, y, want_grad):
         theta = self.pack(params)
