@@ -1,221 +1,286 @@
-"""Seconds per epoch of full-batch Adam training: meanfield (numba) against JAX and PyTorch.
+"""Milliseconds per training epoch over a width ladder: meanfield (numba + BLAS) against JAX and PyTorch.
 
-Problems: ESP 2-8-2-1 and ESP 2-10-1 on the paper's non-linear set (690
-training points; the synthetic `nonlinear` task of the same size when the
-paper's files are absent), Adam with lr 0.01 x 0.9 per 500 steps, float64,
-every beta trainable. Peers: JAX (jit + lax.scan over the epochs) and
-PyTorch (eager, torch.optim.Adam). Each (framework, cores) runs in its own
-process pinned to that many cores: after compiling and WARM_UP seconds of
-untimed training (on this kind of machine the first ~20 ms of work after a
-pause run up to 2x slower), it times --blocks blocks of training, each about
-0.2 s at the default epochs (meanfield --epochs, JAX --jax-epochs, PyTorch
---torch-epochs), and keeps the best: the steady-state speed, with the other
-tenants of a shared machine interfering least. The table shows the best over
---repeat rounds (the frameworks interleaved), and the ratios of the peers'
-times to meanfield's. JAX or PyTorch not installed: reported as skipped.
+Ladder (ESP hidden units, every beta trainable, Adam with lr 0.01 x 0.9 per
+500 steps, float64): 2-8-2-1 on the paper's non-linear set (690 training
+points; the synthetic `nonlinear` task when the paper's files are absent),
+full batch; 64-25-10 on the 8x8 digits (1437 training images), full batch
+and batch 100; 2-30-30-1 on 2000 random points with random labels, batch 50;
+784-128-10 and 784-300-100-10 on 6000 random inputs with random classes,
+batch 100 (the same data for every framework).
 
-    python benchmarks/bench_train.py [--epochs 5000] [--jax-epochs 2000] [--torch-epochs 200] [--blocks 5]
-                                     [--repeat 3] [--cores 1 2] [--json]
+Each measurement is one fresh process: the framework is imported, the
+network compiled by an untimed call, then one call of the row's epochs is
+timed (PyTorch: 1/TORCH_SHARE of the epochs). Rows repeat --repeat times (default 5) with the frameworks
+interleaved in each round, and the table shows the median (never the best).
+meanfield runs twice: with the default thread count and with one thread
+(NUMBA_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1); its time includes the
+training loss over all samples at every epoch (the run's history), which the
+peers skip. Peers: JAX (jit, lax.scan over the mini-batches of an epoch,
+fori_loop over epochs, a fresh permutation per epoch) and PyTorch eager
+(torch.optim.Adam). GFLOP/s counts 2 x the multiply-adds of the training
+steps' matrix products (forward, weight gradient, back-propagation); the
+GEMM columns are numpy's float64 matmul rate on the same products (the
+row's batch, all layers; default threads and one thread), each measured in
+fresh processes like the rest. "1t/mf" is the one-thread time over the
+default one (>= 1: the default thread use does not lose).
+
+    python benchmarks/bench_train.py [--repeat 5] [--rows 2-8-2-1/full ...] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
+import statistics
 import subprocess
 import sys
 import time
 
-PROBLEMS = {"2-8-2-1": "esp", "2-10-1": "esp"}
-FRAMEWORKS = ("meanfield", "jax", "torch")
+import numpy as np
+
+# name -> (arch, data, batch (None: full), epochs per timed call)
+LADDER = {
+    "2-8-2-1/full": ("2-8-2-1", "nonlinear", None, 400),
+    "64-25-10/full": ("64-25-10", "digits", None, 100),
+    "64-25-10/100": ("64-25-10", "digits", 100, 10),
+    "2-30-30-1/50": ("2-30-30-1", "random2000", 50, 10),
+    "784-128-10/100": ("784-128-10", "random6000", 100, 2),
+    "784-300-100-10/100": ("784-300-100-10", "random6000", 100, 1),
+}
+RUNS = ("meanfield", "meanfield-1thread", "jax", "torch", "gemm", "gemm-1thread")
+TORCH_SHARE = 4  # PyTorch eager times 1/TORCH_SHARE of a row's epochs (at least one): it is ~10-100x slower
 LR, DECAY_RATE, DECAY_STEPS = 0.01, 0.9, 500.0
-WARM_UP = 0.05
 
 
-def _problem(arch):
+def _problem(row):
+    """(net, params, X, Y, batch, epochs, data description) of a ladder row."""
     from numerics import data
     from numerics.network import Network
 
-    path = data.paper_data_dir() / "NLdata.mat"
-    if path.is_file():
-        X, y = data.load(path)
-        source = "paper NLdata.mat"
+    arch, source, batch, epochs = LADDER[row]
+    output = "sigmoid" if arch.endswith("-1") else "softmax"
+    net = Network.from_spec(arch, hidden="esp", output=output)
+    rng = np.random.default_rng(0)
+    if source == "nonlinear":
+        path = data.paper_data_dir() / "NLdata.mat"
+        X, y = data.load(path) if path.is_file() else data.synthetic("nonlinear")
+        X, _, y, _ = data.split(X, y, 0.2, 1)
+    elif source == "digits":
+        X, y = data.digits()
+        X, _, y, _ = data.split(X, y.argmax(axis=1), 0.2, 1)
     else:
-        X, y = data.synthetic("nonlinear")
-        source = "synthetic nonlinear"
-    X, _, y, _ = data.split(X, y, 0.2, 1)
-    net = Network.from_spec(arch, hidden=PROBLEMS[arch])
+        m = int(source[len("random"):])
+        X = rng.standard_normal((m, net.sizes[0]))
+        y = rng.integers(0, 2 if output == "sigmoid" else net.sizes[-1], size=m).astype(np.float64)
     X, Y = net.targets(X, y)
-    return net, net.init(0), X, Y, source
+    return net, net.init(0), X, Y, batch or X.shape[0], epochs
 
 
-def _warm_up(call):
-    """Untimed calls for WARM_UP seconds (at least one): compiled code, awake threads, warm caches."""
-    end = time.perf_counter() + WARM_UP
-    call()
-    while time.perf_counter() < end:
-        call()
-
-
-def _meanfield_block(net, params, X, Y, epochs):
+def _meanfield(net, params, X, Y, batch, epochs):
     from numerics.train import train
 
-    def block():
-        res = train(net, X, Y, epochs, lr=LR, decay_rate=DECAY_RATE, decay_steps=DECAY_STEPS, params=params, record=epochs)
-        return float(res.history["loss"][-2])
+    def call():
+        res = train(net, X, Y, epochs, lr=LR, decay_rate=DECAY_RATE, decay_steps=DECAY_STEPS, params=params,
+                    batch_size=batch, record=epochs)
+        return float(res.history["loss"][-1])
 
-    return block
+    return call
 
 
-def _jax_block(net, params, X, Y, epochs):
+def _jax(net, params, X, Y, batch, epochs):
     import jax
     import jax.numpy as jnp
 
     from verify import jax_models
 
+    m = X.shape[0]
+    steps = -(-m // batch)
+    hidden, output = tuple(net.hidden), net.output
+
+    @jax.jit
+    def run(p, key):
+        zeros = {k: jnp.zeros_like(v) for k, v in p.items()}
+
+        def step(carry, idx):
+            p, m1, m2, t = carry
+            val, g = jax.value_and_grad(jax_models.loss)(p, X[idx], Y[idx], hidden, output)
+            rate = LR * DECAY_RATE ** (t / DECAY_STEPS)
+            m1 = {k: 0.9 * m1[k] + 0.1 * g[k] for k in p}
+            m2 = {k: 0.999 * m2[k] + 0.001 * g[k] ** 2 for k in p}
+            c1, c2 = 1 - 0.9 ** (t + 1.0), 1 - 0.999 ** (t + 1.0)
+            p = {k: p[k] - rate * (m1[k] / c1) / (jnp.sqrt(m2[k] / c2) + 1e-8) for k in p}
+            return (p, m1, m2, t + 1.0), val
+
+        def epoch(e, carry):
+            perm = jax.random.permutation(jax.random.fold_in(key, e), m) if batch < m else jnp.arange(m)
+            # equal batches for scan: the last one is padded from the permutation's start
+            idx = jnp.concatenate([perm, perm[: steps * batch - m]]).reshape(steps, batch)
+            carry, _ = jax.lax.scan(step, carry, idx)
+            return carry
+
+        p, _, _, _ = jax.lax.fori_loop(0, epochs, epoch, (p, zeros, zeros, 0.0))
+        return jax_models.loss(p, X, Y, hidden, output)
+
+    X, Y = jnp.asarray(X), jnp.asarray(Y)
     p = {k: jnp.asarray(v) for k, v in params.items()}
-    masks = {k: jnp.ones_like(v) for k, v in p.items()}
-    Xj, Yj = jnp.asarray(X), jnp.asarray(Y)
-
-    def block():  # the first call compiles
-        _, losses = jax_models.train(p, masks, Xj, Yj, tuple(net.hidden), net.output, epochs, LR, DECAY_RATE, DECAY_STEPS)
-        jax.block_until_ready(losses)
-        return float(losses[-1])
-
-    return block
+    key = jax.random.PRNGKey(0)
+    return lambda: float(jax.block_until_ready(run(p, key)))
 
 
-def _torch_block(net, params, X, Y, epochs):
+def _torch(net, params, X, Y, batch, epochs):
     import torch
 
-    torch.set_num_threads(len(os.sched_getaffinity(0)))
     p = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in params.items()}
     Xt, Yt = torch.tensor(X), torch.tensor(Y)
-    L = net.n_layers
-    opt = torch.optim.Adam(p.values(), lr=LR, betas=(0.9, 0.999), eps=1e-8)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: DECAY_RATE ** (t / DECAY_STEPS))
+    L, m = net.n_layers, X.shape[0]
+    gen = torch.Generator().manual_seed(0)
 
-    def loss_fn():
-        a = Xt
+    def loss_fn(xb, yb):
+        a = xb
         for l in range(1, L):
             h = a @ p[f"W{l}"] + p[f"b{l}"]
             a = h * torch.sigmoid(p[f"beta{l}"] * h)
         z = p[f"beta{L}"] * (a @ p[f"W{L}"] + p[f"b{L}"])
-        return torch.nn.functional.binary_cross_entropy_with_logits(z, Yt)
+        if net.output == "sigmoid":
+            return torch.nn.functional.binary_cross_entropy_with_logits(z, yb)
+        return torch.nn.functional.cross_entropy(z, yb.argmax(dim=1))
 
-    def block():  # training goes on from block to block: the cost of an epoch does not depend on where it is
+    def call():
+        opt = torch.optim.Adam(p.values(), lr=LR, betas=(0.9, 0.999), eps=1e-8)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: DECAY_RATE ** (t / DECAY_STEPS))
         for _ in range(epochs):
-            opt.zero_grad()
-            loss = loss_fn()
-            loss.backward()
-            opt.step()
-            sched.step()
+            perm = torch.randperm(m, generator=gen) if batch < m else torch.arange(m)
+            for lo in range(0, m, batch):
+                idx = perm[lo : lo + batch]
+                opt.zero_grad()
+                loss = loss_fn(Xt[idx], Yt[idx])
+                loss.backward()
+                opt.step()
+                sched.step()
         return float(loss.detach())
 
-    return block
+    return call
 
 
-def child(framework, arch, epochs, blocks):
-    """Run in a pinned process: print {"seconds_per_epoch" (best of ``blocks`` timed blocks of ``epochs``
-    epochs, after WARM_UP seconds of untimed ones), "loss", ...} as JSON."""
-    net, params, X, Y, source = _problem(arch)
-    block = {"meanfield": _meanfield_block, "jax": _jax_block, "torch": _torch_block}[framework](net, params, X, Y, epochs)
-    _warm_up(block)
-    best = math.inf
-    for _ in range(blocks):
+def child(run, row):
+    """In a fresh process: one untimed call (compiling), then one timed call; print the seconds per epoch
+    (the GEMM runs: numpy's GFLOP/s)."""
+    net, params, X, Y, batch, epochs = _problem(row)
+    if run.startswith("gemm"):
+        print(json.dumps({"value": gemm_rate(net, batch)}))
+        return
+    if run == "torch":
+        epochs = max(1, epochs // TORCH_SHARE)
+    call = {"meanfield": _meanfield, "meanfield-1thread": _meanfield, "jax": _jax, "torch": _torch}[run](
+        net, params, X, Y, batch, epochs)
+    call()
+    t0 = time.perf_counter()
+    call()
+    print(json.dumps({"value": (time.perf_counter() - t0) / epochs}))
+
+
+def _measure(run, row):
+    env = dict(os.environ)
+    if run.endswith("-1thread"):
+        env.update(NUMBA_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    code = (f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
+            f"import bench_train; bench_train.child({run!r}, {row!r})")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"{run} {row} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])["value"]
+
+
+def gemm_rate(net, batch, calls=20):
+    """numpy float64 matmul GFLOP/s on one training step's products at this batch (all layers)."""
+    rng = np.random.default_rng(0)
+    mats = []
+    for n_in, n_out in zip(net.sizes, net.sizes[1:]):
+        a, w, d = rng.standard_normal((batch, n_in)), rng.standard_normal((n_in, n_out)), rng.standard_normal((batch, n_out))
+        mats.append((a, w, d))
+
+    def step():
+        for a, w, d in mats:
+            a @ w
+            a.T @ d
+            d @ w.T
+
+    step()
+    times = []
+    for _ in range(calls):
         t0 = time.perf_counter()
-        loss = block()
-        best = min(best, time.perf_counter() - t0)
-    print(json.dumps({"seconds_per_epoch": best / epochs, "loss": loss, "data": source, "samples": int(X.shape[0])}))
+        step()
+        times.append(time.perf_counter() - t0)
+    flops = 2 * 3 * batch * sum(n_in * n_out for n_in, n_out in zip(net.sizes, net.sizes[1:]))
+    return flops / statistics.median(times) / 1e9
 
 
-def _available(framework):
-    if framework == "meanfield":
+def _available(run):
+    if run.startswith(("meanfield", "gemm")):
         return True
     try:
-        __import__(framework)
+        __import__(run)
         return True
     except ImportError:
         return False
 
 
-def _measure(framework, arch, cores, epochs, blocks):
-    env = dict(os.environ, NUMBA_NUM_THREADS=str(cores), OMP_NUM_THREADS=str(cores),
-               XLA_FLAGS=f"--xla_cpu_multi_thread_eigen={'true' if cores > 1 else 'false'}")
-    cpus = sorted(os.sched_getaffinity(0))[:cores]
-    code = (f"import os; os.sched_setaffinity(0, {cpus!r}); import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); "
-            f"import bench_train; bench_train.child({framework!r}, {arch!r}, {epochs}, {blocks})")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    if out.returncode != 0:
-        raise RuntimeError(f"{framework} {arch} on {cores} core(s) failed:\n{out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _positive(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=_positive, default=5000, help="epochs per timed block for meanfield")
-    parser.add_argument("--jax-epochs", type=_positive, default=2000, help="epochs per timed block for JAX")
-    parser.add_argument("--torch-epochs", type=_positive, default=200, help="epochs per timed block for PyTorch")
-    parser.add_argument("--blocks", type=_positive, default=5, help="timed blocks per process; the best is kept")
-    parser.add_argument("--repeat", type=_positive, default=3, help="rounds (a process each); the best is kept")
-    parser.add_argument("--cores", type=_positive, nargs="+", default=[1, 2])
+    parser.add_argument("--repeat", type=int, default=5, help="fresh processes per (row, framework); the median is shown")
+    parser.add_argument("--rows", nargs="+", default=list(LADDER), choices=list(LADDER))
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    cores = [c for c in args.cores if c <= len(os.sched_getaffinity(0))]
-    frameworks = [f for f in FRAMEWORKS if _available(f)]
-    skipped = [f for f in FRAMEWORKS if f not in frameworks]
-    best = {}
-    info = {}
+    if args.repeat < 1:
+        parser.error(f"--repeat must be >= 1, got {args.repeat}")
+    runs = [r for r in RUNS if _available(r)]
+    times = {(row, run): [] for row in args.rows for run in runs}
+    load = [os.getloadavg()[0]]
     for _ in range(args.repeat):  # rounds interleave the frameworks, so load changes hit all of them
-        for arch in PROBLEMS:
-            for c in cores:
-                for fw in frameworks:
-                    epochs = {"meanfield": args.epochs, "jax": args.jax_epochs, "torch": args.torch_epochs}[fw]
-                    r = _measure(fw, arch, c, epochs, args.blocks)
-                    key = (arch, c, fw)
-                    best[key] = min(best.get(key, float("inf")), r["seconds_per_epoch"])
-                    info[key] = r
+        for row in args.rows:
+            for run in runs:
+                times[(row, run)].append(_measure(run, row))
+                print(f"{row} {run}: {times[(row, run)][-1]:.4g}", file=sys.stderr, flush=True)
+        load.append(os.getloadavg()[0])
     rows = []
-    for arch in PROBLEMS:
-        for c in cores:
-            ours = best[(arch, c, "meanfield")]
-            row = {"problem": f"ESP {arch}", "cores": c, "samples": info[(arch, c, "meanfield")]["samples"],
-                   "data": info[(arch, c, "meanfield")]["data"], "meanfield_s_per_epoch": ours,
-                   "meanfield_speedup_vs_1_core": best[(arch, cores[0], "meanfield")] / ours}
-            for fw in frameworks[1:]:
-                row[f"{fw}_s_per_epoch"] = best[(arch, c, fw)]
-                row[f"{fw}_over_meanfield"] = best[(arch, c, fw)] / ours
-            rows.append(row)
+    timed = [r for r in runs if not r.startswith("gemm")]
+    for row in args.rows:
+        net, _, X, _, batch, _ = _problem(row)
+        flops = 2 * net.flops(X.shape[0], True)  # per epoch: the training steps' products
+        ours = statistics.median(times[(row, "meanfield")])
+        r = {"row": row, "samples": int(X.shape[0]), "batch": batch,
+             "gemm_limit_gflops": statistics.median(times[(row, "gemm")]),
+             "gemm_1thread_gflops": statistics.median(times[(row, "gemm-1thread")])}
+        for run in timed:
+            t = times[(row, run)]
+            r[f"{run}_ms"] = 1e3 * statistics.median(t)
+            r[f"{run}_gflops"] = flops / statistics.median(t) / 1e9
+            r[f"{run}_spread"] = (max(t) - min(t)) / statistics.median(t)
+            r[f"{run}_over_meanfield"] = statistics.median(t) / ours
+        rows.append(r)
     if args.json:
-        print(json.dumps({"rows": rows, "skipped": skipped, "epochs": args.epochs, "jax_epochs": args.jax_epochs,
-                          "torch_epochs": args.torch_epochs, "blocks": args.blocks, "repeat": args.repeat,
-                          "load_average": os.getloadavg()}, indent=2))
+        print(json.dumps({"rows": rows, "repeat": args.repeat, "load_average": load}, indent=2))
         return
-    load = os.getloadavg()
-    print(f"full-batch Adam, float64, best block of {args.blocks} in {args.repeat} rounds; "
-          f"{rows[0]['samples']} samples ({rows[0]['data']}); "
-          f"{len(os.sched_getaffinity(0))} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    head = f"{'problem':<14} {'cores':>5} {'meanfield s/ep':>15} {'1->n cores':>10}"
-    for fw in frameworks[1:]:
-        head += f" {fw + ' s/ep':>13} {fw + '/meanfield':>16}"
+    print(f"ms per epoch, median of {args.repeat} fresh processes; {os.cpu_count()} cores, "
+          f"1-min load average during the run {min(load):.1f}-{max(load):.1f}")
+    head = (f"{'net/batch':<19} {'m':>5} {'meanfield':>9} {'1 thread':>9} {'1t/mf':>6} {'GFLOP/s':>7} "
+            f"{'GEMM':>6} {'GEMM 1t':>7}")
+    for run in timed[2:]:
+        head += f" {run:>8} {run + '/mf':>9}"
+    head += " spread(mf)"
     print(head)
     for r in rows:
-        line = f"{r['problem']:<14} {r['cores']:>5} {r['meanfield_s_per_epoch']:>15.3e} {r['meanfield_speedup_vs_1_core']:>9.2f}x"
-        for fw in frameworks[1:]:
-            line += f" {r[fw + '_s_per_epoch']:>13.3e} {r[fw + '_over_meanfield']:>16.2f}"
+        line = (f"{r['row']:<19} {r['samples']:>5} {r['meanfield_ms']:>9.3f} {r['meanfield-1thread_ms']:>9.3f} "
+                f"{r['meanfield-1thread_over_meanfield']:>6.2f} {r['meanfield_gflops']:>7.1f} "
+                f"{r['gemm_limit_gflops']:>6.1f} {r['gemm_1thread_gflops']:>7.1f}")
+        for run in timed[2:]:
+            line += f" {r[run + '_ms']:>8.3f} {r[run + '_over_meanfield']:>9.2f}"
+        line += f" {100 * r['meanfield_spread']:>9.0f}%"
         print(line)
-    for fw in skipped:
-        print(f"{fw}: skipped (not installed)")
-
+    for run in RUNS:
+        if run not in runs:
+            print(f"{run}: skipped (not installed)")
 
 if __name__ == "__main__":
     main()

@@ -25,9 +25,11 @@ flatten order of W_l then b_l):
   earlier layer; delta = dl/dh), ``c_g (x) F^T R_m`` for beta_m and
   ``U_m`` for beta_m with itself.
 
-Evaluation: one numba pass over blocks of up to BLOCK samples, with the
-samples as the inner (vectorized) loop, runs each block forward (the
-generated kernels for phi and its five derivatives) and forms its factors;
+Evaluation: one numba pass over the engine's blocks of up to BLOCK samples
+(``numerics.engine``: the layer table and block forward pass shared with
+training), with the samples as the inner (vectorized) loop, runs each block
+forward (the generated kernels for phi and its five derivatives) and forms
+its factors;
 their sample sums are matrix products, in numba for small networks (up to
 four sums per pass over a block) and as BLAS products over chunks of
 samples for large ones. F^a_{l<-g} of the group's own layer is diagonal and
@@ -47,28 +49,42 @@ R-operator (forward-over-reverse), as BLAS products over all samples.
 
 from __future__ import annotations
 
-import math
 import os
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
 from numba import njit, prange
 
-from numerics._numba import KERNEL_SOURCES, flush_stale_caches
+from numerics import engine
+from numerics._numba import flush_stale_caches, machine_busy, using_blas_threads
 from numerics.activations import NAMES as ACTIVATIONS
 from numerics.activations import activation, first_row, second_row
-from numerics.network import OUT_LINEAR, OUT_SIGMOID, Network
-from numerics.network import _dots4 as network_dots4
-from numerics.network import _forward_block as network_forward_block
+from numerics.engine import (
+    ACT,
+    BETA_OFF,
+    BLOCK,
+    GEMM,
+    HAS_BETA,
+    N_IN,
+    N_OUT,
+    OUT_LINEAR,
+    SQ_OFF,
+    U_OFF,
+    W_OFF,
+    Layers,
+    dots4,
+    forward_block,
+    output_curvature_block,
+)
 
-# Columns of the layer table: widths, offsets in the packed parameter vector, unit offset,
-# activation index, offset of the layer's (n_l, n_l) squares, whether its beta is trained.
-N_IN, N_OUT, W_OFF, B_OFF, BETA_OFF, U_OFF, ACT, SQ_OFF, HAS_BETA = range(9)
+if TYPE_CHECKING:
+    from numerics.network import Network
+
 KIND_W, KIND_BETA = 0, 1
-# Samples go through the passes in blocks of up to BLOCK (unit-major, kernels in tight loops; every
-# sample sum costs a fixed ~0.1 us per block, so blocks are long), split into chunks of about BLOCK, at
-# most MAX_CHUNKS (threads take whole chunks; 690 samples: 2 chunks of one block).
-BLOCK, MAX_CHUNKS = 384, 64
+# Samples go through the passes in the engine's blocks of up to BLOCK, split into chunks of about
+# BLOCK, at most MAX_CHUNKS (threads take whole chunks; 690 samples: 2 chunks of one block).
+MAX_CHUNKS = 64
 # Doubles of the expanded factors of one chunk of samples handed to the BLAS products.
 EXPAND_DOUBLES = 1 << 22
 # Accumulator size (doubles) up to which the sample sums run in numba rather than BLAS.
@@ -79,8 +95,6 @@ PARALLEL_WORK = 1 << 17
 # 2.4 MB per thread).
 KEEP_DOUBLES = 1 << 23
 
-_sig = activation("sigmoid").kernels.value  # sigma(beta h)
-_sig_h = activation("sigmoid").kernels.d_h  # beta sigma(beta h) sigma(-beta h)
 
 
 # -- per-sample factors --------------------------------------------------------------------------
@@ -129,70 +143,20 @@ def forward_pass(net: Network, params: dict, X) -> tuple[list, list, list]:
 
 
 @njit(cache=True)
-def _forward_block(theta, lay, X, lo, nb, Hb, Ab, DVb):
-    """Samples lo..lo+nb of X through the network, unit-major (column s: sample lo + s): pre-activations Hb,
-    inputs and activations Ab (its last row holds the ones of the bias inputs, as in training) and the derivatives
-    (d_h, d_beta, d_hh, d_hbeta, d_betabeta) of every hidden unit DVb; the training engine's block forward
-    pass, then the generated second derivatives."""
+def _forward_block(theta, lay, X, lo, Hb, Ab, DVb):
+    """Samples lo..lo+nb of X (nb = Hb.shape[1]) through the network, unit-major (column s: sample lo + s):
+    pre-activations Hb, inputs and activations Ab (its last row holds the ones of the bias inputs) and the
+    derivatives (d_h, d_beta, d_hh, d_hbeta, d_betabeta) of every hidden unit DVb; the engine's block
+    forward pass, then the generated second derivatives."""
+    nb = Hb.shape[1]
     for i in range(X.shape[1]):
         for s in range(nb):
             Ab[i, s] = X[lo + s, i]
-    network_forward_block(theta, lay, nb, Hb, Ab, DVb[0], DVb[1])
+    forward_block(theta, lay, Hb, Ab, DVb[0], DVb[1])
     for l in range(lay.shape[0] - 1):
         for j in range(lay[l, N_OUT]):
             u = lay[l, U_OFF] + j
-            second_row(lay[l, ACT], Hb[u, :nb], theta[lay[l, BETA_OFF] + j], DVb[2, u, :nb], DVb[3, u, :nb],
-                       DVb[4, u, :nb])
-
-
-@njit(cache=True)
-def _output_block(theta, lay, out_kind, Y, lo, nb, Hb, gz, lam):
-    """dl/dz into gz[j, s] and d2l/dz2 into lam[j, k, s] (z = beta_L h_L, or h_L for a linear output)."""
-    last = lay.shape[0] - 1
-    n, bto, uo = lay[last, N_OUT], lay[last, BETA_OFF], lay[last, U_OFF]
-    for j in range(n):
-        for k in range(n):
-            for s in range(nb):
-                lam[j, k, s] = 0.0
-    if out_kind == OUT_LINEAR:
-        for j in range(n):
-            for s in range(nb):
-                gz[j, s] = Hb[uo + j, s] - Y[lo + s, j]
-                lam[j, j, s] = 1.0
-    elif out_kind == OUT_SIGMOID:
-        for j in range(n):
-            bj = theta[bto + j]
-            for s in range(nb):
-                hj = Hb[uo + j, s]
-                # sigma(z) - y, written -sigma(-z) for y = 1 (no cancellation)
-                gz[j, s] = -_sig(-hj, bj) if Y[lo + s, j] == 1.0 else _sig(hj, bj)
-                lam[j, j, s] = _sig_h(bj * hj, 1.0)
-    else:
-        for s in range(nb):
-            zmax = -math.inf
-            for j in range(n):
-                zmax = max(zmax, theta[bto + j] * Hb[uo + j, s])
-            total = 0.0
-            for j in range(n):
-                e = math.exp(theta[bto + j] * Hb[uo + j, s] - zmax)
-                gz[j, s] = e
-                total += e
-            for j in range(n):
-                gz[j, s] /= total
-            for j in range(n):
-                for k in range(n):
-                    lam[j, k, s] = -gz[j, s] * gz[k, s]
-                lam[j, j, s] += gz[j, s]
-            # p - y, with p_c - 1 = -sum_{k != c} p_k for the labelled class c
-            for j in range(n):
-                if Y[lo + s, j] == 1.0:
-                    r = 0.0
-                    for k in range(n):
-                        if k != j:
-                            r -= gz[k, s]
-                    gz[j, s] = r
-                else:
-                    gz[j, s] -= Y[lo + s, j]
+            second_row(lay[l, ACT], Hb[u], theta[lay[l, BETA_OFF] + j], DVb[2, u], DVb[3, u], DVb[4, u])
 
 
 @njit(cache=True)
@@ -352,7 +316,7 @@ def _dots(R, r0, r1, r2, r3, n_r, A, ia, B, ib, C, ic, D, id_, mode, nb):
         for s in range(nb):
             t0 += R[r0, s] * A[ia, s]
     elif mode == 0:
-        return network_dots4(R, r0, r1, r2, r3, A, ia, nb)
+        return dots4(R, r0, r1, r2, r3, A, ia, nb)
     elif mode == 1:
         for s in range(nb):
             v = A[ia, s] * B[ib, s]
@@ -535,24 +499,24 @@ def _pass(theta, X, Y, out_kind, tabs, dims, lo, hi, store, c_base, At, Gt, APt,
     n_units, n_sq, n_max, n_k, n_fa = dims[0], dims[1], dims[2], dims[3], dims[4]
     n0 = X.shape[1]
     n_last = lay[lay.shape[0] - 1, N_OUT]
-    Hb, o = _slab(work, 0, (n_units, BLOCK))
-    Ab, o = _slab(work, o, (n0 + n_units + 1, BLOCK))  # inputs, activations of every layer (the last unused), ones
-    DVb, o = _slab(work, o, (5, n_units, BLOCK))
-    gz, o = _slab(work, o, (n_last, BLOCK))
-    lam, o = _slab(work, o, (n_last, n_last, BLOCK))
-    delta, o = _slab(work, o, (n_units, BLOCK))
-    HRU, _ = _slab(work, o, (3, n_sq, BLOCK))
-    K, o = _slab(work, o, (3 * n_sq + n_k, BLOCK))  # H, R, U, then the cross-layer pair factors
-    tmp, o = _slab(work, o, (n_max, n_max, BLOCK))
-    ga, o = _slab(work, o, (n_max, BLOCK))
-    F, o = _slab(work, o, (n_max, n_max, BLOCK))
-    Fa, o = _slab(work, o, (n_max, n_max, BLOCK))
-    FA, o = _slab(work, o, (n_fa, BLOCK))
-    Ab[n0 + n_units] = 1.0
     for start in range(lo, hi, BLOCK):
         nb = min(BLOCK, hi - start)
-        _forward_block(theta, lay, X, start, nb, Hb, Ab, DVb)
-        _output_block(theta, lay, out_kind, Y, start, nb, Hb, gz, lam)
+        Hb, o = _slab(work, 0, (n_units, nb))
+        Ab, o = _slab(work, o, (n0 + n_units + 1, nb))  # inputs, activations of every layer (the last unused), ones
+        DVb, o = _slab(work, o, (5, n_units, nb))
+        gz, o = _slab(work, o, (n_last, nb))
+        lam, o = _slab(work, o, (n_last, n_last, nb))
+        delta, o = _slab(work, o, (n_units, nb))
+        HRU, _ = _slab(work, o, (3, n_sq, nb))
+        K, o = _slab(work, o, (3 * n_sq + n_k, nb))  # H, R, U, then the cross-layer pair factors
+        tmp, o = _slab(work, o, (n_max, n_max, nb))
+        ga, o = _slab(work, o, (n_max, nb))
+        F, o = _slab(work, o, (n_max, n_max, nb))
+        Fa, o = _slab(work, o, (n_max, n_max, nb))
+        FA, o = _slab(work, o, (n_fa, nb))
+        Ab[n0 + n_units] = 1.0
+        _forward_block(theta, lay, X, start, Hb, Ab, DVb)
+        output_curvature_block(theta, lay, out_kind, Y, start, Hb, gz, lam)
         _second_backward_block(theta, lay, out_kind, nb, Hb, DVb, gz, lam, delta, HRU, tmp, ga)
         _jacobians_block(theta, lay, groups, pair_off, fa_off, nb, DVb, K, FA, F, Fa)
         if store:
@@ -649,16 +613,9 @@ class _Structure:
     def __init__(self, net: Network):
         self.out_kind, self.sizes = net.out_kind, net.sizes
         L, sizes = net.n_layers, net.sizes
-        lay = np.zeros((L, 9), dtype=np.int64)
-        sq = unit = 0
-        for l in range(L):
-            n_in, n_out = sizes[l], sizes[l + 1]
-            act = ACTIVATIONS.index(net.hidden[l]) if l < L - 1 else -1
-            w_off = sum(sizes[k] * sizes[k + 1] + 2 * sizes[k + 1] for k in range(l))
-            has_beta = bool(net.train_beta[l].any()) and not (l == L - 1 and net.output == "linear")
-            lay[l] = (n_in, n_out, w_off, w_off + n_in * n_out, w_off + n_in * n_out + n_out, unit, act, sq, has_beta)
-            unit += n_out
-            sq += n_out * n_out
+        lay = net.layout
+        sq = int(sum(n * n for n in sizes[1:]))
+        unit = net.n_units
         self.lay, self.n_units = lay, unit
         groups = [(l, kind) for l in range(L) for kind in (KIND_W, KIND_BETA) if kind == KIND_W or net.train_beta[l].any()]
         ng = len(groups)
@@ -778,8 +735,13 @@ def _block_work(s: _Structure, parallel: bool) -> np.ndarray:
     return _WORK
 
 
+def net_uses_blas(s: _Structure) -> bool:
+    """Whether the block forward pass calls BLAS (a layer with the engine's GEMM flag)."""
+    return bool(s.lay[:, GEMM].any())
+
+
 def _parallel(work: int, threads: int) -> bool:
-    return threads > 1 and work >= PARALLEL_WORK
+    return threads > 1 and work >= PARALLEL_WORK and not machine_busy()
 
 
 def _chunks(m: int, s: _Structure, threads: int) -> int:
@@ -817,7 +779,7 @@ def check_memory(net: Network, needed: int, max_bytes: int | None, what: str = "
 
 
 def _check_net(net):
-    if not isinstance(net, Network):
+    if not isinstance(net, Layers):
         raise TypeError(f"net must be a numerics.Network, got {type(net).__name__}")
 
 
@@ -847,7 +809,8 @@ def _small_sums(s: _Structure, args, threads):
         chunks = _chunks(m, s, threads)
         ROWS = np.zeros((chunks, s.rows_total))
         Z = np.zeros((chunks, s.z_total))
-        _accumulate_parallel(*args, ROWS, Z, _block_work(s, True))
+        with using_blas_threads(1, net_uses_blas(s)):  # threads take whole chunks, BLAS one thread each
+            _accumulate_parallel(*args, ROWS, Z, _block_work(s, True))
         return ROWS[0], Z[0]
     ROWS = np.zeros(s.rows_total)
     Z = np.zeros(s.z_total)
@@ -874,7 +837,8 @@ def _blas_sums(s: _Structure, args, threads):
         hi = min(m, lo + step)
         nb = hi - lo
         if _parallel(nb * s.per_sample, threads):
-            _store_parallel(*args, lo, hi, At, Gt, APt, HPt, _block_work(s, True))
+            with using_blas_threads(1, net_uses_blas(s)):  # threads take whole blocks, BLAS one thread each
+                _store_parallel(*args, lo, hi, At, Gt, APt, HPt, _block_work(s, True))
         else:
             _pass(*args, lo, hi, True, lo, At, Gt, APt, HPt, Z[:0], Z[:0], _block_work(s, False)[0])
         for g, (l, kind) in enumerate(groups):
@@ -1008,4 +972,5 @@ def hvp(net: Network, params: dict, X, y, v) -> np.ndarray:
 
 
 # numba revalidates a cached function against its own file only; these inline the generated kernels
-flush_stale_caches(__name__, KERNEL_SOURCES + (__file__,))
+SOURCES = engine.SOURCES + (__file__,)
+flush_stale_caches(__name__, SOURCES)

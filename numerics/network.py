@@ -8,16 +8,20 @@ h sigma(beta h), Milletari et al. Eq. 6). Output layers: ``sigmoid``
 (cross-entropy of softmax(z)), ``linear`` (a = h_L, loss 1/2 |a - y|^2).
 The loss is the mean over samples.
 
-Forward and backward passes run in numba on blocks of samples, summed in a
-fixed number of groups spread over the threads (the groups, not the
-threads, fix the summation order, so results are bit-identical for any
-thread count). Samples are the inner, SIMD loop: every activation value
-and first derivative comes from the generated fused kernels
+Forward and backward passes run in numba on blocks of samples (the layer
+table, block layout, forward pass and output layer live in
+``numerics.engine``, shared with ``numerics.hessian``), summed in a fixed
+number of groups spread over the threads (the groups, not the threads, fix
+the summation order, so results are bit-identical for any thread count; the
+BLAS products run on one thread each). A narrow layer runs per unit with the
+samples as the inner SIMD loop; a wide one as BLAS products on the block
+(``numerics.engine.uses_gemm``). Every activation value and first
+derivative comes from the generated fused kernels
 (``numerics.activations.first_row``), computed once in the forward pass and
 kept for the backward pass. ``Network.forward`` exposes every layer's
-pre-activations and activations. The output layer uses the
-cross-entropy gradients dL/dz = sigma(z) - y and softmax(z) - y and the
-squared-error gradient a - y.
+pre-activations and activations. The output layer uses the cross-entropy
+gradients dL/dz = sigma(z) - y and softmax(z) - y and the squared-error
+gradient a - y.
 """
 
 from __future__ import annotations
@@ -29,207 +33,57 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from numerics._numba import KERNEL_SOURCES, flush_stale_caches
-from numerics._primitives import exact_product_low, log1p_unit, sigmoid_tanh
+from numerics import engine
+from numerics import hessian as _hessian
+from numerics._numba import flush_stale_caches, machine_busy, using_blas_threads
 from numerics.activations import NAMES as ACTIVATIONS
-from numerics.activations import activation, first_row
+from numerics.engine import (
+    B_OFF,
+    BETA_OFF,
+    BLOCK,
+    GEMM,
+    HAS_BETA,
+    N_IN,
+    N_OUT,
+    OUTPUTS,
+    U_OFF,
+    W_OFF,
+    Layers,
+    block_doubles,
+    block_views,
+    dot,
+    dots4,
+    forward_block,
+    inputs_of,
+    output_block,
+    weights,
+)
 
-OUTPUTS = ("sigmoid", "softmax", "linear")
-OUT_SIGMOID, OUT_SOFTMAX, OUT_LINEAR = range(3)
 # ESP networks (the paper's code): every beta trainable, drawn from N(0, 0.004^2).
 ESP_BETA_STD = 0.004
-# Columns of the integer layer table handed to the kernels.
-N_IN, N_OUT, W_OFF, B_OFF, BETA_OFF, U_OFF, ACT, BETA_GRAD = range(8)
-# Samples go through the network in blocks of at most BLOCK; a batch is summed in partial sums
-# over groups of about GROUP samples (at most MAX_GROUPS), in an order that does not depend on
-# the thread count; the groups are what the threads share (690 samples: 2 groups of one block).
-BLOCK, GROUP, MAX_GROUPS = 384, 384, 64
-# Work (samples x (parameters + 10 units)) from which a batch of two or more groups is split over
-# threads: the parallel path costs ~10 us per call more (measured on 2 cores, 2-8-2-1: 0.7x at 128
-# samples in one group, 1.2-1.5x from 384 samples in two groups).
-PARALLEL_WORK = 40_000
-
-_sigmoid = activation("sigmoid").kernels.value  # sigma(beta h), for saturated logits
-SIGMOID_TAIL = 700.0  # |z| up to which e^-|z| is a normal float: the sigmoid output's SIMD loop
+# A batch is summed in partial sums over groups of about GROUP samples (at most MAX_GROUPS), in an
+# order that does not depend on the thread count; the groups are what the threads share (690 samples:
+# 2 groups of one block).
+GROUP, MAX_GROUPS = 384, 64
+# Work per parallel region (multiply-adds) below which a single call (Network.loss, loss_and_grad) is
+# not split over threads: waking a sleeping thread costs ~10-50 us, ~1e5-5e5 multiply-adds on one core.
+# A training run does not use it: it times both ways once at its start (numerics.train).
+PARALLEL_WORK = 1_000_000
 
 
-# -- block kernels -------------------------------------------------------------------------------
-#
-# Samples are processed in blocks of up to BLOCK, stored unit-major: column s of H (pre-activations
-# of every layer), A (inputs, then every layer's outputs), P and Q (d phi/dh and d phi/dbeta of
-# the hidden units), D (dL/dh) and T (targets) belongs to sample s of the block, so the inner
-# loops run over samples and compile to SIMD code.
-
-
-@njit(cache=True, fastmath={"reassoc"})
-def _dot(x, y, n):
-    """sum_s x[s] y[s] over s < n (y = None: sum_s x[s]), in SIMD partial sums: an order fixed when the
-    function is compiled, the same for every call and thread count."""
-    acc = 0.0
-    if y is None:
-        for s in range(n):
-            acc += x[s]
-    else:
-        for s in range(n):
-            acc += x[s] * y[s]
-    return acc
+# -- block kernels (the block layout, forward pass and output layer: numerics.engine) -------------
 
 
 @njit(cache=True)
-def _softplus(t):
-    """log(1 + e^t) without overflow."""
-    return max(t, 0.0) + math.log1p(math.exp(-abs(t)))
-
-
-@njit(cache=True)
-def _load_block(X, Y, rows, lo, nb, A, T):
-    """Inputs (into A) and targets (into T) of the samples rows[lo:lo+nb], unit-major."""
+def _load_block(X, Y, rows, lo, A, T):
+    """Inputs (into A) and targets (into T) of the samples rows[lo:lo+nb], unit-major (nb = T.shape[1])."""
+    nb = T.shape[1]
     for i in range(X.shape[1]):
         for s in range(nb):
             A[i, s] = X[rows[lo + s], i]
     for j in range(Y.shape[1]):
         for s in range(nb):
             T[j, s] = Y[rows[lo + s], j]
-
-
-@njit(cache=True)
-def _forward_block(theta, lay, nb, H, A, P, Q):
-    """Pre-activations H of every layer, and activations A and their derivatives P, Q of the hidden layers."""
-    n0 = lay[0, N_IN]
-    n_layers = lay.shape[0]
-    for l in range(n_layers):
-        n_in, n_out, wo, bo, bto, uo, k = lay[l, N_IN], lay[l, N_OUT], lay[l, W_OFF], lay[l, B_OFF], lay[l, BETA_OFF], lay[l, U_OFF], lay[l, ACT]
-        ai0 = 0 if l == 0 else n0 + lay[l - 1, U_OFF]
-        for j in range(n_out):
-            h = H[uo + j]
-            bj = theta[bo + j]
-            for s in range(nb):
-                h[s] = bj
-            for i in range(n_in):
-                w = theta[wo + i * n_out + j]
-                a = A[ai0 + i]
-                for s in range(nb):
-                    h[s] += a[s] * w
-            if l < n_layers - 1:
-                u = uo + j
-                first_row(k, H[u, :nb], theta[bto + j], A[n0 + u, :nb], P[u, :nb], Q[u, :nb])
-
-
-@njit(cache=True, error_model="numpy")
-def _sigmoid_output(h, beta, y, nb, a, r, loss_terms):
-    """a = sigma(z), r = dL/dz = sigma(z) - y and the losses softplus((1 - 2y) z) at z = beta h[s].
-
-    sigma(z) - 1 = -sigma(-z) keeps r exact where sigma(z) rounds to 1;
-    softplus(w) = max(w, 0) + log1p(e^-|w|), with e^-|z| corrected for the
-    rounding zl of z: e^-|z + zl| = e^-|z| (1 -+ zl). The SIMD loop holds for
-    |z| <= SIGMOID_TAIL; beyond, the scalar kernels.
-    """
-    slow = 0
-    for s in range(nb):
-        z = beta * h[s]
-        zl = exact_product_low(beta, h[s], z)
-        sz, tz, _, e = sigmoid_tanh(z, zl)
-        e *= 1.0 - zl if z >= 0.0 else 1.0 + zl
-        a[s] = sz
-        r[s] = -tz if y[s] == 1.0 else sz
-        loss_terms[s] = max(-z if y[s] == 1.0 else z, 0.0) + log1p_unit(e)
-        slow += not abs(z) <= SIGMOID_TAIL
-    if slow:
-        for s in range(nb):
-            if not abs(beta * h[s]) <= SIGMOID_TAIL:
-                a[s] = _sigmoid(h[s], beta)
-                r[s] = -_sigmoid(-h[s], beta) if y[s] == 1.0 else a[s]
-                loss_terms[s] = _softplus((1.0 - 2.0 * y[s]) * beta * h[s])
-
-
-@njit(cache=True)
-def _output_block(theta, lay, out_kind, nb, H, A, T, D, S, g, want):
-    """Output activations a_L into A; with ``want`` >= 1 the summed loss, with ``want`` = 2 also dL/dh_L
-    into D and dL/dbeta_L into g."""
-    n0 = lay[0, N_IN]
-    last = lay.shape[0] - 1
-    n_out, bto, uo = lay[last, N_OUT], lay[last, BETA_OFF], lay[last, U_OFF]
-    ao = n0 + uo
-    loss = 0.0
-    if out_kind == OUT_SIGMOID:
-        for j in range(n_out):
-            u = uo + j
-            beta = theta[bto + j]
-            _sigmoid_output(H[u], beta, T[j], nb, A[ao + j], D[u], S)
-            if want >= 1:
-                loss += _dot(S, None, nb)
-            if want == 2:
-                if lay[last, BETA_GRAD]:
-                    g[bto + j] += _dot(D[u], H[u], nb)
-                for s in range(nb):
-                    D[u, s] *= beta
-    elif out_kind == OUT_SOFTMAX:
-        for s in range(nb):
-            # sum_j y_j (logsumexp(z) - z_j), logsumexp = z_max + log1p(sum_{j != max} e^{z_j - z_max})
-            jmax = 0
-            for j in range(1, n_out):
-                if theta[bto + j] * H[uo + j, s] > theta[bto + jmax] * H[uo + jmax, s]:
-                    jmax = j
-            zmax = theta[bto + jmax] * H[uo + jmax, s]
-            rest = 0.0
-            for j in range(n_out):
-                e = math.exp(theta[bto + j] * H[uo + j, s] - zmax)
-                A[ao + j, s] = e
-                if j != jmax:
-                    rest += e
-            excess = math.log1p(rest)
-            for j in range(n_out):
-                A[ao + j, s] /= 1.0 + rest
-            S[s] = 0.0
-            for j in range(n_out):
-                if T[j, s] != 0.0:
-                    S[s] += T[j, s] * (zmax - theta[bto + j] * H[uo + j, s] + excess)
-            if want == 2:
-                # r = softmax(z) - y, with p_c - 1 = -sum_{k != c} p_k for the labelled class c
-                for j in range(n_out):
-                    if T[j, s] != 1.0:
-                        r = A[ao + j, s]
-                    else:
-                        r = 0.0
-                        for k in range(n_out):
-                            if k != j:
-                                r -= A[ao + k, s]
-                    D[uo + j, s] = r
-        if want >= 1:
-            loss = _dot(S, None, nb)
-        if want == 2:
-            for j in range(n_out):
-                u = uo + j
-                if lay[last, BETA_GRAD]:
-                    g[bto + j] += _dot(D[u], H[u], nb)
-                beta = theta[bto + j]
-                for s in range(nb):
-                    D[u, s] *= beta
-    else:
-        for j in range(n_out):
-            u = uo + j
-            for s in range(nb):
-                A[ao + j, s] = H[u, s]
-                D[u, s] = H[u, s] - T[j, s]
-                S[s] = 0.5 * D[u, s] * D[u, s]
-            if want >= 1:
-                loss += _dot(S, None, nb)
-    return loss
-
-
-@njit(cache=True, fastmath={"reassoc"})
-def _dots4(A, r0, r1, r2, r3, D, d, nb):
-    """sum_s A[r_k, s] D[d, s] for the four rows r0..r3 of A: four sums in one pass over the block, each in
-    SIMD partial sums (an order fixed when the function is compiled). Rows are indices, not views (a view
-    per call costs reference counting comparable to a short loop)."""
-    t0 = t1 = t2 = t3 = 0.0
-    for s in range(nb):
-        v = D[d, s]
-        t0 += A[r0, s] * v
-        t1 += A[r1, s] * v
-        t2 += A[r2, s] * v
-        t3 += A[r3, s] * v
-    return t0, t1, t2, t3
 
 
 @njit(cache=True, fastmath={"reassoc"})
@@ -268,60 +122,80 @@ FUSED_INPUTS = 3  # inputs (the ones row counted) whose sums ride along the pass
 
 
 @njit(cache=True)
-def _backward_block(theta, lay, nb, A, P, Q, D, g):
+def _backward_block(theta, lay, A, P, Q, D, scratch, g):
     """Add dL/dW, dL/db, dL/dbeta of the block to g, given dL/dh_L in D; A's last row holds ones.
 
-    The sums dL/dW_ij = sum_s a_i D_j and dL/db_j = sum_s D_j (the ones row as input n_in) are taken
-    four per pass over the samples; per unit i of a hidden layer, one pass forms dL/dh_i and dL/dbeta_i
-    from the last unit of the layer above (one more pass per further unit) and takes the sums of the
-    first FUSED_INPUTS inputs along.
+    A BLAS layer (GEMM column) takes dL/dW_l = A_{l-1} D_l^T and dL/da_{l-1} = W_l D_l as two products.
+    A per-unit layer takes the sums dL/dW_ij = sum_s a_i D_j and dL/db_j = sum_s D_j (the ones row as input
+    n_in) four per pass over the samples; per unit i of a hidden layer, one pass forms dL/dh_i and
+    dL/dbeta_i (from the last unit of the layer above, one more pass per further unit; after a BLAS layer
+    from its product) and takes the sums of the first FUSED_INPUTS inputs of a per-unit layer along.
     """
-    n0, ones = lay[0, N_IN], A.shape[0] - 1
+    nb = D.shape[1]
+    ones = A.shape[0] - 1
     top = lay.shape[0] - 1
     for l in range(top, -1, -1):
-        n_in, n_out, wo, uo = lay[l, N_IN], lay[l, N_OUT], lay[l, W_OFF], lay[l, U_OFF]
-        ai0 = 0 if l == 0 else n0 + lay[l - 1, U_OFF]
-        for j in range(n_out):
-            for i in range(0 if l == top else FUSED_INPUTS, n_in + 1, 4):  # inputs i..i+3 (the ones row: n_in)
-                t = _dots4(A, _input_row(ai0, i, n_in, ones), _input_row(ai0, i + 1, n_in, ones),
-                           _input_row(ai0, i + 2, n_in, ones), _input_row(ai0, i + 3, n_in, ones), D, uo + j, nb)
-                for k in range(min(4, n_in + 1 - i)):
-                    g[_input_offset(lay, l, i + k, j)] += t[k]
+        n_in, n_out, wo, bo, uo = lay[l, N_IN], lay[l, N_OUT], lay[l, W_OFF], lay[l, B_OFF], lay[l, U_OFF]
+        ai0 = inputs_of(lay, l)
+        if lay[l, GEMM]:
+            gw = scratch[: n_in * n_out].reshape((n_in, n_out))
+            np.dot(A[ai0 : ai0 + n_in], D[uo : uo + n_out].T, gw)
+            for k in range(n_in * n_out):
+                g[wo + k] += scratch[k]
+            for j in range(n_out):
+                g[bo + j] += dot(D[uo + j], None, nb)
+        else:
+            first = 0 if l == top else FUSED_INPUTS
+            for j in range(n_out):
+                for i in range(first, n_in + 1, 4):  # inputs i..i+3 (the ones row: n_in)
+                    t = dots4(A, _input_row(ai0, i, n_in, ones), _input_row(ai0, i + 1, n_in, ones),
+                              _input_row(ai0, i + 2, n_in, ones), _input_row(ai0, i + 3, n_in, ones), D, uo + j, nb)
+                    for k in range(min(4, n_in + 1 - i)):
+                        g[_input_offset(lay, l, i + k, j)] += t[k]
         if l == 0:
             break
-        pu, pbt, pgrad, p_in = lay[l - 1, U_OFF], lay[l - 1, BETA_OFF], lay[l - 1, BETA_GRAD], lay[l - 1, N_IN]
-        pa0 = 0 if l == 1 else n0 + lay[l - 2, U_OFF]
+        pu, pbt, pgrad, p_in = lay[l - 1, U_OFF], lay[l - 1, BETA_OFF], lay[l - 1, HAS_BETA], lay[l - 1, N_IN]
+        pa0 = inputs_of(lay, l - 1)
+        fuse = not lay[l - 1, GEMM]
+        if lay[l, GEMM]:
+            np.dot(weights(theta, lay, l), D[uo : uo + n_out], D[pu : pu + n_in])
+        else:
+            for i in range(n_in):
+                for j in range(n_out - 1):  # dL/da of the layer below, but for the last unit above
+                    w = theta[wo + i * n_out + j]
+                    d, dj = D[pu + i], D[uo + j]
+                    for s in range(nb):
+                        d[s] = w * dj[s] if j == 0 else d[s] + w * dj[s]
         for i in range(n_in):
-            for j in range(n_out - 1):  # dL/da of the layer below, but for the last unit above
-                w = theta[wo + i * n_out + j]
-                d, dj = D[pu + i], D[uo + j]
-                for s in range(nb):
-                    d[s] = w * dj[s] if j == 0 else d[s] + w * dj[s]
-            gq, t0, t1, t2 = _unit_backward(D, pu + i, uo + n_out - 1, theta[wo + i * n_out + n_out - 1], n_out == 1,
-                                            P, Q, pgrad, A, _input_row(pa0, 0, p_in, ones),
+            if lay[l, GEMM]:  # D[pu + i] holds dL/da_i already
+                j, w, fresh = pu + i, 0.0, False
+            else:
+                j, w, fresh = uo + n_out - 1, theta[wo + i * n_out + n_out - 1], n_out == 1
+            gq, t0, t1, t2 = _unit_backward(D, pu + i, j, w, fresh, P, Q, pgrad, A, _input_row(pa0, 0, p_in, ones),
                                             _input_row(pa0, 1, p_in, ones), _input_row(pa0, 2, p_in, ones), nb)
             if pgrad:
                 g[pbt + i] += gq
-            g[_input_offset(lay, l - 1, 0, i)] += t0
-            if p_in >= 1:
-                g[_input_offset(lay, l - 1, 1, i)] += t1
-            if p_in >= 2:
-                g[_input_offset(lay, l - 1, 2, i)] += t2
+            if fuse:
+                g[_input_offset(lay, l - 1, 0, i)] += t0
+                if p_in >= 1:
+                    g[_input_offset(lay, l - 1, 1, i)] += t1
+                if p_in >= 2:
+                    g[_input_offset(lay, l - 1, 2, i)] += t2
 
 
 @njit(cache=True)
-def _group(theta, X, Y, rows, lo, hi, lay, out_kind, want_grad, g, H, A, P, Q, D, T, S):
-    """Summed loss (and gradient into g) of the samples rows[lo:hi], block by block."""
+def _group(theta, X, Y, rows, lo, hi, lay, out_kind, want_grad, g, buf):
+    """Summed loss (and gradient into g) of the samples rows[lo:hi], block by block in the buffer ``buf``."""
     if want_grad:
         g[:] = 0.0
     loss = 0.0
     for start in range(lo, hi, BLOCK):
-        nb = min(BLOCK, hi - start)
-        _load_block(X, Y, rows, start, nb, A, T)
-        _forward_block(theta, lay, nb, H, A, P, Q)
-        loss += _output_block(theta, lay, out_kind, nb, H, A, T, D, S, g, 2 if want_grad else 1)
+        H, A, P, Q, D, T, S, scratch = block_views(buf, lay, min(BLOCK, hi - start))
+        _load_block(X, Y, rows, start, A, T)
+        forward_block(theta, lay, H, A, P, Q)
+        loss += output_block(theta, lay, out_kind, H, A, T, D, S, g, 2 if want_grad else 1)
         if want_grad:
-            _backward_block(theta, lay, nb, A, P, Q, D, g)
+            _backward_block(theta, lay, A, P, Q, D, scratch, g)
     return loss
 
 
@@ -332,32 +206,30 @@ def n_groups(size):
 
 
 @njit(cache=True)
-def _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, G, H, A, P, Q, D, T, S, losses):
+def _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses):
     size = rows.shape[0]
     ng = n_groups(size)
     for c in range(ng):
-        losses[c] = _group(theta, X, Y, rows, c * size // ng, (c + 1) * size // ng, lay, out_kind, want_grad, G[c],
-                           H[0], A[0], P[0], Q[0], D[0], T[0], S[0])
+        losses[c] = _group(theta, X, Y, rows, c * size // ng, (c + 1) * size // ng, lay, out_kind, want_grad, G[c], B[0])
 
 
 @njit(cache=True, parallel=True)
-def _groups_parallel(theta, X, Y, rows, lay, out_kind, want_grad, G, H, A, P, Q, D, T, S, losses):
+def _groups_parallel(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses):
     size = rows.shape[0]
     ng = n_groups(size)
     for c in prange(ng):
-        t = numba.get_thread_id()  # work arrays per thread; the partial sums per group
-        losses[c] = _group(theta, X, Y, rows, c * size // ng, (c + 1) * size // ng, lay, out_kind, want_grad, G[c],
-                           H[t], A[t], P[t], Q[t], D[t], T[t], S[t])
+        t = numba.get_thread_id()  # block buffers per thread; the partial sums per group
+        losses[c] = _group(theta, X, Y, rows, c * size // ng, (c + 1) * size // ng, lay, out_kind, want_grad, G[c], B[t])
 
 
 @njit(cache=True)
-def batch_loss_grad(theta, X, Y, rows, lay, out_kind, want_grad, parallel, G, H, A, P, Q, D, T, S, losses, grad):
+def batch_loss_grad(theta, X, Y, rows, lay, out_kind, want_grad, parallel, G, B, losses, grad):
     """Mean loss over X[rows] (and its gradient into ``grad``), summed group by group in a fixed order."""
     size = rows.shape[0]
     if parallel:
-        _groups_parallel(theta, X, Y, rows, lay, out_kind, want_grad, G, H, A, P, Q, D, T, S, losses)
+        _groups_parallel(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses)
     else:
-        _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, G, H, A, P, Q, D, T, S, losses)
+        _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses)
     ng = n_groups(size)
     loss = 0.0
     for c in range(ng):
@@ -371,15 +243,16 @@ def batch_loss_grad(theta, X, Y, rows, lay, out_kind, want_grad, parallel, G, H,
 
 
 @njit(cache=True)
-def _forward_rows(theta, X, lay, out_kind, lo, hi, Hb, Ab, Pb, Qb, Db, Tb, Sb, H, A):
+def _forward_rows(theta, X, lay, out_kind, lo, hi, buf, H, A):
     rows = np.arange(X.shape[0])
     none = np.empty((X.shape[0], 0))
     g = np.empty(0)
     for start in range(lo, hi, BLOCK):
         nb = min(BLOCK, hi - start)
-        _load_block(X, none, rows, start, nb, Ab, Tb)
-        _forward_block(theta, lay, nb, Hb, Ab, Pb, Qb)
-        _output_block(theta, lay, out_kind, nb, Hb, Ab, Tb, Db, Sb, g, 0)
+        Hb, Ab, Pb, Qb, Db, Tb, Sb, _ = block_views(buf, lay, nb)
+        _load_block(X, none, rows, start, Ab, Tb)
+        forward_block(theta, lay, Hb, Ab, Pb, Qb)
+        output_block(theta, lay, out_kind, Hb, Ab, Tb, Db, Sb, g, 0)
         for s in range(nb):
             for u in range(H.shape[1]):
                 H[start + s, u] = Hb[u, s]
@@ -388,17 +261,16 @@ def _forward_rows(theta, X, lay, out_kind, lo, hi, Hb, Ab, Pb, Qb, Db, Tb, Sb, H
 
 
 @njit(cache=True, parallel=True)
-def _forward_all(theta, X, lay, out_kind, Hw, Aw, Pw, Qw, Dw, Tw, Sw, H, A):
-    """H (m, units) and A (m, inputs + units) of all samples, using the per-thread work arrays."""
+def _forward_all(theta, X, lay, out_kind, B, H, A):
+    """H (m, units) and A (m, inputs + units) of all samples, using the per-thread block buffers B."""
     size = X.shape[0]
     ng = n_groups(size)
     for c in prange(ng):
-        t = numba.get_thread_id()
-        _forward_rows(theta, X, lay, out_kind, c * size // ng, (c + 1) * size // ng, Hw[t], Aw[t], Pw[t], Qw[t], Dw[t],
-                      Tw[t], Sw[t], H, A)
+        _forward_rows(theta, X, lay, out_kind, c * size // ng, (c + 1) * size // ng, B[numba.get_thread_id()], H, A)
 
 
-flush_stale_caches(__name__, KERNEL_SOURCES + (__file__,))
+SOURCES = engine.SOURCES + (__file__,)  # every file compiled into this module's kernels
+flush_stale_caches(__name__, SOURCES)
 
 
 # -- the network ---------------------------------------------------------------------------------
@@ -445,7 +317,7 @@ def _per_layer(value, sizes, name, kind):
     return tuple(out)
 
 
-class Network:
+class Network(Layers):
     """An MLP: widths, hidden activations, output kind, and which inverse temperatures are trained.
 
     Build one with :meth:`from_spec`. ``beta_mean[l] + beta_std[l] * N(0, 1)``
@@ -473,7 +345,7 @@ class Network:
         for s in self.beta_std:
             if np.any(s < 0):
                 raise ValueError(f"beta_std must be >= 0, got {s}")
-        self._build_layout()
+        super().__init__(self.sizes, self.hidden, output, self.train_beta)
 
     # construction ------------------------------------------------------------------------------
 
@@ -535,29 +407,6 @@ class Network:
 
     def __repr__(self) -> str:
         return f"Network({self.arch}, hidden={list(self.hidden)}, output={self.output!r})"
-
-    def _build_layout(self):
-        """Offsets of every array in the full parameter vector (W1, b1, beta1, W2, ...) and unit buffers."""
-        lay = np.zeros((self.n_layers, 8), dtype=np.int64)
-        self.shapes = {}
-        off = unit = 0
-        trainable = []
-        for l in range(self.n_layers):
-            n_in, n_out = self.sizes[l], self.sizes[l + 1]
-            act = ACTIVATIONS.index(self.hidden[l]) if l < self.n_layers - 1 else -1
-            lay[l] = (n_in, n_out, off, off + n_in * n_out, off + n_in * n_out + n_out, unit, act, self.train_beta[l].any())
-            for name, shape in ((f"W{l + 1}", (n_in, n_out)), (f"b{l + 1}", (n_out,)), (f"beta{l + 1}", (n_out,))):
-                self.shapes[name] = shape
-            trainable.append(np.ones(n_in * n_out + n_out, dtype=bool))
-            trainable.append(self.train_beta[l])
-            off += n_in * n_out + 2 * n_out
-            unit += n_out
-        self.layout = lay
-        self.n_full = off
-        self.n_units = unit
-        self.trainable_index = np.flatnonzero(np.concatenate(trainable)).astype(np.int64)
-        self.n_params = self.trainable_index.size
-        self.out_kind = OUTPUTS.index(self.output)
 
     # parameters --------------------------------------------------------------------------------
 
@@ -671,47 +520,56 @@ class Network:
 
     def workspace(self, batch: int) -> tuple:
         """Work arrays for :func:`batch_loss_grad` on batches of up to ``batch`` samples: partial gradient
-        sums per group, unit-major block arrays per thread, partial losses, the gradient."""
-        ng = n_groups(batch)
+        sums per group, flat block buffers per thread (:func:`numerics.engine.block_views`), partial losses,
+        the gradient."""
         nt = numba.config.NUMBA_NUM_THREADS  # numba.get_thread_id() stays below it
-        b = max(1, min(BLOCK, batch))
-        units = self.n_units
-        A = np.zeros((nt, self.sizes[0] + units + 1, b))
-        A[:, -1] = 1.0
-        return (
-            np.zeros((ng, self.n_full)),
-            np.zeros((nt, units, b)),  # H
-            A,  # inputs, outputs of every layer, ones (the bias input)
-            np.zeros((nt, units, b)),  # P = d phi / dh
-            np.zeros((nt, units, b)),  # Q = d phi / dbeta
-            np.zeros((nt, units, b)),  # D = dL/dh
-            np.zeros((nt, self.sizes[-1], b)),  # T: targets
-            np.zeros((nt, b)),  # S: per-sample losses
-            np.zeros(ng),
-            np.zeros(self.n_full),
-        )
+        return (np.zeros((n_groups(batch), self.n_full)), np.zeros((nt, block_doubles(self.layout, max(1, min(BLOCK, batch))))),
+                np.zeros(n_groups(batch)), np.zeros(self.n_full))
 
     def forward_packed(self, theta, X, work=None) -> tuple[np.ndarray, np.ndarray]:
         """(H, A) for a packed parameter vector and validated X: H (m, units), A (m, inputs + units)."""
         m = X.shape[0]
-        if work is None or work[1].shape[2] < min(BLOCK, m):
+        if work is None or work[1].shape[1] < block_doubles(self.layout, max(1, min(BLOCK, m))):
             work = self.workspace(m)
         H = np.empty((m, self.n_units))
         A = np.empty((m, self.sizes[0] + self.n_units))
-        _forward_all(theta, X, self.layout, self.out_kind, *work[1:8], H, A)
+        with using_blas_threads(1, self.uses_blas):  # BLAS on one thread: threads take whole groups
+            if self.parallel(m, False):
+                _forward_all(theta, X, self.layout, self.out_kind, work[1], H, A)
+            else:
+                _forward_rows(theta, X, self.layout, self.out_kind, 0, m, work[1][0], H, A)
         return H, A
 
-    def parallel(self, batch: int) -> bool:
-        """Whether a batch of this size is worth splitting over the numba threads."""
-        return (numba.get_num_threads() > 1 and n_groups(batch) > 1
-                and batch * (self.n_full + 10 * self.n_units) >= PARALLEL_WORK)
+    @property
+    def uses_blas(self) -> bool:
+        """Whether any layer runs its products through BLAS (numerics.engine.uses_gemm)."""
+        return bool(self.layout[:, GEMM].any())
+
+    def flops(self, batch: int, want_grad: bool = True) -> int:
+        """Multiply-adds of the matrix products of one pass over ``batch`` samples: forward, and with
+        ``want_grad`` the two backward products (weight gradient, dL/da) of every layer but the first's dL/da."""
+        w = sum(self.sizes[l] * self.sizes[l + 1] for l in range(self.n_layers))
+        if not want_grad:
+            return batch * w
+        return batch * (3 * w - self.sizes[0] * self.sizes[1])
+
+    def parallel(self, batch: int, want_grad: bool = True) -> bool:
+        """Whether one call on a batch of this size is worth splitting over the numba threads: two or more
+        groups, at least PARALLEL_WORK multiply-adds per thread's share and an idle core (a training run measures
+        its steps instead)."""
+        threads = numba.get_num_threads()
+        ng = n_groups(batch)
+        return (threads > 1 and ng > 1 and self.flops(batch, want_grad) // min(threads, ng) >= PARALLEL_WORK
+                and not machine_busy())
 
     def _evaluate(self, params, X, y, want_grad):
         theta = self.pack(params)
         X, Y = self.targets(X, y)
         rows = np.arange(X.shape[0], dtype=np.int64)
         work = self.workspace(X.shape[0])
-        loss = batch_loss_grad(theta, X, Y, rows, self.layout, self.out_kind, want_grad, self.parallel(X.shape[0]), *work)
+        parallel = self.parallel(X.shape[0], want_grad)
+        with using_blas_threads(1, self.uses_blas):  # BLAS on one thread: threads take whole groups
+            loss = batch_loss_grad(theta, X, Y, rows, self.layout, self.out_kind, want_grad, parallel, *work)
         return loss, work[-1]
 
     def loss(self, params: dict, X, y) -> float:
@@ -731,15 +589,11 @@ class Network:
 
     def hessian(self, params: dict, X, y, max_bytes: int | None = None) -> np.ndarray:
         """The exact Hessian of the mean loss over the trainable parameters (``flatten`` order); see numerics.hessian."""
-        from numerics.hessian import hessian
-
-        return hessian(self, params, X, y, max_bytes=max_bytes)
+        return _hessian.hessian(self, params, X, y, max_bytes=max_bytes)
 
     def hvp(self, params: dict, X, y, v) -> np.ndarray:
         """Hessian-vector product H v without forming H (``flatten`` order); see numerics.hessian."""
-        from numerics.hessian import hvp
-
-        return hvp(self, params, X, y, v)
+        return _hessian.hvp(self, params, X, y, v)
 
     def forward(self, params: dict, X) -> tuple[list, list]:
         """Per-layer pre-activations and activations: ``hs[l]`` (m, n_{l+1}); ``activations[0] = X``,

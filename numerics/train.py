@@ -20,17 +20,20 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
+import numba
 import numpy as np
 from numba import njit
 
-from numerics._numba import KERNEL_SOURCES, flush_stale_caches
-from numerics.network import Network, accuracy_of, batch_loss_grad
+from numerics import network
+from numerics._numba import flush_stale_caches, machine_busy, using_blas_threads
+from numerics.network import GROUP, Network, accuracy_of, batch_loss_grad, n_groups
 
 OPTIMIZERS = ("adam", "sgd")
 ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
 SEGMENT_SECONDS = 0.2  # Python regains control about this often (progress, stop requests)
+TIMED_CALLS = 5  # calls of each kind (serial, parallel) timed, alternately, when a run chooses its thread use
+PARALLEL_GAIN = 0.9  # the threads are used when measured at least 10% faster (a margin for a noisy machine)
 
 
 @njit(cache=True)
@@ -78,7 +81,8 @@ def _run_epochs(theta, tidx, m1, m2, step, X, Y, order, batch, lay, out_kind, pa
     return losses.shape[0]
 
 
-flush_stale_caches(__name__, KERNEL_SOURCES + (__file__, str(Path(__file__).with_name("network.py"))))
+SOURCES = network.SOURCES + (__file__,)  # every file compiled into this module's kernels
+flush_stale_caches(__name__, SOURCES)
 
 
 @dataclass
@@ -159,6 +163,43 @@ class _Data:
         return A[:, A.shape[1] - self.net.sizes[-1] :]
 
 
+def thread_plan(net: Network, theta, X, Y, batch: int, work) -> tuple[bool, bool]:
+    """Whether a run splits (the loss over all samples, a step's batch) over the numba threads, measured once
+    at its start.
+
+    With two threads or more, two groups or more and an idle core, the call is timed
+    TIMED_CALLS times each way (groups in turn, groups over the threads),
+    alternately, after one untimed call each, on the step's batch (full
+    batch and the loss over all samples: the first samples, two groups per
+    thread, a parallel region as the run has it); the threads are used when
+    their median is below PARALLEL_GAIN times the serial one. BLAS products
+    run on one thread (the threads take whole groups; measured on a shared
+    2-core machine, a second BLAS thread made 784-wide epochs 2-5x slower).
+    Both routes sum in the same order, so the choice changes no result.
+    """
+    m = X.shape[0]
+    threads = numba.get_num_threads()
+
+    def faster_parallel(size, want_grad):
+        rows = np.arange(min(size, 2 * threads * GROUP) if want_grad is False or size == m else size, dtype=np.int64)
+        if threads < 2 or n_groups(rows.size) < 2 or machine_busy():
+            return False
+        times = {False: [], True: []}
+        for k in range(TIMED_CALLS + 1):
+            for parallel in (False, True):
+                t0 = time.perf_counter()
+                batch_loss_grad(theta, X, Y, rows, net.layout, net.out_kind, want_grad, parallel, *work)
+                if k:
+                    times[parallel].append(time.perf_counter() - t0)
+        return float(np.median(times[True])) < PARALLEL_GAIN * float(np.median(times[False]))
+
+    with using_blas_threads(1):
+        if batch >= m:
+            par = faster_parallel(m, True)
+            return par, par
+        return faster_parallel(m, False), faster_parallel(batch, True)
+
+
 def _epochs_at(every, epochs: int, name: str) -> set:
     """Epochs 0, K, 2K, ... and the last, for ``every`` = K (None: only 0 and the last)."""
     if every is None:
@@ -194,6 +235,17 @@ def train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float |
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a numerics.Network, got {type(net).__name__}")
+    with using_blas_threads(1, net.uses_blas):  # BLAS on one thread for the run: threads take whole groups
+        return _train(net, X, y, epochs, lr, decay_rate, decay_steps, optimizer, batch_size, seed, X_test, y_test,
+                      record, checkpoints, params, resume, on_checkpoint, progress, stop)
+
+
+def _train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float | None = None,
+          decay_steps: float | None = None, optimizer: str = "adam", batch_size: int | None = None, seed=0,
+          X_test=None, y_test=None, record: int | None = None, checkpoints: int | None = None,
+          params: dict | None = None, resume: TrainState | None = None, on_checkpoint=None, progress=None,
+          stop=None) -> TrainResult:
+    """:func:`train` after the network's type is checked."""
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
     epochs = int(epochs)
@@ -257,11 +309,12 @@ def train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float |
         return False
 
     lay, out_kind = net.layout, net.out_kind
-    par_full, par_batch = net.parallel(m), net.parallel(batch)
     adam = optimizer == "adam"
     rate0 = float(lr)
     decay = (1.0, 1.0) if decay_rate is None else (float(decay_rate), float(decay_steps))
     work = net.workspace(m)
+    par_full, par_batch = (thread_plan(net, state.theta, train_data.X, train_data.Y, batch, work)
+                           if state.epoch < epochs else (False, False))
     step = np.array([state.step], dtype=np.int64)
     stops = sorted(record_at | checkpoint_at)
     last_checkpoint = state.copy()

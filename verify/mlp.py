@@ -5,7 +5,10 @@ Oracle: ``jax.value_and_grad`` of the independent JAX model in
 with widths 1-12, every hidden activation (per layer) and output, trainable
 or fixed betas, small and O(1) inverse temperatures, and random data.
 The gradient error is normwise per parameter array, max|g - g_ref| /
-max|g_ref|, the worst over the arrays.
+max|g_ref|, the worst over the arrays. The ladder rows take the benchmark's
+nets (2-8-2-1 to 784-300-100-10: per-unit and BLAS layers, one and several
+blocks and groups) at 1e-12, on all samples and on a shuffled mini-batch
+summed by the training kernel itself.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ def mlp_examples(draw):
 
 def build(example):
     """Network, parameters and data of an example."""
-    arch, hidden, output, train_beta, beta_scale, weight_scale, samples, seed = example
+    arch, hidden, output, train_beta, beta_scale, weight_scale, samples, seed = example[:8]
     net = Network.from_spec(arch, hidden=list(hidden), output=output, train_beta=list(train_beta))
     rng = np.random.default_rng(seed)
     params = net.init(rng.integers(2**63))
@@ -91,6 +94,40 @@ def gradient_error(example, loss_and_grad=None) -> float:
     return worst
 
 
+def minibatch_gradient_error(example) -> float:
+    """Gradient error of the training kernel on the mini-batch X[rows[:batch]] of a shuffled order ``rows``
+    (the gather a training step does), against JAX on those samples; ``batch`` is the example's last entry."""
+    from numerics.network import batch_loss_grad
+
+    net, params, X, y = build(example)
+    batch = example[8]
+    X, Y = net.targets(X, y)
+    rows = np.random.default_rng(example[7]).permutation(X.shape[0])[:batch]
+    work = net.workspace(X.shape[0])
+    worst = 0.0
+    for parallel in (False, True):
+        batch_loss_grad(net.pack(params), X, Y, rows, net.layout, net.out_kind, True, parallel, *work)
+        grad = net.unpack(work[-1])
+        ref = _reference(net, params, X[rows], Y[rows])[1]
+        for name in ref:
+            if name.startswith("beta") and not net.train_beta[int(name[4:]) - 1].any():
+                continue
+            scale = np.max(np.abs(ref[name]))
+            diff = np.max(np.abs(grad[name] - ref[name]))
+            worst = max(worst, diff / scale if scale > 0 else (0.0 if diff == 0 else float("inf")))
+    return worst
+
+
+# The benchmark's width ladder (benchmarks/bench_train.py): (..., samples, seed, mini-batch size); the
+# 784-wide nets on few samples to keep the check cheap.
+LADDER = (
+    ("2-8-2-1", ("esp", "esp"), "sigmoid", (True, True, True), 0.3, 1.0, 800, 10, 50),
+    ("64-25-10", ("esp",), "softmax", (True, True), 0.3, 1.0, 500, 11, 100),
+    ("2-30-30-1", ("esp", "esp"), "sigmoid", (True, True, True), 1.0, 1.0, 450, 12, 50),
+    ("784-128-10", ("esp",), "softmax", (True, True), 0.3, 1.0, 40, 13, 16),
+    ("784-300-100-10", ("esp", "esp"), "softmax", (True, True, True), 0.3, 1.0, 24, 14, 10),
+)
+
 PAPER = (
     ("2-8-2-1", ("esp", "esp"), "sigmoid", (True, True, True), 0.004, 1.0, 24, 0),
     ("2-10-1", ("relu",), "sigmoid", (False, False), 1.0, 1.0, 24, 1),
@@ -116,5 +153,23 @@ CHECKS = [
         error=gradient_error,
         explicit=PAPER,
         max_examples=60,
+    ),
+    Check(
+        name="mlp gradient, ladder widths",
+        oracle="jax.value_and_grad of an independent JAX MLP",
+        tol=1e-12,
+        strategy=lambda: st.sampled_from(LADDER),
+        error=gradient_error,
+        explicit=LADDER,
+        max_examples=len(LADDER),
+    ),
+    Check(
+        name="mlp mini-batch gradient, ladder widths",
+        oracle="jax.value_and_grad of an independent JAX MLP on the mini-batch's samples",
+        tol=1e-12,
+        strategy=lambda: st.sampled_from(LADDER),
+        error=minibatch_gradient_error,
+        explicit=LADDER,
+        max_examples=len(LADDER),
     ),
 ]

@@ -35,3 +35,39 @@ def test_cached_code_is_recompiled_when_a_dependency_changes(tmp_path):
     assert run() == "20.0"  # from the cache
     (tmp_path / "dep.py").write_text("from numba import njit\n\n@njit(cache=True)\ndef g(x):\n    return x + 2.0\n")
     assert run() == "30.0"
+
+
+def test_every_file_compiled_into_a_cached_kernel_revalidates_it():
+    """Each module's SOURCES (the digest flush_stale_caches checks) lists the file of every jitted function it
+    calls (the dispatchers in its namespace, its own and imported ones)."""
+    import importlib
+    from pathlib import Path
+
+    from numba.core.registry import CPUDispatcher
+
+    for module in map(importlib.import_module, ("numerics.engine", "numerics.network", "numerics.hessian",
+                                                "numerics.train")):
+        files = {str(Path(f).resolve()) for f in module.SOURCES}
+        for name, value in vars(module).items():
+            if isinstance(value, CPUDispatcher):
+                source = str(Path(sys.modules[value.py_func.__module__].__file__).resolve())
+                assert source in files, f"{module.__name__}.{name} compiles in {source}, missing from SOURCES"
+
+
+def test_training_and_hessian_share_one_engine_without_a_cycle():
+    """hessian.py imports the engine, not network.py (no import cycle), and neither imports private names."""
+    import ast
+    from pathlib import Path
+
+    import numerics
+
+    root = Path(numerics.__file__).parent
+    for name in ("network.py", "hessian.py", "train.py"):
+        tree = ast.parse((root / name).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("numerics"):
+                assert not any(a.name.startswith("_") and node.module != "numerics._numba" for a in node.names), \
+                    f"{name} imports private names from {node.module}"
+    hessian_tree = ast.parse((root / "hessian.py").read_text())
+    top_level = [n for n in hessian_tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert not any(isinstance(n, ast.ImportFrom) and n.module == "numerics.network" for n in top_level)

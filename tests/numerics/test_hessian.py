@@ -134,6 +134,7 @@ def test_numba_and_blas_routes_agree(monkeypatch, small, parallel):
     ref = _fd_hessian(net, params, X, y)
     monkeypatch.setattr(hm, "SMALL_ACCUMULATOR", 1 << 40 if small else 0)
     monkeypatch.setattr(hm, "PARALLEL_WORK", 0 if parallel else 1 << 60)
+    monkeypatch.setattr(hm, "machine_busy", lambda: False)  # threaded even on a loaded machine
     monkeypatch.setattr(hm, "MAX_CHUNKS", 2)
     H = hessian(net, params, X, y)
     assert hm._structure(net).small() == small

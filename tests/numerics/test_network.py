@@ -227,8 +227,9 @@ def test_bad_data_and_params():
         Network.from_spec("2-1", output="linear").accuracy(p, X, np.zeros(4))
 
 
-def test_bit_identical_for_any_thread_count_and_path():
-    net = Network.from_spec("2-8-2-1", hidden="esp")
+@pytest.mark.parametrize("arch", ["2-8-2-1", "40-30-30-1"])  # per-unit layers; BLAS and per-unit layers mixed
+def test_bit_identical_for_any_thread_count_and_path(arch):
+    net = Network.from_spec(arch, hidden="esp")
     p, X, y = _problem(net, m=1000, seed=5)
     Xv, Y = net.targets(X, y)
     theta = net.pack(p)
@@ -264,3 +265,20 @@ def test_accuracy():
     p = {"W1": np.array([[1.0]]), "b1": np.zeros(1), "beta1": np.ones(1)}
     X = np.array([[1.0], [-2.0], [3.0], [-0.5]])
     assert net.accuracy(p, X, np.array([1, 0, 0, 1])) == 0.5
+
+
+@pytest.mark.parametrize("arch, output", [("40-30-30-1", "sigmoid"), ("30-25-3", "softmax"), ("3-30-30-2", "linear")])
+def test_blas_and_per_unit_layers_agree(arch, output):
+    """Every layer per unit, every layer through BLAS, and the shape-chosen mix give the same loss and gradient."""
+    from numerics.engine import GEMM
+
+    net = Network.from_spec(arch, hidden="esp", output=output)
+    p, X, y = _problem(net, m=BLOCK + 50, seed=3)
+    assert net.layout[:, GEMM].any() and not net.layout[:, GEMM].all()
+    ref_loss, ref = net.loss_and_grad(p, X, y)
+    for choice in (0, 1):
+        net.layout[:, GEMM] = choice
+        loss, grad = net.loss_and_grad(p, X, y)
+        assert loss == pytest.approx(ref_loss, rel=1e-14)
+        for k in ref:
+            np.testing.assert_allclose(grad[k], ref[k], rtol=0, atol=1e-13 * np.abs(ref[k]).max())
