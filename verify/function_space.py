@@ -22,7 +22,7 @@ import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
-from verify.registry import Check
+from verify.registry import Check, with_budget
 from verify.strategies import log_uniform
 
 N_SIGMA = 4.0
@@ -510,3 +510,4 @@ CHECKS = [
     Check("propagation tanh critical sigma_w at sigma_b=0", "theory: 1/beta", 1e-7, lambda: log_uniform(-0.7, 0.7, signed=False), _tanh_critical_error, max_examples=3),
     Check("propagation divergent edge of units linear in a limit (ESP beta -> 0, linear)", "theory: 1/|phi'(0)|, q* = inf", 1e-9, lambda: st.tuples(st.just("esp"), st.sampled_from([1e-300, 1e-100, 1e-30]), st.floats(0.1, 2.0)), _linear_limit_edge_error, explicit=(("esp", 1e-300, 0.5), ("linear", 1.0, 0.5)), max_examples=3),
 ]
+CHECKS = with_budget(CHECKS, 3)

@@ -27,7 +27,7 @@ from numerics.activations import NAMES as ACTIVATIONS
 from numerics.hessian import HessianOperator, hessian, hvp
 from numerics.network import OUTPUTS, Network
 from numerics.spectrum import slq, spectrum, wasserstein
-from verify.registry import Check
+from verify.registry import Check, with_budget
 
 BETA_MODES = ("trained", "fixed", "mixed")
 
@@ -206,3 +206,4 @@ CHECKS = [
         max_examples=25,
     ),
 ]
+CHECKS = with_budget(CHECKS, per_name={"mlp hessian": 5, "mlp hessian-vector product": 5, "slq spectral density": 12})

@@ -25,7 +25,7 @@ from numerics.infinite_width import (
     phi,
     simulate_kernel,
 )
-from verify.registry import Check
+from verify.registry import Check, with_budget
 
 
 def _mp_phi(name: str, beta, derivative: bool):
@@ -135,3 +135,5 @@ CHECKS = [
           tol=1.0, strategy=simulation_examples, error=simulation_error,
           explicit=(("esp", "ntk", 1, 1.4, 0.3, 0), ("relu", "nngp", 1, 1.4, 0.0, 1)), max_examples=10),
 ]
+_FAST = {"analyze dense indices": 20, "analyze blocks sum": 2, "kernel monte carlo": 3}  # the rest take minutes: slow
+CHECKS = with_budget(CHECKS, 2, per_name=_FAST, slow=tuple(c.name for c in CHECKS if c.name not in _FAST))

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from numerics.activations import NAMES as ACTIVATIONS
 from numerics.network import OUTPUTS, Network
 from verify.metrics import relative_error
-from verify.registry import Check
+from verify.registry import Check, with_budget
 
 
 @st.composite
@@ -173,3 +173,4 @@ CHECKS = [
         max_examples=len(LADDER),
     ),
 ]
+CHECKS = with_budget(CHECKS, 12)

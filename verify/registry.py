@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 # Modules of this package whose ``CHECKS`` list joins the table.
@@ -36,6 +36,20 @@ class Check:
     error: Callable[[Any], float]
     explicit: tuple = ()
     max_examples: int = 100
+    ci_examples: int | None = None  # examples the test suite draws (None: max_examples)
+    slow: bool = False  # too long for the default test run (``pytest -m slow`` runs it)
+
+
+def with_budget(checks: list[Check], examples: int | None = None, per_name: dict | None = None,
+                slow: tuple = ()) -> list[Check]:
+    """The rows with the test suite's example budget set (``per_name`` overrides ``examples``) and the
+    rows named in ``slow`` marked slow."""
+    per_name = per_name or {}
+    unknown = set(slow) - {c.name for c in checks}
+    if unknown:
+        raise ValueError(f"slow rows that are not in the table: {sorted(unknown)}")
+    return [replace(c, ci_examples=min(c.max_examples, per_name.get(c.name, examples) or c.max_examples),
+                    slow=c.name in slow) for c in checks]
 
 
 @dataclass

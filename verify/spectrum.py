@@ -15,7 +15,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from numerics.spectrum import ABSOLUTE_TOL, EPS, analyze
-from verify.registry import Check
+from verify.registry import Check, with_budget
 
 
 @st.composite
@@ -193,3 +193,5 @@ CHECKS = [
 if importlib.util.find_spec("torch") is not None:
     CHECKS.append(Check(name="torch_hessian products", oracle="torch.autograd.functional.hessian (float64)", tol=1e-12,
                         strategy=autodiff_examples, error=torch_error, max_examples=10))
+_FAST = {"analyze dense indices": 20, "analyze blocks sum": 2, "kernel monte carlo": 3}  # the rest take minutes: slow
+CHECKS = with_budget(CHECKS, 2, per_name=_FAST, slow=tuple(c.name for c in CHECKS if c.name not in _FAST))

@@ -26,7 +26,7 @@ from numerics import storage as ns
 from numerics._generated import storage as gen
 from theory import storage as ts
 from verify.metrics import relative_error
-from verify.registry import Check
+from verify.registry import Check, with_budget
 
 DPS = 40
 MP = mpmath.mp
@@ -510,3 +510,7 @@ CHECKS = [
     Check(f"storage: twin fraction at alpha_c(0) = 2 is 1/2 (N={TWIN_N})", "binomial sd", 3.0,
           lambda: st.just(0), _twin_capacity_error, explicit=(0,), max_examples=1),
 ]
+CHECKS = with_budget(CHECKS, slow=(f"storage: twin fraction at alpha_c(0) = 2 is 1/2 (N={TWIN_N})",
+                                   "storage: every RS root, its entropy and replicon vs an mpmath scan of alpha(q)",
+                                   "storage: first-order transition, equal entropies of the two minima",
+                                   "storage: AT crossing on the selected branch at kappa = -1, -2, -3"))

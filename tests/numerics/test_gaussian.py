@@ -8,7 +8,13 @@ import pytest
 
 from numerics import gaussian as g
 
-mpmath.mp.dps = 60  # the references below need ~2x the digits of the difference M(x) - x
+
+
+@pytest.fixture(autouse=True)
+def _sixty_digits():
+    """The references need ~2x the digits of the difference M(x) - x; set for this module's tests only."""
+    with mpmath.workdps(60):
+        yield
 
 
 def _H(x):

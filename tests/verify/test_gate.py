@@ -2,16 +2,7 @@ import pytest
 from hypothesis import strategies as st
 
 from verify import run_check
-from verify.gate import CHECKS, Check, _kernel_error, mp_reference
-
-GATE_CHECKS = [c for c in CHECKS]
-
-
-@pytest.mark.parametrize("check", GATE_CHECKS, ids=[c.name for c in GATE_CHECKS])
-def test_check_passes(check):
-    result = run_check(check, max_examples=25)
-    assert result.passed, result.failure
-    assert result.examples >= 1
+from verify.gate import Check, _kernel_error, mp_reference
 
 
 def test_a_wrong_kernel_fails_its_check():

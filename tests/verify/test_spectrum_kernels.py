@@ -1,28 +1,11 @@
 """The check rows of verify.spectrum and verify.kernels pass, and catch a wrong implementation."""
 
 import numpy as np
-import pytest
 
 from verify import run_check
-from verify.kernels import CHECKS as KERNEL_CHECKS
 from verify.registry import Check
 from verify.spectrum import CHECKS as SPECTRUM_CHECKS
 from verify.spectrum import dense_error, planted
-
-FAST = {"analyze dense indices": 20, "analyze blocks sum": 2, "kernel monte carlo": 3}
-
-
-@pytest.mark.parametrize("check", [c for c in SPECTRUM_CHECKS + KERNEL_CHECKS if c.name in FAST], ids=lambda c: c.name)
-def test_fast_checks_pass(check):
-    result = run_check(check, max_examples=FAST[check.name])
-    assert result.passed, result.failure
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("check", [c for c in SPECTRUM_CHECKS + KERNEL_CHECKS if c.name not in FAST], ids=lambda c: c.name)
-def test_slow_checks_pass(check):
-    result = run_check(check, max_examples=2)
-    assert result.passed, result.failure
 
 
 def test_planted_matrix_has_its_decoupled_rows():

@@ -10,25 +10,6 @@ from numerics import storage as ns
 from verify import run_check
 from verify import storage as vs
 
-SLOW = {f"storage: twin fraction at alpha_c(0) = 2 is 1/2 (N={vs.TWIN_N})",
-        "storage: every RS root, its entropy and replicon vs an mpmath scan of alpha(q)",
-        "storage: first-order transition, equal entropies of the two minima",
-        "storage: AT crossing on the selected branch at kappa = -1, -2, -3"}
-
-
-@pytest.mark.parametrize("check", [c for c in vs.CHECKS if c.name not in SLOW], ids=lambda c: c.name)
-def test_check_passes(check):
-    result = run_check(check)
-    assert result.passed, result.failure
-    assert result.examples >= 1
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("check", [c for c in vs.CHECKS if c.name in SLOW], ids=lambda c: c.name)
-def test_slow_check_passes(check):
-    result = run_check(check)
-    assert result.passed, result.failure
-
 
 def _check(name_part):
     (check,) = [c for c in vs.CHECKS if name_part in c.name]
