@@ -157,7 +157,7 @@ def main():
     for r in results:
         t = [r["threads"][str(n)] for n in threads]
         print(f"{r['case']:<10} " + " ".join(f"{1e3 * v:>10.2f}" for v in t) + f" {t[0] / t[-1]:>8.2f}x")
-    print(f"\ndata: " + "; ".join(f"{r['case']}: {r['data']}" for r in results))
+    print("\ndata: " + "; ".join(f"{r['case']}: {r['data']}" for r in results))
 
 
 if __name__ == "__main__":

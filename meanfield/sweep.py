@@ -175,7 +175,7 @@ def _connect(scheduler: str, workers: int, scratch: str):
     def connect():  # in a thread: a service that is not a Dask scheduler may never answer, or answer nonsense
         try:
             outcome["client"] = Client(scheduler, timeout=f"{CONNECT_SECONDS - 2}s")
-        except BaseException as exc:  # noqa: BLE001 - reported below, naming the address
+        except BaseException as exc:
             outcome["error"] = exc
 
     thread = threading.Thread(target=connect, daemon=True)

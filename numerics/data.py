@@ -202,7 +202,7 @@ def synthetic(name: str, n: int | None = None, seed: int = 0) -> tuple[np.ndarra
     rng = np.random.default_rng(seed)
     if name == "linear":
         lo, hi = np.array([0.0, 1.5]), np.array([4.2, 4.7])
-        score = lambda x: x[:, 0] + x[:, 1] - 5.6  # noqa: E731
+        score = lambda x: x[:, 0] + x[:, 1] - 5.6
         margin = 0.15
     else:
         lo, hi = np.array([0.04, 0.4]), np.array([1.0, 1.0])

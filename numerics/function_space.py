@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numba
 import numpy as np
@@ -188,7 +188,7 @@ def tanh_overlap(rho: float, b: float) -> float:
     return quad(outer, 0.0, GAUSS_CUTOFF, epsabs=0.0, epsrel=QUAD_RTOL, limit=200, points=points)[0]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _activation_integrands(name: str):
     """(scalar kernel, LowLevelCallable of w -> phi(a + d w, beta) N(w)) for a registry activation."""
     from numerics.activations import activation

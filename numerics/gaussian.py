@@ -20,7 +20,7 @@ Gauss-Hermite rule fails.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from scipy import special
@@ -106,7 +106,7 @@ def sech(y):
     return 2.0 * e / (1.0 + e * e)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _legendre(order: int) -> tuple[np.ndarray, np.ndarray]:
     nodes, weights = np.polynomial.legendre.leggauss(order)
     return nodes, weights

@@ -24,7 +24,6 @@ from scipy.optimize import brentq
 from numerics._generated import function_space as gen
 from numerics._numba import flush_stale_caches
 
-
 MAX_K = 1001  # the stationary state's Gauss-Legendre rule has (k+1)/2 nodes (an O(k^2)-memory eigenproblem)
 MAX_RECURSION_WORK = 2e9  # layers x ((k+1)^3/6 pair-type counts of Eq. 14 + ~1000 for the per-layer call)
 

@@ -35,9 +35,9 @@ import math
 import numbers
 import os
 import signal
-from multiprocessing import get_context
 from dataclasses import dataclass
 from functools import lru_cache
+from multiprocessing import get_context
 
 import numpy as np
 from scipy import optimize
@@ -247,7 +247,7 @@ def _spinodals(kappa: float) -> tuple[float, float] | None:
     qm = _inflection(kappa)
     if qm is None or _spinodal_gap(qm, kappa) >= 0.0:
         return None
-    f = lambda v: _spinodal_gap(v, kappa)  # noqa: E731
+    f = lambda v: _spinodal_gap(v, kappa)
     what = f"spinodal at kappa={kappa!r}"
     return _brent(f, Q_EDGE, qm, what), _brent(f, qm, 1.0 - Q_EDGE, what)
 
@@ -274,7 +274,7 @@ def _root_on(lo: float, hi: float, alpha: float, kappa: float, top: bool) -> flo
     """The root of ln alpha(q) = ln alpha with alpha(q) increasing on (lo, hi) (top: hi = 1) or
     decreasing (lo < hi, not top); None when alpha is outside the range of alpha(q) there."""
     target = math.log(alpha)
-    f = lambda v: _log_alpha_of_q(v, kappa) - target  # noqa: E731
+    f = lambda v: _log_alpha_of_q(v, kappa) - target
     what = f"spherical saddle point at alpha={alpha!r}, kappa={kappa!r}"
     if lo == 0.0:  # alpha(q) ~ q / M(kappa)^2 as q -> 0
         lo = min(hi, 0.5)
@@ -378,7 +378,7 @@ def _at_crossing(lo: float, hi: float, kappa: float, alpha_c: float, hi_value: f
 
     hi_value: the replicon's q -> 1 limit when hi = 1; a crossing closer to q = 1 than float64
     resolves (alpha_c - alpha_AT = O(kappa^2) for kappa -> 0-) is reported as alpha_c."""
-    f = lambda v: _replicon_of_q(v, kappa) - 1.0  # noqa: E731
+    f = lambda v: _replicon_of_q(v, kappa) - 1.0
     flo = f(lo)
     fhi = f(hi) if hi_value is None else hi_value - 1.0
     if (flo > 0.0) == (fhi > 0.0):
@@ -435,7 +435,7 @@ def _ising_saddle(alpha: float, kappa: float) -> StorageSaddle:
     _check_kappa(kappa, KAPPA_SADDLE_MIN, "the Ising saddle point")
     _below_capacity(alpha, kappa, float(gen.ising_rs_capacity(kappa)), "Ising (q -> 1)")
     what = f"Ising saddle point at alpha={alpha!r}, kappa={kappa!r}"
-    f = lambda q: _ising_residual(q, alpha, kappa)  # noqa: E731
+    f = lambda q: _ising_residual(q, alpha, kappa)
     lo, hi = _bracket(f, what, "alpha is too close to the q -> 1 value alpha_rs")
     q = _brent(f, lo, hi, what)
     qhat = _ising_conjugate(q, alpha, kappa)
@@ -448,7 +448,7 @@ def _ising_saddle(alpha: float, kappa: float) -> StorageSaddle:
 
 def _ising_zero_entropy(kappa: float, alpha_rs: float) -> float:
     """Krauth-Mezard capacity: the alpha in (0, alpha_rs) where the RS entropy s(alpha) vanishes."""
-    entropy = lambda a: _ising_saddle(a, kappa).entropy  # noqa: E731
+    entropy = lambda a: _ising_saddle(a, kappa).entropy
     gap = 1e-2
     while entropy(alpha_rs * (1.0 - gap)) >= 0.0:
         gap *= 1e-2
@@ -476,7 +476,7 @@ def at_line(kappa: float, weights: str = "spherical") -> float | None:
         return _spherical_capacity_full(kappa).alpha_at
     _check_kappa(kappa, KAPPA_SADDLE_MIN, "the Ising AT line")
     top = float(gen.ising_rs_capacity(kappa))
-    excess = lambda a: _ising_saddle(a, kappa).replicon - 1.0  # noqa: E731
+    excess = lambda a: _ising_saddle(a, kappa).replicon - 1.0
     gap = 1e-2
     while excess(top * (1.0 - gap)) <= 0.0:
         gap *= 1e-2

@@ -321,7 +321,9 @@ def check_expression(expr) -> sp.Expr:
         if type(f) not in _FUNCTION_CLASSES:
             raise ValueError(f"expr {sp.sstr(expr)!r}: the function {type(f).__name__} is not allowed")
     for node in sp.preorder_traversal(expr):
-        if not isinstance(node, (sp.Expr, sp.logic.boolalg.Boolean, sp.core.relational.Relational, sp.Tuple)) and not isinstance(node, sp.functions.elementary.piecewise.ExprCondPair):
+        if not isinstance(node, (sp.Expr, sp.logic.boolalg.Boolean, sp.core.relational.Relational, sp.Tuple)) and not isinstance(
+            node, sp.functions.elementary.piecewise.ExprCondPair
+        ):
             raise ValueError(f"expr {sp.sstr(expr)!r}: {type(node).__name__} is not allowed")
     return expr
 

@@ -17,7 +17,7 @@ asymptotics of the maximum entropy and of the annealed generalization curve.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 from sympy import stats
@@ -45,7 +45,7 @@ def check_weights(weights: str) -> str:
     return weights
 
 
-@lru_cache(maxsize=None)
+@cache
 def weight_statistics(weights: str) -> tuple[sp.Expr, sp.Expr]:
     """(c, Var(w)/Var(w^)): correlation of reference and perturbed weights, and the variance ratio.
 
@@ -100,33 +100,33 @@ def _gauss(expr: sp.Expr, var: sp.Symbol = u) -> sp.Expr:
     return sp.simplify(sp.integrate(expr * sp.exp(-(var**2) / 2) / sp.sqrt(2 * sp.pi), (var, -sp.oo, sp.oo)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def sign_kernel() -> sp.Expr:
     """E[sgn(u) sgn(v)] = (2/pi) asin(rho): Price with sgn' = 2 delta gives 4 p(0, 0; rho); E(0) = 0."""
     return _integrate_in_rho(4 * bivariate_density().subs({u: 0, v: 0}), sp.Integer(0))
 
 
-@lru_cache(maxsize=None)
+@cache
 def heaviside_kernel() -> sp.Expr:
     """E[H(u) H(v)] = 1/4 + asin(rho)/(2 pi) (orthant probability): Price gives p(0, 0; rho)."""
     return _integrate_in_rho(bivariate_density().subs({u: 0, v: 0}), sp.Rational(1, 4))
 
 
-@lru_cache(maxsize=None)
+@cache
 def relu_kernel() -> sp.Expr:
     """E[relu(u) relu(v)] (arc-cosine kernel): Price with relu' = H; E(0) = E[relu(u)]^2."""
     mean = _gauss(sp.Piecewise((u, u > 0), (0, True)))
     return _integrate_in_rho(heaviside_kernel(), mean**2)
 
 
-@lru_cache(maxsize=None)
+@cache
 def relu_overlap() -> sp.Expr:
     """Normalized ReLU overlap E[relu(u) relu(v)] / E[relu(u)^2] (Cho & Saul arc-cosine, degree 1)."""
     self_overlap = _gauss(sp.Piecewise((u**2, u > 0), (0, True)))
     return sp.simplify(relu_kernel() / self_overlap)
 
 
-@lru_cache(maxsize=None)
+@cache
 def erf_kernel() -> sp.Expr:
     """E[erf(a u) erf(a v)] = (2/pi) asin(2 a^2 rho / (1 + 2 a^2)).
 
@@ -142,14 +142,14 @@ def erf_kernel() -> sp.Expr:
     return sp.simplify(integral.subs({B: sp.factor(b_val), C: c_val}))
 
 
-@lru_cache(maxsize=None)
+@cache
 def overlap_map(weights: str) -> sp.Expr:
     """q_l(q_{l-1}, perturbation) in the noiseless limit beta -> oo: (2/pi) asin(c q) (Eqs. 8, 11)."""
     corr, _ = weight_statistics(weights)
     return sign_kernel().subs(rho, corr * q)
 
 
-@lru_cache(maxsize=None)
+@cache
 def error_step() -> sp.Expr:
     """r_l(r_{l-1}, x) = 1 - q_l with r = 1 - q, x = 1 - c: (4/pi) asin(sqrt((x + (1-x) r) / 2)).
 
@@ -167,21 +167,21 @@ def half_angle_identity() -> tuple[sp.Expr, sp.Expr]:
     return sp.simplify(sp.diff(diff, w)), diff.subs(w, 0)
 
 
-@lru_cache(maxsize=None)
+@cache
 def error_step_inverse() -> sp.Expr:
     """y = A^-1(r), where r = A(y) = (4/pi) asin(sqrt(y/2)) is the error step at r_{l-1} = 0."""
     (sol,) = sp.solve(sp.Eq(error_step().subs(r, 0).subs(x, y), sp.Symbol("r_out", positive=True)), y)
     return sol.subs(sp.Symbol("r_out", positive=True), r)
 
 
-@lru_cache(maxsize=None)
+@cache
 def budget_perturbation() -> sp.Expr:
     """x_l given y_l = A^-1(r_l) and r_{l-1} = theta y_l (theta in [0, 1]): solves x + (1-x) theta y = y."""
     (sol,) = sp.solve(sp.Eq(x + (1 - x) * theta * y, y), x)
     return sp.factor(sol)
 
 
-@lru_cache(maxsize=None)
+@cache
 def x_of_perturbation(weights: str) -> sp.Expr:
     """x = 1 - c in terms of the perturbation: eta^2 / (1 + sqrt(1 - eta^2)) (continuous), 2p (binary)."""
     corr, _ = weight_statistics(weights)
@@ -190,7 +190,7 @@ def x_of_perturbation(weights: str) -> sp.Expr:
     return out if weights == "continuous" else sp.cancel(out)
 
 
-@lru_cache(maxsize=None)
+@cache
 def perturbation_of_x(weights: str) -> sp.Expr:
     """Inverse of :func:`x_of_perturbation`: eta = sqrt(x (2 - x)), p = x / 2."""
     var = eta if check_weights(weights) == "continuous" else p
@@ -198,7 +198,7 @@ def perturbation_of_x(weights: str) -> sp.Expr:
     return sp.factor(sols[0])
 
 
-@lru_cache(maxsize=None)
+@cache
 def layer_entropy(weights: str) -> sp.Expr:
     """Entropy of one layer in terms of x: log eta (Eq. 9) or H2(p) (Eq. 12).
 
@@ -247,7 +247,7 @@ def activation_maps(name: str) -> dict[str, sp.Expr]:
     return {"Q": self_overlap, "C": cross, "rho": c * C_prev / Q_prev, "q": sp.Symbol("C") / sp.Symbol("Q")}
 
 
-@lru_cache(maxsize=None)
+@cache
 def activation_scaling(name: str) -> tuple[int, int]:
     """(k, m) with phi(s h, beta) = s^k phi(h, s beta) for every s > 0, and phi(h, b) ~ b^m as b -> 0.
 
@@ -272,7 +272,7 @@ def activation_scaling(name: str) -> tuple[int, int]:
     return degrees[0], m
 
 
-@lru_cache(maxsize=None)
+@cache
 def small_error_asymptote(layers: int) -> dict[str, sp.Expr]:
     """Continuous weights, epsilon -> 0: S_con(epsilon) = K log(epsilon) + C + o(1).
 

@@ -19,7 +19,7 @@ MAJ-3 with q = m on the reference's stationary state m^ = 1.
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 from sympy import stats
@@ -39,7 +39,7 @@ def check_k(k) -> int:
     return int(k)
 
 
-@lru_cache(maxsize=None)
+@cache
 def effective_inputs() -> tuple[sp.Expr, sp.Expr]:
     """(<w s>, <s^ w s>) for an input spin s (mean m, overlap q with s^) through a weight flipped with prob. p."""
     flip = stats.FiniteRV("flip", {1: 1 - p, -1: p})
@@ -61,7 +61,7 @@ def pair_probability_moments() -> tuple[sp.Expr, ...]:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def magnetization_map_literal(k: int) -> sp.Expr:
     """Eq. 13 as written: sum over the 2^k input configurations, in the effective magnetization m_eff."""
     check_k(k)
@@ -71,7 +71,7 @@ def magnetization_map_literal(k: int) -> sp.Expr:
     return sp.expand(total)
 
 
-@lru_cache(maxsize=None)
+@cache
 def magnetization_map(k: int) -> sp.Expr:
     """M_k(m_eff): Eq. 13 grouped by the number j of +1 inputs (binomial)."""
     check_k(k)
@@ -79,7 +79,7 @@ def magnetization_map(k: int) -> sp.Expr:
     return sp.expand(sum(sp.binomial(k, j) * plus**j * minus ** (k - j) * sp.sign(2 * j - k) for j in range(k + 1)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def overlap_map_literal(k: int) -> sp.Expr:
     """Eq. 14 as written: sum over the 4^k configurations of (s^_j, s_j)."""
     check_k(k)
@@ -94,7 +94,7 @@ def overlap_map_literal(k: int) -> sp.Expr:
 PAIR_TYPES = ((1, 1), (1, -1), (-1, 1), (-1, -1))
 
 
-@lru_cache(maxsize=None)
+@cache
 def overlap_map(k: int) -> sp.Expr:
     """Q_k(m^, m_eff, q_eff): Eq. 14 grouped by the counts (n_++, n_+-, n_-+, n_--) (multinomial)."""
     check_k(k)
@@ -118,7 +118,7 @@ def _compositions(total: int, parts: int):
             yield (first,) + rest
 
 
-@lru_cache(maxsize=None)
+@cache
 def slope_at_zero() -> sp.Expr:
     """M_k'(0) = E|s_1 + ... + s_k| for k = 2n + 1 uniform +-1 spins: (2n+1)! / (4^n n!^2).
 
@@ -131,7 +131,7 @@ def slope_at_zero() -> sp.Expr:
     return sp.simplify(sp.combsimp(2 ** (1 - k) * total))
 
 
-@lru_cache(maxsize=None)
+@cache
 def critical_perturbation() -> sp.Expr:
     """p_c(n) for k = 2n + 1: the zero state m = 0 of m -> M_k((1-2p) m) loses stability, (1-2p) M_k'(0) = 1."""
     (sol,) = sp.solve(sp.Eq((1 - 2 * p) * slope_at_zero(), 1), p)
@@ -150,7 +150,7 @@ def integral_form_residual(k: int) -> sp.Expr:
     return sp.expand(magnetization_map(k).subs(m_eff, x) - integral_form(k))
 
 
-@lru_cache(maxsize=None)
+@cache
 def ordered_states_k3() -> tuple[sp.Expr, ...]:
     """Nonzero fixed points of m -> M_3((1-2p) m): +-sqrt((1-6p)/(1-2p)^3)."""
     m_in, _ = effective_inputs()

@@ -13,7 +13,7 @@ is derived; the slides print 1 - 2 sigma(beta x), which has the wrong sign.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import mpmath
 import sympy as sp
@@ -44,8 +44,8 @@ def matched_beta() -> sp.Expr:
 
 def _max_gap(cv, dps):
     """max_u |Phi(u) - sigma(c u)| over u > 0 (the gap is odd in u): every local extremum refined."""
-    phi = lambda u: (1 + mpmath.erf(u / mpmath.sqrt(2))) / 2  # noqa: E731
-    gap = lambda u: phi(u) - 1 / (1 + mpmath.exp(-cv * u))  # noqa: E731
+    phi = lambda u: (1 + mpmath.erf(u / mpmath.sqrt(2))) / 2
+    gap = lambda u: phi(u) - 1 / (1 + mpmath.exp(-cv * u))
     with mpmath.workdps(dps):
         grid = [mpmath.mpf(k) / 20 for k in range(1, 160)]
         vals = [abs(gap(u)) for u in grid]
@@ -53,7 +53,7 @@ def _max_gap(cv, dps):
         return max(abs(gap(mpmath.findroot(lambda u: mpmath.diff(gap, u), u0))) for u0 in peaks)
 
 
-@lru_cache(maxsize=None)
+@cache
 def minimax_constant(dps: int = 30) -> tuple[float, float]:
     """(c*, max error): the c minimizing max_u |Phi(u) - sigma(c u)|, golden-section search."""
     with mpmath.workdps(dps):

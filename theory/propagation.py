@@ -19,7 +19,7 @@ beta^2 q_0; and the beta -> oo limit of ESP, ReLU.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -70,7 +70,7 @@ def gaussian_derivative_identity() -> sp.Expr:
     return sp.simplify(lhs - rhs)
 
 
-@lru_cache(maxsize=None)
+@cache
 def relu_closed_forms() -> dict[str, sp.Expr]:
     """ReLU: variance map, chi_1, fixed point q* (sigma_w < sqrt 2) and critical sigma_w."""
     vmap = variance_map("relu").doit()
@@ -81,7 +81,7 @@ def relu_closed_forms() -> dict[str, sp.Expr]:
     return {"variance_map": sp.simplify(vmap), "chi1": sp.simplify(c1), "q_star": sp.simplify(fixed), "critical_sigma_w": critical}
 
 
-@lru_cache(maxsize=None)
+@cache
 def linear_closed_forms() -> dict[str, sp.Expr]:
     """Linear units: variance map, chi_1, fixed point and critical sigma_w."""
     vmap = variance_map("linear").doit()

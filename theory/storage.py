@@ -74,7 +74,7 @@ c = sqrt(2) / (pi sqrt(2/pi) <M(s)>_s).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import mpmath
 import sympy as sp
@@ -274,7 +274,7 @@ def _mills_asymptote(order: int) -> sp.Expr:
     return trial.subs(sol).subs(w, 1 / x)
 
 
-@lru_cache(maxsize=None)
+@cache
 def derivation() -> Derivation:
     d = Derivation("Gardner's storage problem: replica-symmetric solution")
     xq = field()
@@ -284,7 +284,7 @@ def derivation() -> Derivation:
     entropic = sp.log(1 - q) / 2 + q / (2 * (1 - q))
     d.add("entropic_part", "entropic part of S: volume of the sphere at overlap q", entropic)
     d.add("energetic_integrand", "energetic integrand: ln H(x), the log-fraction of fields above kappa", LogH(xq))
-    entropy = d.add("entropy", "RS log-volume S(q) (minimized over q)",
+    d.add("entropy", "RS log-volume S(q) (minimized over q)",
                     entropic + alpha * gaussian_average(LogH(xq), t))
 
     d_entropic = d.add("dS_dq_entropic", "d/dq of the entropic part", sp.factor(sp.diff(entropic, q)))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 import mpmath
 import numpy as np
@@ -55,7 +55,7 @@ _SIGMOID_MATH = {"sigmoid": lambda z: 0.5 * (1.0 + math.tanh(0.5 * z))}
 _SIGMOID_MP = {"sigmoid": lambda z: 1 / (1 + mpmath.exp(-z))}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _registry_function(name: str, module: str, derivative: bool = False):
     from theory import activations as ta
 
@@ -91,7 +91,7 @@ def _finite_beta_error(ex):
 def _arccos_error(rho):
     from numerics._generated import function_space as gen
 
-    relu = lambda t: t if t > 0 else 0.0  # noqa: E731
+    relu = lambda t: t if t > 0 else 0.0
     ref = 2.0 * fp_pair_expectation(relu, relu, rho)  # E[relu(u)^2] = 1/2
     return abs(gen.relu_overlap(rho) / ref - 1.0)
 
@@ -110,7 +110,7 @@ def _activation_step_error(ex):
 
     name, beta, sigma, eta = ex
     phi = _registry_function(name, "math")
-    f = lambda t: phi(sigma * t, beta)  # noqa: E731
+    f = lambda t: phi(sigma * t, beta)
     rho = math.sqrt((1.0 - eta) * (1.0 + eta))
     ref = fp_pair_expectation(f, f, rho) / fp_gauss_mean(lambda t: f(t) ** 2)
     return abs(overlap_recursion([eta], activation=name, beta=beta, sigma=sigma).q[0] / ref - 1.0)
@@ -426,7 +426,9 @@ CHECKS = [
         "overlap erf kernel vs mpmath quadrature",
         "nested tanh-sinh (mpmath.fp)",
         1e-10,
-        lambda: st.tuples(log_uniform(-1, 0.7, signed=False), st.tuples(st.sampled_from((1.0, -1.0)), st.floats(0.05, 0.95)).map(lambda t: t[0] * t[1])),
+        lambda: st.tuples(
+            log_uniform(-1, 0.7, signed=False), st.tuples(st.sampled_from((1.0, -1.0)), st.floats(0.05, 0.95)).map(lambda t: t[0] * t[1])
+        ),
         _erf_error,
         max_examples=4,
     ),
@@ -434,7 +436,9 @@ CHECKS = [
         "overlap activation units vs mpmath quadrature",
         "C/Q by nested tanh-sinh on the registry's sympy expression",
         1e-9,
-        lambda: st.tuples(st.sampled_from(["esp", "sigmoid", "tanh"]), log_uniform(-0.7, 0.7, signed=False), st.floats(0.5, 2.0), st.floats(0.05, 1.0)),
+        lambda: st.tuples(
+            st.sampled_from(["esp", "sigmoid", "tanh"]), log_uniform(-0.7, 0.7, signed=False), st.floats(0.5, 2.0), st.floats(0.05, 1.0)
+        ),
         _activation_step_error,
         explicit=(("esp", 1.0, 1.0, 0.5),),
         max_examples=4,
@@ -447,9 +451,25 @@ CHECKS = [
         _relu_recursion_error,
         max_examples=4,
     ),
-    Check("overlap sign units vs simulation", "coupled networks N=500, 12 x 30 inputs; 4 stderr", 1.0, _sign_cases, _simulation_error, max_examples=3),
-    Check("overlap stochastic units vs simulation", "coupled networks N=500, 12 x 30 inputs; 4 stderr", 1.0, _beta_cases, _simulation_error, max_examples=2),
-    Check("overlap activation units vs simulation", "coupled networks N=500, 12 x 30 inputs; 4 stderr", 1.0, _activation_cases, _simulation_error, max_examples=2),
+    Check(
+        "overlap sign units vs simulation", "coupled networks N=500, 12 x 30 inputs; 4 stderr", 1.0, _sign_cases, _simulation_error, max_examples=3
+    ),
+    Check(
+        "overlap stochastic units vs simulation",
+        "coupled networks N=500, 12 x 30 inputs; 4 stderr",
+        1.0,
+        _beta_cases,
+        _simulation_error,
+        max_examples=2,
+    ),
+    Check(
+        "overlap activation units vs simulation",
+        "coupled networks N=500, 12 x 30 inputs; 4 stderr",
+        1.0,
+        _activation_cases,
+        _simulation_error,
+        max_examples=2,
+    ),
     Check(
         "max-entropy perturbation vs brute-force grid",
         "forward grid over the first L-1 layers",
@@ -477,8 +497,23 @@ CHECKS = [
         explicit=((4, 10**3.5),),
         max_examples=2,
     ),
-    Check("majority overlap map vs enumeration", "exact rationals over 4^k inputs", 1e-14, lambda: st.tuples(_odd_k(1, 3), _valid_moments()), _majority_map_error, max_examples=8),
-    Check("majority p_c vs exact counting", "1/2 (1 - 1/E|s_1+...+s_k|) in rationals", 1e-15, lambda: _odd_k(1, 100), _p_c_error, explicit=(3, 5, 201), max_examples=20),
+    Check(
+        "majority overlap map vs enumeration",
+        "exact rationals over 4^k inputs",
+        1e-14,
+        lambda: st.tuples(_odd_k(1, 3), _valid_moments()),
+        _majority_map_error,
+        max_examples=8,
+    ),
+    Check(
+        "majority p_c vs exact counting",
+        "1/2 (1 - 1/E|s_1+...+s_k|) in rationals",
+        1e-15,
+        lambda: _odd_k(1, 100),
+        _p_c_error,
+        explicit=(3, 5, 201),
+        max_examples=20,
+    ),
     Check(
         "majority k=3 stationary state vs closed form",
         "sqrt((1-6p)/(1-2p)^3) at 40 digits",
@@ -488,7 +523,14 @@ CHECKS = [
         explicit=(0.0, 1e-12, 0.1),
         max_examples=30,
     ),
-    Check("majority stationary state vs long recursion", "600 layers of Eqs. 13-14", 1e-10, lambda: st.tuples(_odd_k(1, 7), st.floats(0.0, 0.9)), _stationary_recursion_error, max_examples=6),
+    Check(
+        "majority stationary state vs long recursion",
+        "600 layers of Eqs. 13-14",
+        1e-10,
+        lambda: st.tuples(_odd_k(1, 7), st.floats(0.0, 0.9)),
+        _stationary_recursion_error,
+        max_examples=6,
+    ),
     Check(
         "majority recursion vs simulation",
         "random MAJ-k networks N=50000, 12 replicas; 4 stderr",
@@ -505,9 +547,32 @@ CHECKS = [
         _propagation_maps_error,
         max_examples=8,
     ),
-    Check("propagation ReLU critical sigma_w", "theory: sqrt(2) for every sigma_b", 1e-9, lambda: st.floats(0.0, 3.0), _relu_critical_error, explicit=(0.0,), max_examples=3),
+    Check(
+        "propagation ReLU critical sigma_w",
+        "theory: sqrt(2) for every sigma_b",
+        1e-9,
+        lambda: st.floats(0.0, 3.0),
+        _relu_critical_error,
+        explicit=(0.0,),
+        max_examples=3,
+    ),
     # continuous transition: chi_1 - 1 is O((sigma_w - sigma_c)^2) beyond it, which limits the bisection to ~1e-8
-    Check("propagation tanh critical sigma_w at sigma_b=0", "theory: 1/beta", 1e-7, lambda: log_uniform(-0.7, 0.7, signed=False), _tanh_critical_error, max_examples=3),
-    Check("propagation divergent edge of units linear in a limit (ESP beta -> 0, linear)", "theory: 1/|phi'(0)|, q* = inf", 1e-9, lambda: st.tuples(st.just("esp"), st.sampled_from([1e-300, 1e-100, 1e-30]), st.floats(0.1, 2.0)), _linear_limit_edge_error, explicit=(("esp", 1e-300, 0.5), ("linear", 1.0, 0.5)), max_examples=3),
+    Check(
+        "propagation tanh critical sigma_w at sigma_b=0",
+        "theory: 1/beta",
+        1e-7,
+        lambda: log_uniform(-0.7, 0.7, signed=False),
+        _tanh_critical_error,
+        max_examples=3,
+    ),
+    Check(
+        "propagation divergent edge of units linear in a limit (ESP beta -> 0, linear)",
+        "theory: 1/|phi'(0)|, q* = inf",
+        1e-9,
+        lambda: st.tuples(st.just("esp"), st.sampled_from([1e-300, 1e-100, 1e-30]), st.floats(0.1, 2.0)),
+        _linear_limit_edge_error,
+        explicit=(("esp", 1e-300, 0.5), ("linear", 1.0, 0.5)),
+        max_examples=3,
+    ),
 ]
 CHECKS = with_budget(CHECKS, 3)

@@ -11,7 +11,7 @@ Oracles:
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import mpmath
 import numpy as np
@@ -32,7 +32,7 @@ MP_ZERO_DPS = 2560
 _MP_SIGMOID = {"sigmoid": lambda z: 1 / (1 + mpmath.exp(-z))}
 
 
-@lru_cache(maxsize=None)
+@cache
 def derived(name: str) -> dict:
     """The sympy value and derivatives the kernels of ``name`` were generated from: the theory's for a
     built-in, the generator's derivation (numerics.codegen.user_derivatives) for a registered activation."""
@@ -44,16 +44,21 @@ def derived(name: str) -> dict:
 
 
 def _mp_modules():
-    return [_MP_SIGMOID, ta.mpmath_functions(), {"Heaviside": lambda z: mpmath.mpf(1) if z > 0 else mpmath.mpf(0) if z < 0 else mpmath.mpf(0.5)}, "mpmath"]
+    return [
+        _MP_SIGMOID,
+        ta.mpmath_functions(),
+        {"Heaviside": lambda z: mpmath.mpf(1) if z > 0 else mpmath.mpf(0) if z < 0 else mpmath.mpf(0.5)},
+        "mpmath",
+    ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _mp_function(name: str, key: str):
     """The derived expression for d^n phi (value if key == "value") as an mpmath function."""
     return sp.lambdify((ta.h, ta.beta), derived(name)[key], modules=_mp_modules())
 
 
-@lru_cache(maxsize=None)  # the fused rows revisit the kernel rows' points and their own -h
+@cache  # the fused rows revisit the kernel rows' points and their own -h
 def mp_reference(name: str, key: str, h: float, beta: float) -> float:
     """The derived expression at the exact float64 inputs, to float64 accuracy.
 
@@ -100,7 +105,7 @@ def _jax():
     return jax
 
 
-@lru_cache(maxsize=None)
+@cache
 def jax_unit(name: str):
     """A registered activation's value expression in jax.numpy (sympy.lambdify of the registered text, not
     of any derivative)."""
@@ -118,7 +123,7 @@ def install_jax_units() -> None:
             jax_models.UNITS.setdefault(name, jax_unit(name))
 
 
-@lru_cache(maxsize=None)
+@cache
 def jax_derivative(name: str, key: str):
     """JAX autodiff of the activation written directly in jax.numpy."""
     jax = _jax()
@@ -267,7 +272,7 @@ def fused_checks(names=None) -> list[Check]:
 
 # ---- limits, series and identities of the gate theory ----------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def _gate():
     from theory.gate import derivation
 
@@ -313,7 +318,7 @@ def _large_field(step: str, limit_step: str):
     return error
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tanh_identity_residual():
     """theory.noise's residual 2 sigma(beta x) - 1 - tanh(beta x/2), as derived (before simplification)."""
     from theory import noise
@@ -335,14 +340,14 @@ def _tanh_identity_error(ex):
         return float(max(abs(residual(xm, bm)), abs(derived(xm, bm))) / scale)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _matched_beta():
     from theory import noise
 
     return sp.lambdify(noise.delta, noise.matched_beta(), "mpmath")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cross_entropy():
     from theory import cross_entropy as ce
 
@@ -356,8 +361,8 @@ def _slope_error(delta):
     with mpmath.workdps(50):
         dm = mpmath.mpf(delta)
         bstar = _matched_beta()(dm)
-        erf_law = lambda u: (1 + mpmath.erf(u / (dm * mpmath.sqrt(2)))) / 2  # noqa: E731
-        logistic = lambda u: 1 / (1 + mpmath.exp(-bstar * u))  # noqa: E731
+        erf_law = lambda u: (1 + mpmath.erf(u / (dm * mpmath.sqrt(2)))) / 2
+        logistic = lambda u: 1 / (1 + mpmath.exp(-bstar * u))
         return float(abs(mpmath.diff(erf_law, 0) / mpmath.diff(logistic, 0) - 1))
 
 
@@ -371,7 +376,7 @@ def _saddle_error(ex):
 
 
 def theory_checks() -> list[Check]:
-    nonzero_h = lambda: log_uniform(-6, 6)  # noqa: E731
+    nonzero_h = lambda: log_uniform(-6, 6)
     unit = st.floats(1e-3, 1 - 1e-3)
     return [
         Check("gate: ESP -> ReLU as beta -> oo", "mpmath at beta|h| = 50", 1e-20,

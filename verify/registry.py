@@ -12,8 +12,9 @@ from __future__ import annotations
 import importlib
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 # Modules of this package whose ``CHECKS`` list joins the table.
 CHECK_MODULES = ("verify.gate", "verify.storage", "verify.mlp", "verify.function_space", "verify.hessian")

@@ -16,7 +16,7 @@ Oracles:
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import mpmath
 import sympy as sp
@@ -75,9 +75,9 @@ def _replicon_capacity_error(kappa):
 
 # ---- saddle points vs mpmath --------------------------------------------------------------------
 
-def _newton(g, x0, h_rel=mpmath.mpf("1e-12")):
+def _newton(g, x0, h_rel="1e-12"):
     """One Newton step from x0 (slope by a secant of width h_rel x0)."""
-    x0 = mpmath.mpf(x0)
+    x0, h_rel = mpmath.mpf(x0), mpmath.mpf(h_rel)
     g0 = g(x0)
     h = h_rel * x0
     return x0 - g0 * h / (g(x0 + h) - g0)
@@ -153,7 +153,7 @@ MP_FUNCTIONS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _mp_theory(key: str, args: tuple):
     """A theory step as an mpmath function of ``args`` (the theory's own functions through mpmath.erfc)."""
     expr = ts.derivation()[key]
@@ -195,7 +195,7 @@ def _stationary_error(ex):
 
         def S(v):
             sq, w = mpmath.sqrt(v), mpmath.sqrt(1 - v)
-            log_h = lambda t: mpmath.log(mpmath.erfc((k + sq * t) / (w * mpmath.sqrt(2))) / 2)  # noqa: E731
+            log_h = lambda t: mpmath.log(mpmath.erfc((k + sq * t) / (w * mpmath.sqrt(2))) / 2)
             return mpmath.log(1 - v) / 2 + v / (2 * (1 - v)) + a * _gauss(log_h, -k / sq, w / sq)
 
         qm = mpmath.mpf(q)
@@ -323,7 +323,7 @@ def mp_roots(alpha, kappa):
     refined by mpmath's bracketing solver."""
     with mpmath.workdps(BRANCH_DPS):
         target = mpmath.log(alpha)
-        g = lambda v: mpmath.log(mp_alpha_of_q(v, kappa)) - target  # noqa: E731
+        g = lambda v: mpmath.log(mp_alpha_of_q(v, kappa)) - target
         grid = [1 / (1 + mpmath.exp(-(mpmath.mpf(-60) + 74 * mpmath.mpf(i) / (SCAN - 1)))) for i in range(SCAN)]
         values = [g(v) for v in grid]
         return [mpmath.findroot(g, (a, b), solver="anderson")
@@ -363,7 +363,7 @@ def _at_error(kappa):
     got = ns.capacity(kappa).alpha_at
     q0 = ns.storage_saddle(got * (1 - 1e-13), kappa).q
     with mpmath.workdps(BRANCH_DPS):
-        lam = lambda v: mp_replicon(v, mp_alpha_of_q(v, kappa), kappa) - 1  # noqa: E731
+        lam = lambda v: mp_replicon(v, mp_alpha_of_q(v, kappa), kappa) - 1
         ref = mp_alpha_of_q(_newton(lam, q0, mpmath.mpf("1e-8")), kappa)
     return relative_error(got, float(ref))
 
@@ -376,7 +376,7 @@ def _first_order_error(kappa):
     res = ns.storage_saddle(alpha, kappa)
     small, large = res.branches[0].q, res.branches[-1].q
     with mpmath.workdps(BRANCH_DPS):
-        g = lambda v: mpmath.log(mp_alpha_of_q(v, kappa)) - mpmath.log(alpha)  # noqa: E731
+        g = lambda v: mpmath.log(mp_alpha_of_q(v, kappa)) - mpmath.log(alpha)
         qa, qb = (_newton(g, v, mpmath.mpf("1e-8")) for v in (small, large))
         gap = mp_entropy(qa, alpha, kappa) - mp_entropy(qb, alpha, kappa)
         slope = (mp_entropy(qa, 1, kappa) - mp_entropy(qa, 0, kappa)) - (mp_entropy(qb, 1, kappa)
@@ -428,7 +428,7 @@ def cover_fraction(n: int, p: int) -> float:
 TWIN_N, TWIN_TRIALS = 400, 100
 
 
-@lru_cache(maxsize=None)
+@cache
 def _simulated(n, alpha, trials, seed, method):
     return ns.simulate_storage(n, [alpha], trials, kappa=0.0, seed=seed, method=method, workers=2)
 

@@ -157,7 +157,9 @@ def _perturbation_options(p) -> None:
     p.add_argument("--weights", choices=WEIGHTS, default="continuous", help="weight ensemble (default continuous)")
     p.add_argument("--perturb", required=True, metavar="V1,...,VL", help="per-layer eta in [0, 1] (continuous) or p in [0, 0.5] (binary)")
     p.add_argument("--beta", type=float, default=None, help="inverse temperature > 0 (omit: beta -> oo, sign units)")
-    p.add_argument("--activation", default=None, metavar="NAME", help="deterministic units phi(h, beta) of the registry (esp, sigmoid, tanh, relu, linear)")
+    p.add_argument(
+        "--activation", default=None, metavar="NAME", help="deterministic units phi(h, beta) of the registry (esp, sigmoid, tanh, relu, linear)"
+    )
     p.add_argument("--sigma", type=float, default=1.0, help="std of the continuous weights (default 1)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
 

@@ -119,7 +119,7 @@ def open_run(path, option: str = "--out"):
     out = OutDir(path, KIND, option=option)
     try:
         existed = out.open()
-    except ForeignContent as exc:
+    except ForeignContent:
         config = Path(path) / "config.json"
         if not (Path(path) / MANIFEST).exists() and config.is_file() and '"meanfield train"' in config.read_text(errors="replace"):
             raise ForeignContent(f"{str(path)!r} looks like a run of a meanfield without ownership manifests; it is left "
@@ -234,7 +234,7 @@ def _train(args, net, run_dir, config, settings, state, X, Y, X_test, Y_test) ->
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        fmt = lambda v: "-" if v is None else f"{v:.6g}"  # noqa: E731
+        fmt = lambda v: "-" if v is None else f"{v:.6g}"
         print(f"{net.arch} {args.act}/{net.output}, {args.epochs} epochs: train loss {fmt(summary['train_loss'])}, "
               f"train accuracy {fmt(summary['train_accuracy'])}, test loss {fmt(summary['test_loss'])}, "
               f"test accuracy {fmt(summary['test_accuracy'])} ({summary['n_train']}/{summary['n_test']} samples) -> {run_dir.path}")

@@ -160,9 +160,16 @@ def evaluate(ctx, runs: dict, arch_runs: dict) -> list[dict]:
         v = worst(less(z[o], z["esp"]) for o in ("relu", "sigmoid"))
         verdicts.append(v)
         parts.append(f"{_panel(task, arch)}: " + "/".join(fmt_q(z[a], 2) for a in ACTS) + f" {MARK[v]}")
-    rows.append({"claim": "ESP ends with the most near-zero residuals (Fig. 4 left)", "authors": "Fig. 4 (left), one run per panel",
-                 "ours": "fraction |ŷ − y| ≤ 0.01 at the end, ESP/ReLU/sigmoid: " + "; ".join(parts), "verdict": worst(verdicts),
-                 "rule": f"statistic: fraction of training residuals ≤ 0.01 at the last checkpoint; ESP > each other activation in every panel; {RULE_LESS}"})
+    rows.append(
+        {
+            "claim": "ESP ends with the most near-zero residuals (Fig. 4 left)",
+            "authors": "Fig. 4 (left), one run per panel",
+            "ours": "fraction |ŷ − y| ≤ 0.01 at the end, ESP/ReLU/sigmoid: " + "; ".join(parts),
+            "verdict": worst(verdicts),
+            "rule": "statistic: fraction of training residuals ≤ 0.01 at the last checkpoint; "
+            f"ESP > each other activation in every panel; {RULE_LESS}",
+        }
+    )
 
     # 6. spectrum: ReLU's shrinks with training, ESP's is wider than ReLU's at the end; two readings of "spread"
     for kind in SPREADS:

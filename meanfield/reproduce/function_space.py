@@ -180,7 +180,7 @@ def esp_function_space(ctx) -> None:
         data[label] = {"activation": name, "beta": beta, "q_map": q_map, "q_layers": q_layers}
     a.plot(rhos, rhos, "k:", lw=1, label="q$_l$ = q$_{l-1}$ (linear units)")
     a.set(xlabel="input overlap q$_{l-1}$ (field correlation)", ylabel="output overlap q$_l$",
-          title=f"overlap map, σ$_w$ = √2, σ$_b$ = 0, unit input variance", xlim=(0, 1), ylim=(0, 1))
+          title="overlap map, σ$_w$ = √2, σ$_b$ = 0, unit input variance", xlim=(0, 1), ylim=(0, 1))
     a.legend(fontsize=8)
     b.set(xlabel="layer l", ylabel="overlap q$_l$ with the reference", ylim=(0, 1.02),
           title=f"only layer 1 perturbed (η$^1$ = {eta_first:g}), σ$_w$ = √2")

@@ -107,58 +107,155 @@ SEED = r"{opt} must be an integer in \[0, 2\*\*32\)"
 
 # option: (base argv, huge value, {value name: expected message, or None where the value is valid})
 NUMERIC = {
-    ("train", "--epochs"): (TRAIN, "10" * 8, {"nan": INT, "inf": INT, "1e400": INT, "-1": "--epochs must be >= 0",
-                                              "0": None, "huge": "floating-point operations|GB of memory"}),
+    ("train", "--epochs"): (
+        TRAIN,
+        "10" * 8,
+        {"nan": INT, "inf": INT, "1e400": INT, "-1": "--epochs must be >= 0", "0": None, "huge": "floating-point operations|GB of memory"},
+    ),
     ("train", "--data-seed"): (TRAIN, str(2**40), {"nan": INT, "inf": INT, "1e400": INT, "-1": SEED, "0": None, "huge": SEED}),
     ("train", "--split-seed"): (TRAIN, str(2**40), {"nan": INT, "inf": INT, "1e400": INT, "-1": SEED, "0": None, "huge": SEED}),
     ("train", "--seed"): (TRAIN, str(2**40), {"nan": INT, "inf": INT, "1e400": INT, "-1": SEED, "0": None, "huge": SEED}),
-    ("train", "--batch-size"): (TRAIN, str(2**40), {"nan": INT, "inf": INT, "1e400": INT, "-1": "positive integer",
-                                                    "0": "positive integer", "huge": None}),
-    ("train", "--record-every"): (TRAIN, str(2**40), {"nan": INT, "inf": INT, "1e400": INT, "-1": "positive integer",
-                                                      "0": "positive integer", "huge": None}),
-    ("train", "--checkpoint-every"): (TRAIN, str(2**40), {"nan": INT, "inf": INT, "1e400": INT, "-1": "positive integer",
-                                                          "0": "positive integer", "huge": None}),
-    ("train", "--test-size"): (TRAIN, "1e300", dict.fromkeys(("nan", "inf", "1e400", "-1", "huge"), "--test-size must be a fraction")
-                               | {"0": None}),
-    ("train", "--lr"): (TRAIN, "1e300", dict.fromkeys(("nan", "inf", "1e400", "-1", "0"), "--lr must be a finite number > 0")
-                        | {"huge": None}),  # a huge rate diverges: a case of its own below
-    ("train", "--decay-rate"): (TRAIN, "1e300", dict.fromkeys(("nan", "inf", "1e400", "-1", "0"), "--decay-rate must be a finite number > 0")
-                                | {"huge": None}),
-    ("train", "--decay-steps"): (TRAIN, "1e300", dict.fromkeys(("nan", "inf", "1e400", "-1", "0"), "--decay-steps must be a finite number > 0")
-                                 | {"huge": None}),
-    ("train", "--beta-init"): (TRAIN, "1e300", dict.fromkeys(("nan", "inf", "1e400"), "--beta-init must be a finite number")
-                               | {"-1": None, "0": None, "huge": None}),
-    ("train", "--beta-std"): (TRAIN, "1e300", dict.fromkeys(("nan", "inf", "1e400", "-1"), "--beta-std must be a finite number >= 0")
-                              | {"0": None, "huge": None}),
-    ("sweep", "--epochs"): (SWEEP, "10" * 8, {"nan": INT, "inf": INT, "1e400": INT, "-1": "--epochs must be >= 1",
-                                              "0": "--epochs must be >= 1", "huge": "floating-point operations|GB of memory"}),
-    ("sweep", "--lr"): (SWEEP, "1e300", dict.fromkeys(("nan", "inf", "1e400", "-1", "0"), "--lr must be a finite number > 0")
-                        | {"huge": None}),
-    ("sweep", "--seeds"): (SWEEP, str(10**9), {"nan": INT, "inf": INT, "1e400": INT, "-1": "--seeds must be an integer >= 1",
-                                               "0": "--seeds must be an integer >= 1", "huge": "makes a grid of 1000000000 runs"}),
+    ("train", "--batch-size"): (
+        TRAIN,
+        str(2**40),
+        {"nan": INT, "inf": INT, "1e400": INT, "-1": "positive integer", "0": "positive integer", "huge": None},
+    ),
+    ("train", "--record-every"): (
+        TRAIN,
+        str(2**40),
+        {"nan": INT, "inf": INT, "1e400": INT, "-1": "positive integer", "0": "positive integer", "huge": None},
+    ),
+    ("train", "--checkpoint-every"): (
+        TRAIN,
+        str(2**40),
+        {"nan": INT, "inf": INT, "1e400": INT, "-1": "positive integer", "0": "positive integer", "huge": None},
+    ),
+    ("train", "--test-size"): (TRAIN, "1e300", dict.fromkeys(("nan", "inf", "1e400", "-1", "huge"), "--test-size must be a fraction") | {"0": None}),
+    ("train", "--lr"): (
+        TRAIN,
+        "1e300",
+        dict.fromkeys(("nan", "inf", "1e400", "-1", "0"), "--lr must be a finite number > 0") | {"huge": None},
+    ),  # a huge rate diverges: a case of its own below
+    ("train", "--decay-rate"): (
+        TRAIN,
+        "1e300",
+        dict.fromkeys(("nan", "inf", "1e400", "-1", "0"), "--decay-rate must be a finite number > 0") | {"huge": None},
+    ),
+    ("train", "--decay-steps"): (
+        TRAIN,
+        "1e300",
+        dict.fromkeys(("nan", "inf", "1e400", "-1", "0"), "--decay-steps must be a finite number > 0") | {"huge": None},
+    ),
+    ("train", "--beta-init"): (
+        TRAIN,
+        "1e300",
+        dict.fromkeys(("nan", "inf", "1e400"), "--beta-init must be a finite number") | {"-1": None, "0": None, "huge": None},
+    ),
+    ("train", "--beta-std"): (
+        TRAIN,
+        "1e300",
+        dict.fromkeys(("nan", "inf", "1e400", "-1"), "--beta-std must be a finite number >= 0") | {"0": None, "huge": None},
+    ),
+    ("sweep", "--epochs"): (
+        SWEEP,
+        "10" * 8,
+        {
+            "nan": INT,
+            "inf": INT,
+            "1e400": INT,
+            "-1": "--epochs must be >= 1",
+            "0": "--epochs must be >= 1",
+            "huge": "floating-point operations|GB of memory",
+        },
+    ),
+    ("sweep", "--lr"): (SWEEP, "1e300", dict.fromkeys(("nan", "inf", "1e400", "-1", "0"), "--lr must be a finite number > 0") | {"huge": None}),
+    ("sweep", "--seeds"): (
+        SWEEP,
+        str(10**9),
+        {
+            "nan": INT,
+            "inf": INT,
+            "1e400": INT,
+            "-1": "--seeds must be an integer >= 1",
+            "0": "--seeds must be an integer >= 1",
+            "huge": "makes a grid of 1000000000 runs",
+        },
+    ),
     ("sweep", "--seed"): (SWEEP, str(2**40), {"nan": INT, "inf": INT, "1e400": INT, "-1": SEED, "0": None, "huge": SEED}),
-    ("sweep", "--workers"): (SWEEP, str(10**6), {"nan": INT, "inf": INT, "1e400": INT, "-1": r"--workers must be an integer in \[1, 1024\]",
-                                                 "0": r"--workers must be an integer in \[1, 1024\]",
-                                                 "huge": r"--workers must be an integer in \[1, 1024\]"}),
-    ("sweep", "--beta-init"): (SWEEP, "1e300", dict.fromkeys(("nan", "inf", "1e400"), "--beta-init values must be finite")
-                               | {"-1": None, "0": None, "huge": None}),
-    ("hessian", "--rtol"): (HESSIAN, "1e300", dict.fromkeys(("nan", "inf", "1e400", "-1"), "--rtol must be a finite number >= 0")
-                            | {"0": None, "huge": None}),
-    ("hessian", "--atol"): (HESSIAN, "1e300", dict.fromkeys(("nan", "inf", "1e400", "-1"), "--atol must be a finite number >= 0")
-                            | {"0": None, "huge": None}),
-    ("hessian", "--residual-tol"): (HESSIAN, "1e300", dict.fromkeys(("nan", "inf", "1e400", "-1"), "--residual-tol must be a finite number >= 0")
-                                    | {"0": None, "huge": None}),
-    ("hessian", "--max-memory"): (HESSIAN, "1e300", dict.fromkeys(("nan", "inf", "1e400", "-1", "0", "huge"),
-                                                                  r"--max-memory must be a positive number of GB")),
-    ("hessian", "--steps"): (HESSIAN + ["--slq"], str(10**9), {"nan": INT, "inf": INT, "1e400": INT, "-1": "--steps must be an integer >= 1",
-                                                                "0": "--steps must be an integer >= 1", "huge": "--steps 1000000000 .*(GB of memory|floating-point operations)"}),
-    ("hessian", "--probes"): (HESSIAN + ["--slq"], str(10**9), {"nan": INT, "inf": INT, "1e400": INT, "-1": "--probes must be an integer >= 1",
-                                                                 "0": "--probes must be an integer >= 1",
-                                                                 "huge": "--probes 1000000000 .*(GB of memory|floating-point operations)"}),
+    ("sweep", "--workers"): (
+        SWEEP,
+        str(10**6),
+        {
+            "nan": INT,
+            "inf": INT,
+            "1e400": INT,
+            "-1": r"--workers must be an integer in \[1, 1024\]",
+            "0": r"--workers must be an integer in \[1, 1024\]",
+            "huge": r"--workers must be an integer in \[1, 1024\]",
+        },
+    ),
+    ("sweep", "--beta-init"): (
+        SWEEP,
+        "1e300",
+        dict.fromkeys(("nan", "inf", "1e400"), "--beta-init values must be finite") | {"-1": None, "0": None, "huge": None},
+    ),
+    ("hessian", "--rtol"): (
+        HESSIAN,
+        "1e300",
+        dict.fromkeys(("nan", "inf", "1e400", "-1"), "--rtol must be a finite number >= 0") | {"0": None, "huge": None},
+    ),
+    ("hessian", "--atol"): (
+        HESSIAN,
+        "1e300",
+        dict.fromkeys(("nan", "inf", "1e400", "-1"), "--atol must be a finite number >= 0") | {"0": None, "huge": None},
+    ),
+    ("hessian", "--residual-tol"): (
+        HESSIAN,
+        "1e300",
+        dict.fromkeys(("nan", "inf", "1e400", "-1"), "--residual-tol must be a finite number >= 0") | {"0": None, "huge": None},
+    ),
+    ("hessian", "--max-memory"): (
+        HESSIAN,
+        "1e300",
+        dict.fromkeys(("nan", "inf", "1e400", "-1", "0", "huge"), r"--max-memory must be a positive number of GB"),
+    ),
+    ("hessian", "--steps"): (
+        HESSIAN + ["--slq"],
+        str(10**9),
+        {
+            "nan": INT,
+            "inf": INT,
+            "1e400": INT,
+            "-1": "--steps must be an integer >= 1",
+            "0": "--steps must be an integer >= 1",
+            "huge": "--steps 1000000000 .*(GB of memory|floating-point operations)",
+        },
+    ),
+    ("hessian", "--probes"): (
+        HESSIAN + ["--slq"],
+        str(10**9),
+        {
+            "nan": INT,
+            "inf": INT,
+            "1e400": INT,
+            "-1": "--probes must be an integer >= 1",
+            "0": "--probes must be an integer >= 1",
+            "huge": "--probes 1000000000 .*(GB of memory|floating-point operations)",
+        },
+    ),
     ("hessian", "--seed"): (HESSIAN + ["--slq"], str(2**40), {"nan": INT, "inf": INT, "1e400": INT, "-1": SEED, "0": None, "huge": SEED}),
-    ("verify", "--examples"): (VERIFY, str(10**12), {"nan": INT, "inf": INT, "1e400": INT, "-1": r"--examples must be an integer in \[1, 100000\]",
-                                                     "0": r"--examples must be an integer in \[1, 100000\]",
-                                                     "huge": r"--examples must be an integer in \[1, 100000\]"}),
+    ("verify", "--examples"): (
+        VERIFY,
+        str(10**12),
+        {
+            "nan": INT,
+            "inf": INT,
+            "1e400": INT,
+            "-1": r"--examples must be an integer in \[1, 100000\]",
+            "0": r"--examples must be an integer in \[1, 100000\]",
+            "huge": r"--examples must be an integer in \[1, 100000\]",
+        },
+    ),
 }
 
 
@@ -223,7 +320,7 @@ def _data_cases():
     yield Case("train --data MNIST with a truncated .gz", ["train", "--arch", "784-3-10", "--epochs", "1", "--data", "{tmp}/mnist",
                                                          "--out", "{tmp}/r"], 2, r"train-images-idx3-ubyte.gz' is damaged",
                _both(_write("mnist/train-images-idx3-ubyte.gz", gz[: len(gz) // 2]), _write("mnist/train-labels-idx1-ubyte.gz", gz)))
-    bom = lambda tmp: b"\xef\xbb\xbf" + _csv(tmp).split(b"\n", 1)[1]  # noqa: E731 - no header: the BOM is on a sample
+    bom = lambda tmp: b"\xef\xbb\xbf" + _csv(tmp).split(b"\n", 1)[1]
     yield Case("train --data CSV with a byte-order mark keeps every sample",
                ["train", "--arch", "2-3-1", "--epochs", "1", "--test-size", "0", "--data", "{tmp}/bom.csv", "--out", "{tmp}/r"],
                0, "", _write("bom.csv", bom), stdout=r"\(12/0 samples\)")
@@ -260,7 +357,9 @@ def _run_file_cases():
 
 def _ownership_cases():
     mine = _write("d/notes.txt", b"mine\n")
-    yield Case("train --out a foreign directory", TRAIN[:-1] + ["{tmp}/d"], 2, r"--out '.*d' is not empty \('notes.txt'.*not\s+made by meanfield", mine)
+    yield Case(
+        "train --out a foreign directory", TRAIN[:-1] + ["{tmp}/d"], 2, r"--out '.*d' is not empty \('notes.txt'.*not\s+made by meanfield", mine
+    )
     yield Case("train --out a foreign directory --force", TRAIN[:-1] + ["{tmp}/d", "--force"], 2, "not made by meanfield", mine)
     yield Case("train --out a file", TRAIN[:-1] + ["{tmp}/d/notes.txt"], 2, "exists and is not a directory", mine)
     yield Case("train --out ''", TRAIN[:-1] + [""], 2, "--out must name a directory")
@@ -289,9 +388,20 @@ def _ownership_cases():
                _write("d/sweep.csv", b"mine\n"))
     yield Case("sweep --out a training run", SWEEP[:-1] + ["{run}"], 2, "holds output of 'meanfield train run', not 'meanfield sweep'")
     yield Case("sweep --out ''", SWEEP[:-1] + [""], 2, "--out must name a directory")
-    yield Case("sweep with a damaged sweep.json", SWEEP, 2, r"sweep.json' is damaged",
-               _both(_write("s/sweep.json", b"{"), _write("s/.meanfield.json", json.dumps(
-                     {"owner": "meanfield", "kind": "meanfield sweep", "entries": ["rows", "sweep.json"]}, indent=1).encode() + b"\n"), _mkdir("s/rows")))
+    yield Case(
+        "sweep with a damaged sweep.json",
+        SWEEP,
+        2,
+        r"sweep.json' is damaged",
+        _both(
+            _write("s/sweep.json", b"{"),
+            _write(
+                "s/.meanfield.json",
+                json.dumps({"owner": "meanfield", "kind": "meanfield sweep", "entries": ["rows", "sweep.json"]}, indent=1).encode() + b"\n",
+            ),
+            _mkdir("s/rows"),
+        ),
+    )
     yield Case("sweep --beta-init repeated", SWEEP + ["--beta-init", "0.1,0.1"], 2, "--beta-init lists 0.1 twice")
     yield Case("sweep --scheduler ''", SWEEP + ["--scheduler", ""], 2, "--scheduler must be 'local-dask' or a Dask scheduler address")
     yield Case("sweep --scheduler not an address", SWEEP + ["--scheduler", "nohost"], 2, r"'nohost' is not 'local-dask' or a Dask")

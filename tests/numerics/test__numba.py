@@ -6,7 +6,7 @@ import sys
 def test_idle_threads_sleep_unless_the_user_says_otherwise():
     code = "import os, numerics._numba; print(os.environ['OMP_WAIT_POLICY'])"
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    run = lambda env: subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,  # noqa: E731
+    run = lambda env: subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                                      check=True).stdout.strip()
     assert run(env) == "PASSIVE"
     assert run(dict(env, OMP_WAIT_POLICY="ACTIVE")) == "ACTIVE"
@@ -29,7 +29,7 @@ def test_cached_code_is_recompiled_when_a_dependency_changes(tmp_path):
 
         flush_stale_caches(__name__, [__file__, str(Path(__file__).with_name("dep.py"))])
     """))
-    run = lambda: subprocess.run([sys.executable, "-c", "import user; print(user.f(1.0))"], cwd=tmp_path,  # noqa: E731
+    run = lambda: subprocess.run([sys.executable, "-c", "import user; print(user.f(1.0))"], cwd=tmp_path,
                                  capture_output=True, text=True, check=True).stdout.strip()
     assert run() == "20.0"
     assert run() == "20.0"  # from the cache

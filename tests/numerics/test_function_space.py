@@ -57,7 +57,11 @@ def test_error_step_kernel_keeps_relative_precision():
 @pytest.mark.parametrize(
     "kernel, expr, args",
     [
-        (gen.log_budget_x, lambda lt, ly: mp.log(mp.exp(ly) * (1 - mp.exp(lt)) / (1 - mp.exp(lt + ly))), [(-1e-9, -3.0), (-30.0, -1e-12), (-0.7, -400.0)]),
+        (
+            gen.log_budget_x,
+            lambda lt, ly: mp.log(mp.exp(ly) * (1 - mp.exp(lt)) / (1 - mp.exp(lt + ly))),
+            [(-1e-9, -3.0), (-30.0, -1e-12), (-0.7, -400.0)],
+        ),
         (gen.layer_entropy_continuous, lambda lx: mp.log(mp.sqrt(mp.exp(lx) * (2 - mp.exp(lx)))), [(-800.0,), (-1.0,), (0.0,)]),
         (gen.layer_entropy_binary, lambda lx: (lambda p: -p * mp.log(p) - (1 - p) * mp.log(1 - p))(mp.exp(lx) / 2), [(-700.0,), (-40.0,), (-0.1,)]),
         (gen.log_error_step_inverse_small, lambda lr: mp.log(2 * mp.sin(mp.pi * mp.exp(lr) / 4) ** 2), [(-41.0,), (-300.0,), (-2000.0,)]),
@@ -203,7 +207,9 @@ def _brute_force(eps, L, weights, n):
     return best
 
 
-@pytest.mark.parametrize("weights, eps, L", [("continuous", 0.2, 2), ("continuous", 0.05, 3), ("binary", 0.45, 3), ("binary", 0.3, 2), ("binary", 0.48, 3)])
+@pytest.mark.parametrize(
+    "weights, eps, L", [("continuous", 0.2, 2), ("continuous", 0.05, 3), ("binary", 0.45, 3), ("binary", 0.3, 2), ("binary", 0.48, 3)]
+)
 def test_max_entropy_beats_brute_force_grid(weights, eps, L):
     res = nfs.max_entropy_perturbation(eps, L, weights)
     grid = _brute_force(eps, L, weights, 300 if L == 2 else 160)
@@ -256,7 +262,7 @@ def test_generalization_large_alpha_asymptote():
     assert abs(rel[0]) < 2e-5 and abs(rel[1]) < 2e-7
     # eps* is the argmax: nearby errors do worse
     a, e = alphas[0], g.error[0]
-    f = lambda x: nfs.max_entropy_perturbation(x, L).entropy + a * math.log1p(-x)  # noqa: E731
+    f = lambda x: nfs.max_entropy_perturbation(x, L).entropy + a * math.log1p(-x)
     assert f(e) >= max(f(e * 1.01), f(e * 0.99))
 
 

@@ -9,7 +9,6 @@ import pytest
 from numerics import gaussian as g
 
 
-
 @pytest.fixture(autouse=True)
 def _sixty_digits():
     """The references need ~2x the digits of the difference M(x) - x; set for this module's tests only."""
@@ -41,7 +40,7 @@ def _worst(f, ref, xs, floor=1e-300):
 def test_tail_and_log_tail():
     # the condition number of H at x is ~x^2: 1e-13 at |x| = 37
     assert _worst(g.tail, _H, XS[XS < 38]) < 2e-13
-    log_h = lambda x: mpmath.log1p(-_H(-x)) if x < 0 else mpmath.log(_H(x))  # noqa: E731
+    log_h = lambda x: mpmath.log1p(-_H(-x)) if x < 0 else mpmath.log(_H(x))
     assert _worst(g.log_tail, log_h, XS) < 2e-13
 
 

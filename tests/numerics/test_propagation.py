@@ -21,7 +21,7 @@ def test_relu_maps_are_the_closed_forms():
 def test_tanh_maps_against_mpmath():
     beta, q, sw, sb = 1.7, 0.8, 1.3, 0.2
     with mp.workdps(30):
-        g = lambda f: mp.quad(lambda z: f(mp.sqrt(q) * z) * mp.npdf(z), [-mp.inf, 0, mp.inf])  # noqa: E731
+        g = lambda f: mp.quad(lambda z: f(mp.sqrt(q) * z) * mp.npdf(z), [-mp.inf, 0, mp.inf])
         vref = sw**2 * g(lambda h: mp.tanh(beta * h) ** 2) + sb**2
         cref = sw**2 * g(lambda h: (beta / mp.cosh(beta * h) ** 2) ** 2)
     assert npr.variance_map("tanh", q, sw, sb, beta) == pytest.approx(float(vref), rel=1e-12)
@@ -55,7 +55,7 @@ def test_tanh_critical_point_with_bias_has_chi1_one():
     # independent check with mpmath: q* solves the variance map and chi_1(q*) = 1 at sigma_w,c
     sw, sb = mp.mpf(c.sigma_w), mp.mpf("0.3")
     with mp.workdps(25):
-        E = lambda f, q: mp.quad(lambda z: f(mp.sqrt(q) * z) * mp.npdf(z), [-mp.inf, 0, mp.inf])  # noqa: E731
+        E = lambda f, q: mp.quad(lambda z: f(mp.sqrt(q) * z) * mp.npdf(z), [-mp.inf, 0, mp.inf])
         q_star = mp.findroot(lambda q: sw**2 * E(lambda h: mp.tanh(h) ** 2, q) + sb**2 - q, c.q_star)
         chi = sw**2 * E(lambda h: 1 / mp.cosh(h) ** 4, q_star)
     assert float(q_star) == pytest.approx(c.q_star, rel=1e-8)

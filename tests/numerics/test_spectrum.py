@@ -11,8 +11,23 @@ import numpy as np
 import pytest
 
 from numerics.spectrum import (
-    EPS, POLICIES, all_indices, analyze, coefficients, decoupled, gauss_quadrature, hutchpp, indices, ipr, lanczos,
-    lanczos_extremes, residual_fraction, slq, spectrum, wasserstein, zero_threshold,
+    EPS,
+    POLICIES,
+    all_indices,
+    analyze,
+    coefficients,
+    decoupled,
+    gauss_quadrature,
+    hutchpp,
+    indices,
+    ipr,
+    lanczos,
+    lanczos_extremes,
+    residual_fraction,
+    slq,
+    spectrum,
+    wasserstein,
+    zero_threshold,
 )
 
 

@@ -136,7 +136,7 @@ def _mp_error(alpha):
         a = mpmath.mpf(alpha)
 
         def f(r):
-            g = lambda s: mpmath.npdf(s) * mpmath.exp(-r * s * s / 2) / _H(mpmath.sqrt(r) * s)  # noqa: E731
+            g = lambda s: mpmath.npdf(s) * mpmath.exp(-r * s * s / 2) / _H(mpmath.sqrt(r) * s)
             return r / mpmath.sqrt(1 - r) - a / mpmath.pi * mpmath.quad(g, [-mpmath.inf, 0, mpmath.inf])
 
         r = mpmath.findroot(f, (mpmath.mpf("1e-3"), 1 - mpmath.mpf(10) ** -8), solver="anderson")

@@ -61,7 +61,7 @@ def test_json_keys_parse_with_plain_sympify():
     assert sp.simplify(parsed - hs / (1 + sp.exp(-bs * hs))) == 0
     # with the usual locals too
     parsed = sp.sympify(out["gradient"], locals={"beta": bs, "h": hs})
-    esp = lambda v: v / (1 + math.exp(-1.3 * v))  # noqa: E731
+    esp = lambda v: v / (1 + math.exp(-1.3 * v))
     central_difference = (esp(0.7 + 1e-6) - esp(0.7 - 1e-6)) / 2e-6
     assert abs(float(parsed.subs({hs: 0.7, bs: 1.3})) - central_difference) < 1e-8
 

@@ -9,7 +9,7 @@ def test_a_wrong_kernel_fails_its_check():
     from numerics import activation
 
     true = activation("esp").d_h
-    wrong = lambda h, beta: true(h, beta) * (1 + 1e-12)  # noqa: E731
+    wrong = lambda h, beta: true(h, beta) * (1 + 1e-12)
     check = Check("perturbed", "mpmath", 1e-13, lambda: st.tuples(st.floats(-5, 5), st.just(1.0)),
                   _kernel_error("esp", "d_h", wrong))
     result = run_check(check, max_examples=20)
