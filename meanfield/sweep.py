@@ -46,6 +46,7 @@ class SweepConfig:
     test_size: float = 0.2
     split_seed: int = 1
     root_seed: int = 0
+    activations: tuple = ()  # (name, expression) of each registered activation swept, so any worker can redo the runs
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,10 @@ def run_task(task: Task, config: SweepConfig) -> dict:
     from numerics.train import TrainingDiverged
 
     numba.set_num_threads(1)
+    if config.activations:  # a worker on another machine (Dask) or a fresh process has not seen the registration
+        from numerics.activations import register_recorded
+
+        register_recorded(dict(config.activations))
     start = time.perf_counter()
     X, y = datasets.dataset(config.data, seed=config.root_seed)
     X_train, X_test, y_train, y_test = datasets.split(X, y, config.test_size, config.split_seed)
@@ -231,7 +236,7 @@ def _sweep(tasks, config, outdir: OutDir, scheduler, workers, progress) -> list[
             previous = json.loads(config_path.read_text())
         except (OSError, ValueError) as exc:
             raise ValueError(f"{str(config_path)!r} is damaged ({exc}); delete it to rerun the sweep in this directory") from None
-        if previous != asdict(config):
+        if previous != json.loads(json.dumps(asdict(config))):
             raise ValueError(f"{config_path} was made with other settings ({previous}); use another --out")
     else:
         outdir.write(config_path.name, json.dumps(asdict(config), indent=1))

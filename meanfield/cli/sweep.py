@@ -31,6 +31,7 @@ def run(args) -> int:
     from meanfield.progress import Progress
     from meanfield.sweep import SweepConfig, check_work, grid, sweep
     from numerics import data
+    from numerics.activations import record
 
     if args.epochs < 1:
         raise ValueError(f"--epochs must be >= 1, got {args.epochs}")
@@ -45,7 +46,9 @@ def run(args) -> int:
     if args.out == "":
         raise ValueError("--out must name a directory, got an empty string")
     tasks = grid(_names(args.arch, "--arch"), _names(args.act, "--act"), args.seeds, _floats(args.beta_init, "--beta-init"))
-    config = SweepConfig(data=args.data, epochs=args.epochs, lr=args.lr, root_seed=args.seed)
+    recorded = record({t.act for t in tasks}).get("activations", {})
+    config = SweepConfig(data=args.data, epochs=args.epochs, lr=args.lr, root_seed=args.seed,
+                         activations=tuple(sorted(recorded.items())))
     X, _ = data.dataset(args.data, seed=args.seed)  # a bad --data is reported here, not by every worker
     check_work(tasks, config, X.shape[0])
     bar = Progress(len(tasks), label="sweep", enabled=False if args.json else None)

@@ -101,3 +101,21 @@ def test_cli_json_rows(tmp_path, capsys):
                  "--out", str(tmp_path), "--json"])
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert code == 0 and len(rows) == 1 and rows[0]["arch"] == "2-3-1"
+
+
+def test_a_worker_without_the_registration_redoes_a_registered_activation_from_the_config():
+    from numerics.activations import NAMES, record, register_activation, unregister_activation
+
+    register_activation("sweep_gelu", "h*Phi(beta*h)")
+    try:
+        expressions = record(["sweep_gelu"])["activations"]
+        config = SweepConfig(epochs=5, activations=tuple(expressions.items()))
+        (task,) = grid(["2-4-1"], ["sweep_gelu"], 1, [None])
+    finally:
+        unregister_activation("sweep_gelu")
+    assert "sweep_gelu" not in NAMES  # as on a Dask worker or in a fresh process
+    try:
+        row = run_task(task, config)
+        assert row["act"] == "sweep_gelu" and row["status"] != "diverged" and row["final_loss"] > 0
+    finally:
+        unregister_activation("sweep_gelu")
