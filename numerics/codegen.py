@@ -1,6 +1,6 @@
 """Generate numba kernels from the theory's activation derivatives.
 
-Run ``python -m numerics.codegen`` to rewrite ``numerics/_generated/activations.py``;
+Run ``python -m numerics.generate`` to rewrite ``numerics/_generated/activations.py``;
 a test fails when the committed file differs from a fresh generation.
 
 Every kernel f(h, beta) of the sigmoid and tanh families is brought by sympy
@@ -388,7 +388,7 @@ def generate() -> str:
     parts = [
         '"""Activation kernels: value and first and second derivatives in h and beta.',
         "",
-        "Generated from theory/activations.py by `python -m numerics.codegen`; do not edit.",
+        "Generated from theory/activations.py by `python -m numerics.generate`; do not edit.",
         '"""',
         "",
         "import math",
@@ -672,13 +672,3 @@ def generate_user(expr: sp.Expr, header: str = "") -> str:
         fused = _fused_source("act", group, derivs) if product else _generic_fused_source("act", group, derivs, calls)
         parts += ["", fused, "", _row_source("act", group), "", _cfunc_source("act", group)]
     return "\n".join(parts).rstrip() + "\n"
-
-
-def main() -> None:
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(generate())
-    print(f"wrote {OUTPUT}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,6 @@
 """Generate the numba kernels of the function-space theory (dense overlap maps, entropies, MAJ-k).
 
-Run ``python -m numerics.codegen_function_space`` to rewrite
+Run ``python -m numerics.generate`` to rewrite
 ``numerics/_generated/function_space.py``; a test fails when the committed file
 differs from a fresh generation. Expressions in log variables (log r, log x,
 log theta) are the theory's expressions with x = exp(lx) substituted, then
@@ -26,7 +26,7 @@ lr, lx, ly, ltheta = sp.symbols("lr lx ly ltheta", real=True)
 HEADER = '''"""Kernels of the function-space theory: dense overlap maps, entropies, MAJ-k pair probabilities.
 
 Generated from theory/function_space.py and theory/majority.py by
-`python -m numerics.codegen_function_space`; do not edit.
+`python -m numerics.generate`; do not edit.
 """
 
 import math
@@ -174,12 +174,3 @@ def scaling_table() -> str:
 
 def generate() -> str:
     return HEADER + "\n" + scaling_table() + "\n\n" + "\n\n".join(kernels()).rstrip() + "\n"
-
-
-def main() -> None:
-    OUTPUT.write_text(generate())
-    print(f"wrote {OUTPUT}")
-
-
-if __name__ == "__main__":
-    main()

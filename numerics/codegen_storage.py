@@ -1,6 +1,6 @@
 """Generate numerics/_generated/storage.py from theory/storage.py.
 
-Run ``python -m numerics.codegen_storage``; a test fails when the committed
+Run ``python -m numerics.generate``; a test fails when the committed
 file differs from a fresh generation. Each kernel is a theory step printed
 as numpy code, with the Gaussian-tail functions of the theory (H, ln H, the
 inverse Mills ratio M, ln 2cosh, sech) mapped to the stable primitives of
@@ -68,7 +68,7 @@ def generate() -> str:
     parts = [
         '"""Storage-problem kernels: integrands of the RS saddle points and closed forms.',
         "",
-        "Generated from theory/storage.py by `python -m numerics.codegen_storage`; do not edit.",
+        "Generated from theory/storage.py by `python -m numerics.generate`; do not edit.",
         '"""',
         "",
         "from numpy import arcsin, exp, log, pi, sqrt  # noqa: F401",
@@ -79,13 +79,3 @@ def generate() -> str:
     for name, (key, args) in KERNELS.items():
         parts += ["", _kernel_source(name, key, args, printer)]
     return "\n".join(parts).rstrip() + "\n"
-
-
-def main() -> None:
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(generate())
-    print(f"wrote {OUTPUT}")
-
-
-if __name__ == "__main__":
-    main()

