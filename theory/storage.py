@@ -274,12 +274,8 @@ def _mills_asymptote(order: int) -> sp.Expr:
     return trial.subs(sol).subs(w, 1 / x)
 
 
-@cache
-def derivation() -> Derivation:
-    d = Derivation("Gardner's storage problem: replica-symmetric solution")
-    xq = field()
-
-    # ---- spherical perceptron ------------------------------------------------------------
+def _spherical_saddle(d: Derivation, xq) -> sp.Expr:
+    """Spherical perceptron: RS entropy, saddle point, every root as alpha(q), the branch rule, spinodals; returns dS/dq's integrand."""
     d.add("field", "local field of a pattern at overlap q: x = (kappa + sqrt(q) t)/sqrt(1-q)", xq)
     entropic = sp.log(1 - q) / 2 + q / (2 * (1 - q))
     d.add("entropic_part", "entropic part of S: volume of the sphere at overlap q", entropic)
@@ -323,7 +319,11 @@ def derivation() -> Derivation:
     d.add("saddle_curvature_integrand", "I''(q) = <this>_t (by parts in t again)", stable_form(curv_i, xq, kappa))
     d.add("spinodal", "stationary points of alpha(q) (spinodals, ends of the root brackets): I - q I' = 0",
           sp.Eq(I - q * dI, 0))
+    return dint
 
+
+def _spherical_capacity(d: Derivation, xq) -> sp.Expr:
+    """Spherical perceptron, q -> 1: Mills-ratio asymptotics, alpha_c(kappa) (and its log form), the approach to capacity; returns alpha_c."""
     # q -> 1: asymptotics of the Mills ratio
     d.add("mills_riccati", "M'(x) = M (M - x) (checked against the erfc form)", sp.diff(Mills(x), x))
     mp = d.add("mills_limit_pos", "lim_{x->oo} M(x)/x", sp.limit((Mills(x) / x).rewrite(sp.erfc), x, sp.oo))
@@ -367,20 +367,27 @@ def derivation() -> Derivation:
         raise ArithmeticError("near-capacity slope is not 1/(1 + alpha_c K)")
     d.add("near_capacity_slope", "lim (1-q)/delta at alpha = alpha_c (1 - delta), delta -> 0: 1/(1 + alpha_c K)",
           compact)
+    return alpha_c
 
+
+def _spherical_replicon(d: Derivation, xq, alpha_c) -> sp.Expr:
+    """Spherical perceptron: the de Almeida-Thouless replicon, at capacity too; returns (ln H)''(x)."""
     # de Almeida-Thouless
     curv = d.add("log_tail_curvature", "(ln H)''(x)", sp.diff(LogH(x), x, 2))
     d.add("replicon_integrand", "replicon integrand [(ln H)''(x)]^2 = M^2 E^2 (E = M - x: no cancellation)",
           stable_form(curv.subs(x, xq) ** 2, xq, kappa))
     d.add("replicon", "replicon ratio lambda = alpha <[(ln H)''(x)]^2>; RS is stable while lambda < 1",
           alpha * gaussian_average(curv.subs(x, xq) ** 2, t))
-    curv_pos = sp.limit(curv.subs(Mills(x), m_asym), x, sp.oo)
+    curv_pos = sp.limit(curv.subs(Mills(x), _mills_asymptote(3)), x, sp.oo)
     d.add("log_tail_curvature_pos", "lim_{x->oo} (ln H)''(x) (asymptote of M)", curv_pos)
     at_cap = alpha_c * _tail_form(sp.integrate(density(t) * curv_pos**2, (t, -kappa, sp.oo)))
     d.add("replicon_at_capacity", "lambda at q -> 1, alpha = alpha_c: alpha_c(kappa) H(-kappa)", at_cap)
     d.add("replicon_at_capacity_kappa0", "... at kappa = 0: marginal", sp.nsimplify(sp.simplify(at_cap.subs(kappa, 0))))
+    return curv
 
-    # ---- Ising couplings ----------------------------------------------------------------------
+
+def _ising(d: Derivation, xq, alpha_c, dint, curv) -> None:
+    """Ising couplings: RS equations with the conjugate qhat, entropy, Gardner-Derrida q -> 1 value, AT."""
     yq = sp.sqrt(qhat) * z
     spin_entropic = d.add("ising_entropic_part", "-qhat (1-q)/2", -qhat * (1 - q) / 2)
     d.add("ising_spin_integrand", "spin integrand ln 2cosh(sqrt(qhat) z)", LogTwoCosh(yq))
@@ -415,7 +422,9 @@ def derivation() -> Derivation:
     d.add("ising_rs_capacity_kappa0", "... at kappa = 0 (exceeds the bound alpha <= 1)",
           sp.nsimplify(sp.simplify(gd.subs(kappa, 0))))
 
-    # ---- teacher-student Gibbs learning -----------------------------------------------------
+
+def _teacher_student(d: Derivation) -> None:
+    """Gibbs learning of a teacher perceptron: R/sqrt(1-R) = alpha sqrt(2/pi) <M(sqrt(R) s)>, eps = arccos(R)/pi."""
     # rho = 1 - R > 0 while manipulating square roots; written back in R at the end.
     rho = sp.Symbol("rho", positive=True)
     back = {rho: 1 - R}
@@ -468,6 +477,17 @@ def derivation() -> Derivation:
         value = mpmath.quad(c_mp, [-mpmath.inf, -5, 0, 5, mpmath.inf])
         d.add("ts_asymptote_value", "c numerically (mpmath quadrature, 30 digits)",
               sp.Float(str(sp.N(lead, 40) / sp.Float(str(value), 40)), 30))
+
+
+@cache
+def derivation() -> Derivation:
+    d = Derivation("Gardner's storage problem: replica-symmetric solution")
+    xq = field()
+    dint = _spherical_saddle(d, xq)
+    alpha_c = _spherical_capacity(d, xq)
+    curv = _spherical_replicon(d, xq, alpha_c)
+    _ising(d, xq, alpha_c, dint, curv)
+    _teacher_student(d)
     return d
 
 
