@@ -144,6 +144,9 @@ class TrainingDiverged(FloatingPointError):
         self.epoch = epoch
         self.state = state
 
+    def __reduce__(self):
+        return type(self), (str(self), self.epoch, self.state)
+
 
 class _Data:
     """Validated data with work arrays for loss and output evaluation."""

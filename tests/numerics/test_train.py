@@ -1,5 +1,6 @@
 import math
 import os
+import pickle
 
 import numba
 import numpy as np
@@ -146,6 +147,9 @@ def test_divergence_stops_and_keeps_the_last_finite_checkpoint():
     state = info.value.state
     assert state.epoch < info.value.epoch and state.epoch % 2 == 0
     assert np.all(np.isfinite(state.theta)) and math.isfinite(state.history["loss"][-1])
+    back = pickle.loads(pickle.dumps(info.value))
+    assert type(back) is TrainingDiverged and str(back) == str(info.value) and back.epoch == info.value.epoch
+    assert back.state.epoch == state.epoch and np.array_equal(back.state.theta, state.theta)
 
 
 def test_bad_arguments():
