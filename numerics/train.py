@@ -36,25 +36,37 @@ TIMED_CALLS = 5  # calls of each kind (serial, parallel) timed, alternately, whe
 PARALLEL_GAIN = 0.9  # the threads are used when measured at least 10% faster (a margin for a noisy machine)
 
 
-@njit(cache=True)
-def _apply_step(theta, tidx, grad, m1, m2, t, adam, rate, b1, b2, eps):
-    """One update of the trainable entries theta[tidx]; t counts updates from 1 (Adam's bias correction)."""
-    if adam:
-        c1 = 1.0 - b1**t
-        c2 = 1.0 - b2**t
-        for k in range(tidx.shape[0]):
-            p = tidx[k]
-            g = grad[p]
-            m1[k] = b1 * m1[k] + (1.0 - b1) * g
-            m2[k] = b2 * m2[k] + (1.0 - b2) * g * g
-            theta[p] -= rate * (m1[k] / c1) / (math.sqrt(m2[k] / c2) + eps)
-    else:
-        for k in range(tidx.shape[0]):
-            theta[tidx[k]] -= rate * grad[tidx[k]]
+def trainable_runs(tidx) -> np.ndarray:
+    """The sorted trainable indices ``tidx`` as (first, length) rows of consecutive runs (SIMD-friendly updates)."""
+    breaks = np.flatnonzero(np.diff(tidx) != 1) + 1
+    starts = np.concatenate(([0], breaks)).astype(np.int64)
+    lengths = np.diff(np.concatenate((starts, [tidx.size]))).astype(np.int64)
+    return np.stack([tidx[starts], lengths], axis=1) if tidx.size else np.zeros((0, 2), dtype=np.int64)
+
+
+@njit(cache=True, error_model="numpy")  # no per-division zero check: the loops vectorize
+def _apply_step(theta, runs, grad, m1, m2, t, adam, rate, b1, b2, eps):
+    """One update of the trainable entries of theta (the runs of :func:`trainable_runs`, moments m1, m2 in
+    their order); t counts updates from 1 (Adam's bias correction)."""
+    c1 = 1.0 - b1**t
+    c2 = 1.0 - b2**t
+    k = 0
+    for r in range(runs.shape[0]):
+        p0, n = runs[r, 0], runs[r, 1]
+        th, g, u, v = theta[p0 : p0 + n], grad[p0 : p0 + n], m1[k : k + n], m2[k : k + n]
+        if adam:
+            for i in range(n):
+                u[i] = b1 * u[i] + (1.0 - b1) * g[i]
+                v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i]
+                th[i] -= rate * (u[i] / c1) / (math.sqrt(v[i] / c2) + eps)
+        else:
+            for i in range(n):
+                th[i] -= rate * g[i]
+        k += n
 
 
 @njit(cache=True)
-def _run_epochs(theta, tidx, m1, m2, step, X, Y, order, batch, lay, out_kind, parallel, adam, lr, decay_rate,
+def _run_epochs(theta, runs, m1, m2, step, X, Y, order, batch, lay, out_kind, parallel, adam, lr, decay_rate,
                 decay_steps, b1, b2, eps, work, losses):
     """Train for ``losses.shape[0]`` epochs; ``losses[e]`` is epoch e's training loss (see :func:`train`).
 
@@ -80,7 +92,7 @@ def _run_epochs(theta, tidx, m1, m2, step, X, Y, order, batch, lay, out_kind, pa
             total += loss * rows.shape[0]
             rate = lr * decay_rate ** (step[0] / decay_steps)
             step[0] += 1
-            _apply_step(theta, tidx, work[-1], m1, m2, step[0], adam, rate, b1, b2, eps)
+            _apply_step(theta, runs, work[-1], m1, m2, step[0], adam, rate, b1, b2, eps)
         losses[e] = loss if full else total / m
     return losses.shape[0]
 
@@ -166,8 +178,7 @@ class _Data:
         return float(batch_loss_grad(theta, self.X, self.Y, self.rows, net.layout, net.out_kind, False, net.parallel(self.m), *self.work))
 
     def outputs(self, theta) -> np.ndarray:
-        _, A = self.net.forward_packed(theta, self.X, self.work)
-        return A[:, A.shape[1] - self.net.sizes[-1] :]
+        return self.net.forward_packed(theta, self.X, self.work, outputs_only=True)[1]
 
 
 def thread_plan(net: Network, theta, X, Y, batch: int, work) -> bool:
@@ -313,7 +324,8 @@ def _train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float 
     adam = optimizer == "adam"
     rate0 = float(lr)
     decay = (1.0, 1.0) if decay_rate is None else (float(decay_rate), float(decay_steps))
-    work = net.workspace(m)
+    work = net.workspace(batch)
+    runs = trainable_runs(net.trainable_index)
     parallel = thread_plan(net, state.theta, train_data.X, train_data.Y, batch, work) if state.epoch < epochs else False
     step = np.array([state.step], dtype=np.int64)
     stops = sorted(record_at | checkpoint_at)
@@ -335,7 +347,7 @@ def _train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float 
         order = np.stack([shuffler.permutation(m) for _ in range(n)]) if batch < m else np.zeros((1, 1), dtype=np.int64)
         losses = np.empty(n)
         t0 = time.perf_counter()
-        done = _run_epochs(state.theta, net.trainable_index, state.m1, state.m2, step, train_data.X, train_data.Y, order,
+        done = _run_epochs(state.theta, runs, state.m1, state.m2, step, train_data.X, train_data.Y, order,
                            batch, lay, out_kind, parallel, adam, rate0, decay[0], decay[1],
                            ADAM_B1, ADAM_B2, ADAM_EPS, work, losses)
         elapsed = time.perf_counter() - t0
