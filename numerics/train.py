@@ -27,7 +27,7 @@ from numba import njit
 
 from numerics import network
 from numerics._numba import flush_stale_caches, machine_busy, using_blas_threads
-from numerics.network import GROUP, Network, accuracy_of, batch_loss_grad, n_groups
+from numerics.network import Network, accuracy_of, batch_loss_grad, n_groups
 
 OPTIMIZERS = ("adam", "sgd")
 ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
