@@ -13,11 +13,15 @@ network compiled by an untimed call, then one call of the row's epochs is
 timed (PyTorch: 1/TORCH_SHARE of the epochs). Rows repeat --repeat times (default 5) with the frameworks
 interleaved in each round, and the table shows the median (never the best).
 meanfield runs twice: with the default thread count and with one thread
-(NUMBA_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1); its time includes the
-training loss over all samples at every epoch (the run's history), which the
-peers skip. Peers: JAX (jit, lax.scan over the mini-batches of an epoch,
-fori_loop over epochs, a fresh permutation per epoch) and PyTorch eager
-(torch.optim.Adam). GFLOP/s counts 2 x the multiply-adds of the training
+(NUMBA_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1); its time includes what a
+training run records here: each epoch's loss (full batch: at the epoch's
+start; mini-batches: the weighted mean of the step losses), the outputs over
+all samples at the first and last epoch and the final loss over all
+samples, and the run's measurement of its thread use. JAX does the same
+work (the mean of each epoch's step losses kept in an array, the outputs at
+the start and the end, the final loss); PyTorch eager (torch.optim.Adam)
+only the steps. Peers: JAX (jit, lax.scan over the mini-batches of an epoch,
+fori_loop over epochs, a fresh permutation per epoch). GFLOP/s counts 2 x the multiply-adds of the training
 steps' matrix products (forward, weight gradient, back-propagation); the
 GEMM columns are numpy's float64 matmul rate on the same products (the
 row's batch, all layers; default threads and one thread), each measured in
@@ -116,16 +120,19 @@ def _jax(net, params, X, Y, batch, epochs):
             perm = jax.random.permutation(jax.random.fold_in(key, e), m) if batch < m else jnp.arange(m)
             # equal batches for scan: the last one is padded from the permutation's start
             idx = jnp.concatenate([perm, perm[: steps * batch - m]]).reshape(steps, batch)
-            carry, _ = jax.lax.scan(step, carry, idx)
-            return carry
+            state, losses = carry
+            state, vals = jax.lax.scan(step, state, idx)
+            return state, losses.at[e].set(jnp.mean(vals))
 
-        p, _, _, _ = jax.lax.fori_loop(0, epochs, epoch, (p, zeros, zeros, 0.0))
-        return jax_models.loss(p, X, Y, hidden, output)
+        first = jax_models.forward(p, X, hidden, output)
+        (p, _, _, _), losses = jax.lax.fori_loop(0, epochs, epoch, ((p, zeros, zeros, 0.0), jnp.zeros(epochs)))
+        last = jax_models.forward(p, X, hidden, output)
+        return jax_models.loss(p, X, Y, hidden, output), losses, first, last
 
     X, Y = jnp.asarray(X), jnp.asarray(Y)
     p = {k: jnp.asarray(v) for k, v in params.items()}
     key = jax.random.PRNGKey(0)
-    return lambda: float(jax.block_until_ready(run(p, key)))
+    return lambda: float(jax.block_until_ready(run(p, key))[0])
 
 
 def _torch(net, params, X, Y, batch, epochs):

@@ -243,7 +243,8 @@ def batch_loss_grad(theta, X, Y, rows, lay, out_kind, want_grad, parallel, G, B,
 
 
 @njit(cache=True)
-def _forward_rows(theta, X, lay, out_kind, lo, hi, buf, H, A):
+def _forward_rows(theta, X, lay, out_kind, lo, hi, buf, H, A, a0):
+    """Rows lo..hi of H (the first H.shape[1] units) and A (its columns: rows a0... of the block's A)."""
     rows = np.arange(X.shape[0])
     none = np.empty((X.shape[0], 0))
     g = np.empty(0)
@@ -257,16 +258,16 @@ def _forward_rows(theta, X, lay, out_kind, lo, hi, buf, H, A):
             for u in range(H.shape[1]):
                 H[start + s, u] = Hb[u, s]
             for u in range(A.shape[1]):
-                A[start + s, u] = Ab[u, s]
+                A[start + s, u] = Ab[a0 + u, s]
 
 
 @njit(cache=True, parallel=True)
-def _forward_all(theta, X, lay, out_kind, B, H, A):
-    """H (m, units) and A (m, inputs + units) of all samples, using the per-thread block buffers B."""
+def _forward_all(theta, X, lay, out_kind, B, H, A, a0):
+    """:func:`_forward_rows` of all samples, groups over the threads, using the per-thread block buffers B."""
     size = X.shape[0]
     ng = n_groups(size)
     for c in prange(ng):
-        _forward_rows(theta, X, lay, out_kind, c * size // ng, (c + 1) * size // ng, B[numba.get_thread_id()], H, A)
+        _forward_rows(theta, X, lay, out_kind, c * size // ng, (c + 1) * size // ng, B[numba.get_thread_id()], H, A, a0)
 
 
 SOURCES = engine.SOURCES + (__file__,)  # every file compiled into this module's kernels
@@ -526,18 +527,21 @@ class Network(Layers):
         return (np.zeros((n_groups(batch), self.n_full)), np.zeros((nt, block_doubles(self.layout, max(1, min(BLOCK, batch))))),
                 np.zeros(n_groups(batch)), np.zeros(self.n_full))
 
-    def forward_packed(self, theta, X, work=None) -> tuple[np.ndarray, np.ndarray]:
-        """(H, A) for a packed parameter vector and validated X: H (m, units), A (m, inputs + units)."""
+    def forward_packed(self, theta, X, work=None, outputs_only=False) -> tuple[np.ndarray, np.ndarray]:
+        """(H, A) for a packed parameter vector and validated X: H (m, units), A (m, inputs + units); with
+        ``outputs_only`` H (m, 0) and A (m, n_L), the outputs."""
         m = X.shape[0]
         if work is None or work[1].shape[1] < block_doubles(self.layout, max(1, min(BLOCK, m))):
             work = self.workspace(m)
-        H = np.empty((m, self.n_units))
-        A = np.empty((m, self.sizes[0] + self.n_units))
+        width = self.sizes[0] + self.n_units
+        H = np.empty((m, 0 if outputs_only else self.n_units))
+        A = np.empty((m, self.sizes[-1] if outputs_only else width))
+        a0 = width - A.shape[1]
         with using_blas_threads(1, self.uses_blas):  # BLAS on one thread: threads take whole groups
             if self.parallel(m, False):
-                _forward_all(theta, X, self.layout, self.out_kind, work[1], H, A)
+                _forward_all(theta, X, self.layout, self.out_kind, work[1], H, A, a0)
             else:
-                _forward_rows(theta, X, self.layout, self.out_kind, 0, m, work[1][0], H, A)
+                _forward_rows(theta, X, self.layout, self.out_kind, 0, m, work[1][0], H, A, a0)
         return H, A
 
     @property

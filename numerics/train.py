@@ -27,7 +27,7 @@ from numba import njit
 
 from numerics import network
 from numerics._numba import flush_stale_caches, machine_busy, using_blas_threads
-from numerics.network import GROUP, Network, accuracy_of, batch_loss_grad, n_groups
+from numerics.network import Network, accuracy_of, batch_loss_grad, n_groups
 
 OPTIMIZERS = ("adam", "sgd")
 ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
@@ -36,48 +36,64 @@ TIMED_CALLS = 5  # calls of each kind (serial, parallel) timed, alternately, whe
 PARALLEL_GAIN = 0.9  # the threads are used when measured at least 10% faster (a margin for a noisy machine)
 
 
-@njit(cache=True)
-def _apply_step(theta, tidx, grad, m1, m2, t, adam, rate, b1, b2, eps):
-    """One update of the trainable entries theta[tidx]; t counts updates from 1 (Adam's bias correction)."""
-    if adam:
-        c1 = 1.0 - b1**t
-        c2 = 1.0 - b2**t
-        for k in range(tidx.shape[0]):
-            p = tidx[k]
-            g = grad[p]
-            m1[k] = b1 * m1[k] + (1.0 - b1) * g
-            m2[k] = b2 * m2[k] + (1.0 - b2) * g * g
-            theta[p] -= rate * (m1[k] / c1) / (math.sqrt(m2[k] / c2) + eps)
-    else:
-        for k in range(tidx.shape[0]):
-            theta[tidx[k]] -= rate * grad[tidx[k]]
+def trainable_runs(tidx) -> np.ndarray:
+    """The sorted trainable indices ``tidx`` as (first, length) rows of consecutive runs (SIMD-friendly updates)."""
+    breaks = np.flatnonzero(np.diff(tidx) != 1) + 1
+    starts = np.concatenate(([0], breaks)).astype(np.int64)
+    lengths = np.diff(np.concatenate((starts, [tidx.size]))).astype(np.int64)
+    return np.stack([tidx[starts], lengths], axis=1) if tidx.size else np.zeros((0, 2), dtype=np.int64)
+
+
+@njit(cache=True, error_model="numpy")  # no per-division zero check: the loops vectorize
+def _apply_step(theta, runs, grad, m1, m2, t, adam, rate, b1, b2, eps):
+    """One update of the trainable entries of theta (the runs of :func:`trainable_runs`, moments m1, m2 in
+    their order); t counts updates from 1 (Adam's bias correction)."""
+    c1 = 1.0 - b1**t
+    c2 = 1.0 - b2**t
+    k = 0
+    for r in range(runs.shape[0]):
+        p0, n = runs[r, 0], runs[r, 1]
+        th, g, u, v = theta[p0 : p0 + n], grad[p0 : p0 + n], m1[k : k + n], m2[k : k + n]
+        if adam:
+            for i in range(n):
+                u[i] = b1 * u[i] + (1.0 - b1) * g[i]
+                v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i]
+                th[i] -= rate * (u[i] / c1) / (math.sqrt(v[i] / c2) + eps)
+        else:
+            for i in range(n):
+                th[i] -= rate * g[i]
+        k += n
 
 
 @njit(cache=True)
-def _run_epochs(theta, tidx, m1, m2, step, X, Y, order, batch, lay, out_kind, par_full, par_batch, adam, lr, decay_rate,
+def _run_epochs(theta, runs, m1, m2, step, X, Y, order, batch, lay, out_kind, parallel, adam, lr, decay_rate,
                 decay_steps, b1, b2, eps, work, losses):
-    """Train for ``losses.shape[0]`` epochs; ``losses[e]`` is the training loss at the start of epoch e.
+    """Train for ``losses.shape[0]`` epochs; ``losses[e]`` is epoch e's training loss (see :func:`train`).
 
-    Full batch when ``batch >= m``, else the mini-batches of ``order[e]``
-    (a permutation per epoch). ``step[0]`` counts updates. Returns the
-    number of epochs completed: fewer when a loss is not finite.
+    Full batch when ``batch >= m`` (``losses[e]``: the loss at the epoch's
+    start), else the mini-batches of ``order[e]`` (a permutation per epoch;
+    ``losses[e]``: the sample-weighted mean of its mini-batch losses, each at
+    the parameters before its step). ``step[0]`` counts updates. Returns the
+    number of epochs completed: fewer when a loss is not finite (that loss in
+    ``losses[e]``, no step taken from it).
     """
     m = X.shape[0]
-    rows_all = np.arange(m)
     full = batch >= m
+    rows_all = np.arange(m)
+    starts = 1 if full else (m + batch - 1) // batch
     for e in range(losses.shape[0]):
-        loss = batch_loss_grad(theta, X, Y, rows_all, lay, out_kind, full, par_full, *work)
-        losses[e] = loss
-        if not math.isfinite(loss):
-            return e
-        starts = 1 if full else (m + batch - 1) // batch
+        loss = total = 0.0
         for s in range(starts):
-            if not full:
-                rows = order[e, s * batch : min((s + 1) * batch, m)]
-                batch_loss_grad(theta, X, Y, rows, lay, out_kind, True, par_batch, *work)
+            rows = rows_all if full else order[e, s * batch : min((s + 1) * batch, m)]
+            loss = batch_loss_grad(theta, X, Y, rows, lay, out_kind, True, parallel, *work)
+            if not math.isfinite(loss):
+                losses[e] = loss
+                return e
+            total += loss * rows.shape[0]
             rate = lr * decay_rate ** (step[0] / decay_steps)
             step[0] += 1
-            _apply_step(theta, tidx, work[-1], m1, m2, step[0], adam, rate, b1, b2, eps)
+            _apply_step(theta, runs, work[-1], m1, m2, step[0], adam, rate, b1, b2, eps)
+        losses[e] = loss if full else total / m
     return losses.shape[0]
 
 
@@ -140,6 +156,9 @@ class TrainingDiverged(FloatingPointError):
         self.epoch = epoch
         self.state = state
 
+    def __reduce__(self):
+        return type(self), (str(self), self.epoch, self.state)
+
 
 class _Data:
     """Validated data with work arrays for loss and output evaluation."""
@@ -159,45 +178,33 @@ class _Data:
         return float(batch_loss_grad(theta, self.X, self.Y, self.rows, net.layout, net.out_kind, False, net.parallel(self.m), *self.work))
 
     def outputs(self, theta) -> np.ndarray:
-        _, A = self.net.forward_packed(theta, self.X, self.work)
-        return A[:, A.shape[1] - self.net.sizes[-1] :]
+        return self.net.forward_packed(theta, self.X, self.work, outputs_only=True)[1]
 
 
-def thread_plan(net: Network, theta, X, Y, batch: int, work) -> tuple[bool, bool]:
-    """Whether a run splits (the loss over all samples, a step's batch) over the numba threads, measured once
-    at its start.
+def thread_plan(net: Network, theta, X, Y, batch: int, work) -> bool:
+    """Whether a run splits a step's batch over the numba threads, measured once at its start.
 
-    With two threads or more, two groups or more and an idle core, the call is timed
-    TIMED_CALLS times each way (groups in turn, groups over the threads),
-    alternately, after one untimed call each, on the step's batch (full
-    batch and the loss over all samples: the first samples, two groups per
-    thread, a parallel region as the run has it); the threads are used when
-    their median is below PARALLEL_GAIN times the serial one. BLAS products
-    run on one thread (the threads take whole groups; measured on a shared
-    2-core machine, a second BLAS thread made 784-wide epochs 2-5x slower).
-    Both routes sum in the same order, so the choice changes no result.
+    With two threads or more, two groups or more and an idle core, the
+    gradient of the first ``batch`` samples is timed TIMED_CALLS times each
+    way (groups in turn, groups over the threads), alternately, after one
+    untimed call each; the threads are used when their median is below
+    PARALLEL_GAIN times the serial one. BLAS products run on one thread (the
+    threads take whole groups; measured on a shared 2-core machine, a second
+    BLAS thread made 784-wide epochs 2-5x slower). Both routes sum in the
+    same order, so the choice changes no result.
     """
-    m = X.shape[0]
-    threads = numba.get_num_threads()
-
-    def faster_parallel(size, want_grad):
-        rows = np.arange(min(size, 2 * threads * GROUP) if want_grad is False or size == m else size, dtype=np.int64)
-        if threads < 2 or n_groups(rows.size) < 2 or machine_busy():
-            return False
-        times = {False: [], True: []}
+    rows = np.arange(batch, dtype=np.int64)
+    if numba.get_num_threads() < 2 or n_groups(batch) < 2 or machine_busy():
+        return False
+    times = {False: [], True: []}
+    with using_blas_threads(1):
         for k in range(TIMED_CALLS + 1):
             for parallel in (False, True):
                 t0 = time.perf_counter()
-                batch_loss_grad(theta, X, Y, rows, net.layout, net.out_kind, want_grad, parallel, *work)
+                batch_loss_grad(theta, X, Y, rows, net.layout, net.out_kind, True, parallel, *work)
                 if k:
                     times[parallel].append(time.perf_counter() - t0)
-        return float(np.median(times[True])) < PARALLEL_GAIN * float(np.median(times[False]))
-
-    with using_blas_threads(1):
-        if batch >= m:
-            par = faster_parallel(m, True)
-            return par, par
-        return faster_parallel(m, False), faster_parallel(batch, True)
+    return float(np.median(times[True])) < PARALLEL_GAIN * float(np.median(times[False]))
 
 
 def _epochs_at(every, epochs: int, name: str) -> set:
@@ -224,7 +231,12 @@ def train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float |
 
     ``record=K``: train accuracy, residuals a_L - y on the training set, test
     loss and accuracy at epochs 0, K, 2K, ... and the last (default: about
-    100 records); the training loss is kept at every epoch.
+    100 records). ``history['loss']`` has one entry per epoch and one more:
+    entry e < epochs is epoch e's training loss (full batch: the mean loss
+    over all samples at the parameters the epoch starts from; mini-batches:
+    the sample-weighted mean of the epoch's mini-batch losses, each at the
+    parameters before its step, as PyTorch and Keras report it), the last
+    one the mean loss over all samples at the final parameters.
     ``checkpoints=K``: parameter snapshots at those epochs (default: first
     and last), each also passed to ``on_checkpoint(state)``.
     ``seed`` (int or SeedSequence) spawns the initialization (unless
@@ -312,9 +324,9 @@ def _train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float 
     adam = optimizer == "adam"
     rate0 = float(lr)
     decay = (1.0, 1.0) if decay_rate is None else (float(decay_rate), float(decay_steps))
-    work = net.workspace(m)
-    par_full, par_batch = (thread_plan(net, state.theta, train_data.X, train_data.Y, batch, work)
-                           if state.epoch < epochs else (False, False))
+    work = net.workspace(batch)
+    runs = trainable_runs(net.trainable_index)
+    parallel = thread_plan(net, state.theta, train_data.X, train_data.Y, batch, work) if state.epoch < epochs else False
     step = np.array([state.step], dtype=np.int64)
     stops = sorted(record_at | checkpoint_at)
     last_checkpoint = state.copy()
@@ -335,8 +347,8 @@ def _train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float 
         order = np.stack([shuffler.permutation(m) for _ in range(n)]) if batch < m else np.zeros((1, 1), dtype=np.int64)
         losses = np.empty(n)
         t0 = time.perf_counter()
-        done = _run_epochs(state.theta, net.trainable_index, state.m1, state.m2, step, train_data.X, train_data.Y, order,
-                           batch, lay, out_kind, par_full, par_batch, adam, rate0, decay[0], decay[1],
+        done = _run_epochs(state.theta, runs, state.m1, state.m2, step, train_data.X, train_data.Y, order,
+                           batch, lay, out_kind, parallel, adam, rate0, decay[0], decay[1],
                            ADAM_B1, ADAM_B2, ADAM_EPS, work, losses)
         elapsed = time.perf_counter() - t0
         hist["loss"].extend(losses[: done + (done < n)].tolist())

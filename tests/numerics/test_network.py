@@ -184,6 +184,8 @@ def test_forward_exposes_every_layer():
         assert np.allclose(acts[l + 1], activation(name).value(hs[l], p[f"beta{l + 1}"]), rtol=1e-15, atol=0)
     assert np.allclose(acts[-1], softmax(p["beta3"] * hs[-1], axis=1), rtol=1e-14)
     assert np.array_equal(net.predict(p, X), acts[-1])
+    H, out = net.forward_packed(net.pack(p), np.asarray(X, dtype=np.float64), outputs_only=True)
+    assert H.shape == (X.shape[0], 0) and np.array_equal(out, acts[-1])
 
 
 def test_saturated_outputs_stay_exact():

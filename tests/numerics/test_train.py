@@ -1,5 +1,6 @@
 import math
 import os
+import pickle
 
 import numba
 import numpy as np
@@ -41,6 +42,24 @@ def test_sgd_steps_follow_the_decayed_rate():
     for k in p0:
         assert np.allclose(res.params[k], p2[k], rtol=1e-14, atol=1e-16)
     assert res.history["loss"][0] == net.loss(p0, X, y) and res.history["loss"][1] == net.loss(p1, X, y)
+
+
+def test_mini_batch_loss_is_the_weighted_mean_of_the_step_losses():
+    # SGD on batches of 32 of 90 samples, replayed with the shuffler train() documents (second spawned seed)
+    net = Network.from_spec("2-4-1", hidden="esp")
+    X, y = _small()
+    p, lr, batch = net.init(2), 0.05, 32
+    res = train(net, X, y, 2, lr=lr, optimizer="sgd", batch_size=batch, params=p, seed=6)
+    shuffler = np.random.Generator(np.random.PCG64(np.random.SeedSequence(6).spawn(2)[1]))
+    for e in range(2):
+        order, total = shuffler.permutation(90), 0.0
+        for lo in range(0, 90, batch):
+            idx = order[lo : lo + batch]
+            loss, g = net.loss_and_grad(p, X[idx], y[idx])
+            total += loss * idx.size
+            p = {k: p[k] - lr * g.get(k, 0) for k in p}
+        assert res.history["loss"][e] == pytest.approx(total / 90, rel=1e-13)
+    assert res.history["loss"][2] == pytest.approx(net.loss(p, X, y), rel=1e-13)
 
 
 def test_first_adam_steps_closed_form():
@@ -128,6 +147,9 @@ def test_divergence_stops_and_keeps_the_last_finite_checkpoint():
     state = info.value.state
     assert state.epoch < info.value.epoch and state.epoch % 2 == 0
     assert np.all(np.isfinite(state.theta)) and math.isfinite(state.history["loss"][-1])
+    back = pickle.loads(pickle.dumps(info.value))
+    assert type(back) is TrainingDiverged and str(back) == str(info.value) and back.epoch == info.value.epoch
+    assert back.state.epoch == state.epoch and np.array_equal(back.state.theta, state.theta)
 
 
 def test_bad_arguments():
