@@ -139,7 +139,7 @@ def run_task(task: Task, config: SweepConfig) -> dict:
     try:
         result = numerics.train(net, X_train, y_train, config.epochs, lr=config.lr, decay_rate=config.decay_rate,
                                 decay_steps=config.decay_steps, seed=seed, X_test=X_test, y_test=y_test)
-    except TrainingDiverged as exc:  # a row of its own; the exception never crosses a process boundary
+    except TrainingDiverged as exc:  # a row of its own, so one diverging run does not stop the sweep
         row.update(status="diverged", diverged_at_epoch=int(exc.epoch), seconds=round(time.perf_counter() - start, 3))
         return row
     indices = all_indices(spectrum(hessian(net, result.params, X_train, y_train), vectors=False).eigenvalues)

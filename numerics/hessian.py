@@ -644,7 +644,7 @@ class _Structure:
         width = np.zeros(ng, dtype=np.int64)
         g_off, ap_off, hp_off, row_off, z_off = (np.zeros(ng, dtype=np.int64) for _ in range(5))
         g_total = ap_total = hp_total = rows_total = z_total = 0
-        for g, (l, kind) in enumerate(groups):
+        for g, (_, kind) in enumerate(groups):
             for g2 in range(g, ng):
                 if not (g2 == g and kind == KIND_W):  # a W~ block with itself goes through the symmetric products
                     col_off[g, g2] = width[g]

@@ -217,7 +217,8 @@ def _epochs_at(every, epochs: int, name: str) -> set:
 
 
 def _check_positive(value, name: str, upper: float = math.inf):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not (0 < value <= upper) or not math.isfinite(value):
+    numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not (numeric and math.isfinite(value) and 0 < value <= upper):
         bound = f"(0, {upper}]" if math.isfinite(upper) else "> 0 and finite"
         raise ValueError(f"{name} must be a number {bound}, got {value!r}")
 
