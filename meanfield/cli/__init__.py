@@ -17,6 +17,25 @@ COMMAND_MODULES = ("derive", "verify", "reproduce", "sweep", "storage", "train",
 COMMAND_MODULES += ("spectrum", "kernel", "activation")
 
 
+def plain(value):
+    """JSON-ready: arrays and tuples to lists, non-finite floats to None (printed as null), recursively."""
+    import math
+
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return [plain(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
 class UsageError(Exception):
     """Bad command-line input: reported as one line, exit status 2."""
 

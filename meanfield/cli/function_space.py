@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 
-import numpy as np
+from meanfield.cli import plain
 
 WEIGHTS = ("continuous", "binary")
 
@@ -29,21 +29,10 @@ def _floats(text: str, option: str) -> list[float]:
     return values
 
 
-def _plain(value):
-    """JSON-ready: arrays to lists, non-finite floats to None."""
-    if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 def _report(args, out: dict) -> int:
-    out = {k: _plain(v) for k, v in out.items()}
+    out = {k: plain(v) for k, v in out.items()}
     if args.json:
         print(json.dumps(out, indent=2))
         return 0

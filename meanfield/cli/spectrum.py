@@ -10,23 +10,11 @@ standard errors beyond (see ``numerics.spectrum.analyze``).
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 
-
-def _plain(value):
-    """JSON-ready: non-finite floats to None, recursively."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
+from meanfield.cli import plain
 
 
 def _operator(args) -> tuple[object, dict]:
@@ -60,7 +48,7 @@ def run(args) -> int:
     H, meta = _operator(args)
     result = analyze(H, dense_limit=args.dense_limit, probes=args.probes, steps=args.steps, seed=args.seed,
                      rtol=args.rtol, atol=args.atol, per_block=not args.no_blocks)
-    out = _plain({**meta, **result.to_dict()})
+    out = plain({**meta, **result.to_dict()})
     if args.json:
         print(json.dumps(out))
         return 0
