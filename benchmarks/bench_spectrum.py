@@ -73,18 +73,10 @@ def _torch_operator():
     import torch
 
     from numerics import torch_hessian
+    from verify.spectrum import torch_mlp
 
     params, X, y = _mlp()
-    layers = []
-    for i, (W, b) in enumerate(params):
-        lin = torch.nn.Linear(*W.shape).double()
-        with torch.no_grad():
-            lin.weight.copy_(torch.as_tensor(W.T))
-            lin.bias.copy_(torch.as_tensor(b))
-        layers.append(lin)
-        if i < len(params) - 1:
-            layers.append(torch.nn.Tanh())
-    return torch_hessian(torch.nn.Sequential(*layers), torch.nn.functional.cross_entropy, X, y)
+    return torch_hessian(torch_mlp(params, "tanh"), torch.nn.functional.cross_entropy, X, y)
 
 
 def _inputs():

@@ -17,7 +17,18 @@ h = sp.Symbol("h", real=True)
 beta = sp.Symbol("beta", real=True)
 
 
-class sigmoid(sp.Function):
+class _PositiveOfReal(sp.Function):
+    """A function that is real and positive wherever its argument is real (sigmoid, softplus, Phi)."""
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_positive(self):
+        if self.args[0].is_real:
+            return True
+
+
+class sigmoid(_PositiveOfReal):
     """Logistic function sigma(x) = 1 / (1 + exp(-x)), with sigma'(x) = sigma(x) sigma(-x)."""
 
     nargs = 1
@@ -37,13 +48,6 @@ class sigmoid(sp.Function):
 
     def _eval_rewrite_as_exp(self, x, **kwargs):
         return 1 / (1 + sp.exp(-x))
-
-    def _eval_is_real(self):
-        return self.args[0].is_real
-
-    def _eval_is_positive(self):
-        if self.args[0].is_real:
-            return True
 
     def _mpmath_(self, prec):
         import mpmath
@@ -115,7 +119,7 @@ def derivation() -> Derivation:
 # softplus is the logistic, of the Gaussian CDF its density, of tanh the squared secant.
 
 
-class softplus(sp.Function):
+class softplus(_PositiveOfReal):
     """log(1 + exp(x)), with softplus'(x) = sigma(x)."""
 
     nargs = 1
@@ -126,15 +130,8 @@ class softplus(sp.Function):
     def _eval_rewrite_as_exp(self, x, **kwargs):
         return sp.log(1 + sp.exp(x))
 
-    def _eval_is_real(self):
-        return self.args[0].is_real
 
-    def _eval_is_positive(self):
-        if self.args[0].is_real:
-            return True
-
-
-class Phi(sp.Function):
+class Phi(_PositiveOfReal):
     """Gaussian CDF Phi(x) = erfc(-x/sqrt 2)/2, with Phi'(x) = exp(-x^2/2)/sqrt(2 pi)."""
 
     nargs = 1
@@ -150,13 +147,6 @@ class Phi(sp.Function):
 
     def _eval_rewrite_as_erfc(self, x, **kwargs):
         return sp.erfc(-x / sp.sqrt(2)) / 2
-
-    def _eval_is_real(self):
-        return self.args[0].is_real
-
-    def _eval_is_positive(self):
-        if self.args[0].is_real:
-            return True
 
 
 class sech2(sp.Function):

@@ -140,13 +140,10 @@ def jax_error(example) -> float:
     return float(np.max(np.abs(op.matvec(v) - ref)) / max(np.max(np.abs(ref)), 1e-300))
 
 
-def torch_error(example) -> float:
-    """max |H v - H_ref v| / max |H_ref v| with H_ref from torch.autograd.functional.hessian (float64)."""
+def torch_mlp(layers, act: str = "tanh"):
+    """A float64 torch.nn.Sequential of the (W, b) layers (h = a W + b), tanh or sigmoid units between them."""
     import torch
 
-    from numerics.hessian_operators import torch_hessian
-
-    layers, act, X, y, rng = _mlp(example)
     mods = []
     for i, (W, b) in enumerate(layers):
         lin = torch.nn.Linear(*W.shape).double()
@@ -156,7 +153,17 @@ def torch_error(example) -> float:
         mods.append(lin)
         if i < len(layers) - 1:
             mods.append(torch.nn.Tanh() if act == "tanh" else torch.nn.Sigmoid())
-    model = torch.nn.Sequential(*mods)
+    return torch.nn.Sequential(*mods)
+
+
+def torch_error(example) -> float:
+    """max |H v - H_ref v| / max |H_ref v| with H_ref from torch.autograd.functional.hessian (float64)."""
+    import torch
+
+    from numerics.hessian_operators import torch_hessian
+
+    layers, act, X, y, rng = _mlp(example)
+    model = torch_mlp(layers, act)
 
     def loss_fn(out, t):
         return torch.mean((out[:, 0] - t) ** 2)
