@@ -4,14 +4,15 @@ Each method takes h and beta (anything numpy broadcasts, float64) and
 returns a float64 array (a float for scalar input). The scalar ``njit``
 kernels, for use inside other numba code, are in ``Activation.kernels``,
 with the fused ``first`` and ``second`` kernels (three derivatives from one
-exponential) and their row versions ``first_row``/``second_row`` (a SIMD
-loop over a row of fields, the scalar kernels where the fused ones do not
-hold); :func:`first_row` and :func:`second_row` select them by activation.
+exponential) and their block versions ``first_rows``/``second_rows`` (a SIMD
+loop over the samples of each unit of a (units, samples) block, the scalar
+kernels where the fused ones do not hold); :func:`first_rows` and
+:func:`second_rows` select them by activation.
 
 Besides the built-in activations of theory/activations.py, any expression in
 h and beta can be registered (:func:`register_activation`); its kernels are
 generated into a per-user cache (numerics.user_activations) and served by
-the same :class:`Activation` and row functions.
+the same :class:`Activation` and rows functions.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from numerics._numba import KERNEL_SOURCES, flush_stale_caches
 
 BUILTIN = ("esp", "sigmoid", "tanh", "relu", "linear")
 KEYS = ("value", "d_h", "d_beta", "d_hh", "d_hbeta", "d_betabeta")
-Kernels = namedtuple("Kernels", KEYS + ("first", "second", "first_row", "second_row"))
+Kernels = namedtuple("Kernels", KEYS + ("first", "second", "first_rows", "second_rows"))
 PARALLEL_MIN_SIZE = 1 << 16  # below this, threads cost more than they save
 
 
@@ -114,9 +115,9 @@ class Activation:
 class _Names(Sequence):
     """The activation names: the built-ins, then the registered ones (a live view: registering adds to it).
 
-    ``index(name)`` is the k of the row functions; for a registered name it also
+    ``index(name)`` is the k of the rows functions; for a registered name it also
     loads the kernels and points the dispatch table at them, so that a k taken
-    from here can be handed to first_row/second_row.
+    from here can be handed to first_rows/second_rows.
     """
 
     def _names(self) -> tuple:
@@ -197,8 +198,8 @@ def register_activation(name: str, expr, persist: bool = False) -> Activation:
     _user.add(name, text, persist)
     try:
         act = activation(name)
-        for group in ("first", "second"):  # compile the row functions now, not inside a training step
-            getattr(act.kernels, f"{group}_row").compile("(float64[::1], float64, float64[::1], float64[::1], float64[::1])")
+        for group in ("first", "second"):  # compile the rows functions now, not inside a training step
+            getattr(act.kernels, f"{group}_rows").compile("(float64[:, ::1], float64[::1], float64[:, ::1], float64[:, ::1], float64[:, ::1])")
     except BaseException:
         _user.remove(name) if persist else _user._REGISTERED.pop(name, None)
         _CACHE.pop(name, None)
@@ -244,50 +245,39 @@ def register_recorded(recorded) -> None:
 
 _user.load_persisted()
 
-# The kernels of the built-in activations, in the order of NAMES (the index k of the row functions).
+# The kernels of the built-in activations, in the order of NAMES (the index k of the rows functions).
 KERNELS = tuple(activation(name).kernels for name in BUILTIN)
 N_BUILTIN = len(BUILTIN)
 
 
 @njit(cache=True)
-def _dispatch(index, h, beta, out1, out2, out3):
-    """A registered activation's row function (table entry ``index``), on contiguous copies where needed."""
-    if h.strides[0] == 8 and out1.strides[0] == 8 and out2.strides[0] == 8 and out3.strides[0] == 8:
-        _user.call_row(index, h, beta, out1, out2, out3)
-        return
-    a, b, c = np.empty(h.shape[0]), np.empty(h.shape[0]), np.empty(h.shape[0])
-    _user.call_row(index, np.ascontiguousarray(h), beta, a, b, c)
-    out1[:] = a
-    out2[:] = b
-    out3[:] = c
-
-
-@njit(cache=True)
-def first_row(k, h, beta, value, d_h, d_beta):
-    """value[s], d_h[s], d_beta[s] of activation NAMES[k] at (h[s], beta), for every s of the 1-D arrays."""
+def first_rows(k, h, beta, value, d_h, d_beta):
+    """value[j, s], d_h[j, s], d_beta[j, s] of activation NAMES[k] at (h[j, s], beta[j]), for the C-contiguous
+    (units, samples) blocks h, value, d_h, d_beta and the betas of the units."""
     if k >= N_BUILTIN:
-        _dispatch(2 * (k - N_BUILTIN), h, beta, value, d_h, d_beta)
+        _user.call_rows(2 * (k - N_BUILTIN), h, beta, value, d_h, d_beta)
         return
     i = 0
     for kern in literal_unroll(KERNELS):
         if i == k:
-            kern.first_row(h, beta, value, d_h, d_beta)
+            kern.first_rows(h, beta, value, d_h, d_beta)
         i += 1
 
 
 @njit(cache=True)
-def second_row(k, h, beta, d_hh, d_hbeta, d_betabeta):
-    """d_hh[s], d_hbeta[s], d_betabeta[s] of activation NAMES[k] at (h[s], beta), for every s of the 1-D arrays."""
+def second_rows(k, h, beta, d_hh, d_hbeta, d_betabeta):
+    """d_hh[j, s], d_hbeta[j, s], d_betabeta[j, s] of activation NAMES[k] at (h[j, s], beta[j]), for C-contiguous
+    (units, samples) blocks as :func:`first_rows`."""
     if k >= N_BUILTIN:
-        _dispatch(2 * (k - N_BUILTIN) + 1, h, beta, d_hh, d_hbeta, d_betabeta)
+        _user.call_rows(2 * (k - N_BUILTIN) + 1, h, beta, d_hh, d_hbeta, d_betabeta)
         return
     i = 0
     for kern in literal_unroll(KERNELS):
         if i == k:
-            kern.second_row(h, beta, d_hh, d_hbeta, d_betabeta)
+            kern.second_rows(h, beta, d_hh, d_hbeta, d_betabeta)
         i += 1
 
 
-# the generated row functions inline the primitives; these inline nothing but call the generated ones
+# the generated rows functions inline the primitives; these inline nothing but call the generated ones
 flush_stale_caches(_gen.__name__, KERNEL_SOURCES)
 flush_stale_caches(__name__, KERNEL_SOURCES)

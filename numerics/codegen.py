@@ -32,8 +32,8 @@ compile to SIMD code. They return a flag ``fast`` as fourth element: the
 values are the kernels' to a few ulp where it is set (|g x| <= 64, |h| and
 |beta| in [2^-64, 2^64] or zero; near the roots of residual factors the same
 Taylor patches, selected rather than branched to); elsewhere the caller
-takes the kernels above. ``{name}_first_row``/``{name}_second_row`` run them
-over a row of fields.
+takes the kernels above. ``{name}_first_rows``/``{name}_second_rows`` run them
+over a block of fields, one beta per unit.
 """
 
 from __future__ import annotations
@@ -361,24 +361,28 @@ def _fused_source(name: str, group: str, derivatives: dict) -> str:
     return "\n".join(lines + [f"    return {', '.join(products)}, fast_range(h, beta, gx)", ""])
 
 
-def _row_source(name: str, group: str) -> str:
-    """``{name}_{group}_row(h, beta, out1, out2, out3)``: the fused kernel over a row in a SIMD loop; where
-    it does not hold (out of range: rare), the scalar kernels."""
+def _rows_source(name: str, group: str) -> str:
+    """``{name}_{group}_rows(h, beta, out1, out2, out3)``: the fused kernel over the (units, samples) block h,
+    unit j at beta[j], in a SIMD loop over the samples; where it does not hold (out of range: rare), the
+    scalar kernels. One call per layer: no array views per unit."""
     keys = FUSED[group]
     fused = f"{name}_{group}"
+    at = "[j, s]"
     return "\n".join([
         '@njit(cache=True, error_model="numpy")',
-        f"def {fused}_row(h, beta, {', '.join(keys)}):",
-        f'    """{", ".join(k + "[s]" for k in keys)} at (h[s], beta) for every s: {fused} in a SIMD loop,',
-        '    the scalar kernels where it does not hold."""',
-        "    slow = False",
-        "    for s in range(h.shape[0]):",
-        f"        {', '.join(k + '[s]' for k in keys)}, fast = {fused}(h[s], beta)",
-        "        slow |= not fast",
-        "    if slow:",
-        "        for s in range(h.shape[0]):",
-        f"            if not {fused}(h[s], beta)[3]:",
-        *[f"                {k}[s] = {name}_{k}(h[s], beta)" for k in keys],
+        f"def {fused}_rows(h, beta, {', '.join(keys)}):",
+        f'    """{", ".join(k + at for k in keys)} at (h[j, s], beta[j]) for every j, s: {fused} in a SIMD loop',
+        '    over s, the scalar kernels where it does not hold."""',
+        "    for j in range(h.shape[0]):",
+        "        b = beta[j]",
+        "        slow = False",
+        "        for s in range(h.shape[1]):",
+        f"            {', '.join(k + at for k in keys)}, fast = {fused}(h[j, s], b)",
+        "            slow |= not fast",
+        "        if slow:",
+        "            for s in range(h.shape[1]):",
+        f"                if not {fused}(h[j, s], b)[3]:",
+        *[f"                    {k}{at} = {name}_{k}(h[j, s], b)" for k in keys],
         "",
     ])
 
@@ -405,7 +409,7 @@ def generate() -> str:
         for key, expr in act.derivatives(name).items():
             parts += ["", _kernel_source(f"{name}_{key}", expr)]
         for group in FUSED:
-            parts += ["", _fused_source(name, group, act.derivatives(name)), "", _row_source(name, group)]
+            parts += ["", _fused_source(name, group, act.derivatives(name)), "", _rows_source(name, group)]
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -423,7 +427,7 @@ USER_PRIMITIVES = (
     "log_sigmoid, log_softplus, log_sum_exp, log_tanh_ratio, logistic, mul_add, ndtr, normal, product_low, sech2, sgn, sigmoid_pair, "
     "sigmoid_tanh, sign, softplus, two_product, two_sum"
 )
-_ROW_SIGNATURE = "types.void(P, types.int64, types.float64, P, P, P)"
+_ROWS_SIGNATURE = "types.void(P, types.int64, types.int64, P, P, P, P)"
 
 
 def _printer():
@@ -621,12 +625,14 @@ def _generic_fused_source(name: str, group: str, derivatives: dict, calls: dict)
 
 
 def _cfunc_source(name: str, group: str) -> str:
-    """``{name}_{group}_cfunc``: the row function behind a C pointer (h, n, beta, out1, out2, out3), for the
-    dispatch of numerics.activations.first_row/second_row."""
+    """``{name}_{group}_cfunc``: the rows function behind a C pointer (h, units, samples, beta, out1, out2,
+    out3), for the dispatch of numerics.activations.first_rows/second_rows."""
+    block = "(units, samples)"
     return "\n".join([
-        f"@cfunc({_ROW_SIGNATURE}, cache=True)",
-        f"def {name}_{group}_cfunc(h, n, beta, o1, o2, o3):",
-        f"    {name}_{group}_row(carray(h, (n,)), beta, carray(o1, (n,)), carray(o2, (n,)), carray(o3, (n,)))",
+        f"@cfunc({_ROWS_SIGNATURE}, cache=True)",
+        f"def {name}_{group}_cfunc(h, units, samples, beta, o1, o2, o3):",
+        f"    {name}_{group}_rows(carray(h, {block}), carray(beta, (units,)), carray(o1, {block}), carray(o2, {block}),",
+        f"                       carray(o3, {block}))",
         "",
     ])
 
@@ -647,7 +653,7 @@ def user_derivatives(expr: sp.Expr) -> tuple[dict, bool]:
 
 def generate_user(expr: sp.Expr, header: str = "") -> str:
     """Source of the kernel module of the user activation ``expr``: functions ``act_value`` ... ``act_d_betabeta``,
-    ``act_first``/``act_second`` and their rows, and the row functions as C callbacks ``act_first_cfunc``,
+    ``act_first``/``act_second`` and their rows, and the rows functions as C callbacks ``act_first_cfunc``,
     ``act_second_cfunc``."""
     derivs, product = user_derivatives(expr)
     parts = [
@@ -670,5 +676,5 @@ def generate_user(expr: sp.Expr, header: str = "") -> str:
         parts += ["", _kernel_source(f"act_{key}", d) if product else _generic_kernel_source(f"act_{key}", d, calls)]
     for group in FUSED:
         fused = _fused_source("act", group, derivs) if product else _generic_fused_source("act", group, derivs, calls)
-        parts += ["", fused, "", _row_source("act", group), "", _cfunc_source("act", group)]
+        parts += ["", fused, "", _rows_source("act", group), "", _cfunc_source("act", group)]
     return "\n".join(parts).rstrip() + "\n"

@@ -14,7 +14,7 @@ per unit, with the samples as the inner SIMD loop (narrow layers, where a
 BLAS call costs more than the loop), or as one BLAS product per block,
 ``H_l = W_l^T A_{l-1}`` (wide layers). Either way every activation value and
 first derivative comes from the generated fused kernels
-(``numerics.activations.first_row``), applied in place on the layer's rows.
+(``numerics.activations.first_rows``), applied in place on the layer's rows.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from numba import njit
 from numerics._numba import KERNEL_SOURCES, flush_stale_caches
 from numerics._primitives import exact_product_low, log1p_unit, sigmoid_tanh
 from numerics.activations import NAMES as ACTIVATIONS
-from numerics.activations import activation, first_row
+from numerics.activations import activation, first_rows
 
 OUTPUTS = ("sigmoid", "softmax", "linear")
 OUT_SIGMOID, OUT_SOFTMAX, OUT_LINEAR = range(3)
@@ -46,7 +46,8 @@ GEMM_WEIGHTS = 400
 
 _sigmoid = activation("sigmoid").kernels.value  # sigma(beta h), for saturated logits
 _sigmoid_h = activation("sigmoid").kernels.d_h  # beta sigma(beta h) sigma(-beta h)
-SIGMOID_TAIL = 700.0  # |z| up to which e^-|z| is a normal float: the sigmoid output's SIMD loop
+SIGMOID_TAIL = 700.0  # |z| up to which e^-|z| is a normal float: the sigmoid and softmax outputs' SIMD loops
+SAMPLE_ROWS = 5  # per-sample rows of a block: the losses and four rows of softmax scratch
 
 
 def uses_gemm(n_in: int, n_out: int) -> bool:
@@ -102,13 +103,14 @@ def block_doubles(lay, nb: int = BLOCK) -> int:
     """Doubles of the training block buffers for blocks of up to nb samples (:func:`block_views`)."""
     n0, n_units, n_last = int(lay[0, N_IN]), int(lay[:, N_OUT].sum()), int(lay[-1, N_OUT])
     scratch = max([int(lay[l, N_IN] * lay[l, N_OUT]) for l in range(lay.shape[0]) if lay[l, GEMM]] + [0])
-    return nb * (5 * n_units + n0 + 1 + n_last + 1) + scratch
+    return nb * (5 * n_units + n0 + 1 + n_last + SAMPLE_ROWS) + scratch
 
 
 @njit(cache=True)
 def block_views(buf, lay, nb):
-    """H, A, P, Q, D (units or inputs + units + 1 rows), T (targets), S (per-sample losses) and the BLAS
-    scratch of a block of nb samples, carved from the flat buffer ``buf``; A's last row holds ones."""
+    """H, A, P, Q, D (units or inputs + units + 1 rows), T (targets), S (SAMPLE_ROWS rows: the per-sample
+    losses, then the output layer's per-sample scratch) and the BLAS scratch of a block of nb samples, carved
+    from the flat buffer ``buf``; A's last row holds ones."""
     n0 = lay[0, N_IN]
     n_last = lay[lay.shape[0] - 1, N_OUT]
     n_units = lay[lay.shape[0] - 1, U_OFF] + n_last
@@ -125,8 +127,8 @@ def block_views(buf, lay, nb):
     o += (n0 + n_units + 1) * nb
     T = buf[o : o + n_last * nb].reshape((n_last, nb))
     o += n_last * nb
-    S = buf[o : o + nb]
-    o += nb
+    S = buf[o : o + SAMPLE_ROWS * nb].reshape((SAMPLE_ROWS, nb))
+    o += SAMPLE_ROWS * nb
     A[n0 + n_units] = 1.0
     return H, A, P, Q, D, T, S, buf[o:]
 
@@ -203,9 +205,8 @@ def forward_block(theta, lay, H, A, P, Q):
                     for s in range(nb):
                         h[s] += a[s] * w
         if l < n_layers - 1:
-            for j in range(n_out):
-                u = uo + j
-                first_row(k, H[u], theta[bto + j], A[n0 + u], P[u], Q[u])
+            first_rows(k, H[uo : uo + n_out], theta[bto : bto + n_out], A[n0 + uo : n0 + uo + n_out], P[uo : uo + n_out],
+                       Q[uo : uo + n_out])
 
 
 @njit(cache=True)
@@ -241,6 +242,68 @@ def _sigmoid_output(h, beta, y, nb, a, r, loss_terms):
                 loss_terms[s] = _softplus((1.0 - 2.0 * y[s]) * beta * h[s])
 
 
+@njit(cache=True, error_model="numpy")
+def _softmax_output(theta, lay, H, A, T, D, S, want_grad):
+    """Softmax outputs p = softmax(z) into A, the losses sum_j y_j (logsumexp(z) - z_j) into S[0] and, with
+    ``want_grad``, dL/dz = p - y into D, at z_j = beta_j h_j, in SIMD loops over the samples.
+
+    logsumexp(z) = z_m + log1p(rest) with m the first largest z and rest = sum_{j != m} e^{z_j - z_m}
+    (no rounding of 1 + rest); p_c - 1 = -sum_{k != c} p_k for the labelled class c, which is rest / (1 +
+    rest) for c = m and (1 + rest - e^{z_c - z_m}) / (1 + rest), a numerator >= 1, otherwise: no cancellation. The
+    exponentials of z_j - z_m >= -SIGMOID_TAIL are sigmoid_tanh's; below, math.exp.
+    """
+    nb = H.shape[1]
+    n0 = lay[0, N_IN]
+    last = lay.shape[0] - 1
+    n_out, bto, uo = lay[last, N_OUT], lay[last, BETA_OFF], lay[last, U_OFF]
+    ao = n0 + uo
+    loss_terms, zmax, first, rest, excess = S[0], S[1], S[2], S[3], S[4]
+    for s in range(nb):
+        zmax[s] = theta[bto] * H[uo, s]
+        first[s] = 0.0
+    for j in range(1, n_out):
+        bj = theta[bto + j]
+        for s in range(nb):
+            z = bj * H[uo + j, s]
+            larger = z > zmax[s]
+            zmax[s] = z if larger else zmax[s]
+            first[s] = j if larger else first[s]
+    slow = False
+    for j in range(n_out):
+        bj = theta[bto + j]
+        for s in range(nb):
+            d = zmax[s] - bj * H[uo + j, s]
+            A[ao + j, s] = sigmoid_tanh(d, 0.0)[3]
+            slow |= not d <= SIGMOID_TAIL
+    if slow:
+        for j in range(n_out):
+            for s in range(nb):
+                d = zmax[s] - theta[bto + j] * H[uo + j, s]
+                if not d <= SIGMOID_TAIL:
+                    A[ao + j, s] = math.exp(-d)
+    for s in range(nb):
+        rest[s] = 0.0
+    for j in range(n_out):
+        for s in range(nb):
+            rest[s] += A[ao + j, s] if first[s] != j else 0.0
+    for s in range(nb):
+        excess[s] = math.log1p(rest[s])  # logsumexp(z) - z_m
+        loss_terms[s] = 0.0
+    for j in range(n_out):
+        bj = theta[bto + j]
+        for s in range(nb):
+            loss_terms[s] += T[j, s] * (zmax[s] - bj * H[uo + j, s] + excess[s])
+    for j in range(n_out):
+        for s in range(nb):
+            inv = 1.0 / (1.0 + rest[s])  # recomputed rather than stored: a division per entry, n_out small
+            e = A[ao + j, s]
+            p = e * inv
+            A[ao + j, s] = p
+            if want_grad:
+                other = (rest[s] if first[s] == j else 1.0 + rest[s] - e) * inv
+                D[uo + j, s] = -other if T[j, s] == 1.0 else p - T[j, s]
+
+
 @njit(cache=True)
 def output_block(theta, lay, out_kind, H, A, T, D, S, g, want):
     """Output activations a_L into A; with ``want`` >= 1 the summed loss, with ``want`` = 2 also dL/dh_L
@@ -259,48 +322,18 @@ def output_block(theta, lay, out_kind, H, A, T, D, S, g, want):
         for j in range(n_out):
             u = uo + j
             beta = theta[bto + j]
-            _sigmoid_output(H[u], beta, T[j], nb, A[ao + j], D[u], S)
+            _sigmoid_output(H[u], beta, T[j], nb, A[ao + j], D[u], S[0])
             if want >= 1:
-                loss += dot(S, None, nb)
+                loss += dot(S[0], None, nb)
             if want == 2:
                 if lay[last, HAS_BETA]:
                     g[bto + j] += dot(D[u], H[u], nb)
                 for s in range(nb):
                     D[u, s] *= beta
     elif out_kind == OUT_SOFTMAX:
-        for s in range(nb):
-            # sum_j y_j (logsumexp(z) - z_j), logsumexp = z_max + log1p(sum_{j != max} e^{z_j - z_max})
-            jmax = 0
-            for j in range(1, n_out):
-                if theta[bto + j] * H[uo + j, s] > theta[bto + jmax] * H[uo + jmax, s]:
-                    jmax = j
-            zmax = theta[bto + jmax] * H[uo + jmax, s]
-            rest = 0.0
-            for j in range(n_out):
-                e = math.exp(theta[bto + j] * H[uo + j, s] - zmax)
-                A[ao + j, s] = e
-                if j != jmax:
-                    rest += e
-            excess = math.log1p(rest)
-            for j in range(n_out):
-                A[ao + j, s] /= 1.0 + rest
-            S[s] = 0.0
-            for j in range(n_out):
-                if T[j, s] != 0.0:
-                    S[s] += T[j, s] * (zmax - theta[bto + j] * H[uo + j, s] + excess)
-            if want == 2:
-                # r = softmax(z) - y, with p_c - 1 = -sum_{k != c} p_k for the labelled class c
-                for j in range(n_out):
-                    if T[j, s] != 1.0:
-                        r = A[ao + j, s]
-                    else:
-                        r = 0.0
-                        for k in range(n_out):
-                            if k != j:
-                                r -= A[ao + k, s]
-                    D[uo + j, s] = r
+        _softmax_output(theta, lay, H, A, T, D, S, want == 2)
         if want >= 1:
-            loss = dot(S, None, nb)
+            loss = dot(S[0], None, nb)
         if want == 2:
             for j in range(n_out):
                 u = uo + j
@@ -315,9 +348,9 @@ def output_block(theta, lay, out_kind, H, A, T, D, S, g, want):
             for s in range(nb):
                 A[ao + j, s] = H[u, s]
                 D[u, s] = H[u, s] - T[j, s]
-                S[s] = 0.5 * D[u, s] * D[u, s]
+                S[0, s] = 0.5 * D[u, s] * D[u, s]
             if want >= 1:
-                loss += dot(S, None, nb)
+                loss += dot(S[0], None, nb)
     return loss
 
 

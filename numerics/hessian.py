@@ -38,7 +38,7 @@ symmetry of a~ a~^T (x) H_l: only the products with p <= i and j <= q are
 formed.
 
 Every activation derivative comes from the generated fused kernels
-(``numerics.activations.first_row``/``second_row``: the three first and the
+(``numerics.activations.first_rows``/``second_rows``: the three first and the
 three second derivatives from one exponential each, in SIMD loops); Lam is
 sigma(z) sigma(-z) from the generated sigmoid kernel, diag(p) - p p^T for
 softmax, 1 for a linear output.
@@ -59,7 +59,7 @@ from numba import njit, prange
 from numerics import engine
 from numerics._numba import flush_stale_caches, machine_busy, using_blas_threads
 from numerics.activations import NAMES as ACTIVATIONS
-from numerics.activations import activation, first_row, second_row
+from numerics.activations import activation, first_rows, second_rows
 from numerics.engine import (
     ACT,
     BETA_OFF,
@@ -103,24 +103,19 @@ KEEP_DOUBLES = 1 << 23
 @njit(cache=True)
 def _activate(k, h, beta, with_beta, a, dv):
     """a = phi_k(h, beta) and dv = (d_h, d_beta, d_hh, d_hbeta, d_betabeta) of activation k at every entry of
-    h (samples x units, one beta per unit), by the fused kernels one unit at a time; the beta derivatives
-    only ``with_beta``."""
-    m = h.shape[0]
-    rows = np.empty((7, m))
-    for j in range(h.shape[1]):
-        for s in range(m):
-            rows[0, s] = h[s, j]
-        first_row(k, rows[0], beta[j], rows[1], rows[2], rows[3])
-        second_row(k, rows[0], beta[j], rows[4], rows[5], rows[6])
-        for s in range(m):
-            a[s, j] = rows[1, s]
-            dv[0, s, j] = rows[2, s]
-            dv[2, s, j] = rows[4, s]
-        if with_beta:
-            for s in range(m):
-                dv[1, s, j] = rows[3, s]
-                dv[3, s, j] = rows[5, s]
-                dv[4, s, j] = rows[6, s]
+    h (samples x units, one beta per unit), by the fused kernels on the transposed (units x samples) block;
+    the beta derivatives only ``with_beta``."""
+    ht = np.ascontiguousarray(h.T)
+    out = np.empty((6,) + ht.shape)
+    first_rows(k, ht, np.ascontiguousarray(beta), out[0], out[1], out[2])
+    second_rows(k, ht, np.ascontiguousarray(beta), out[3], out[4], out[5])
+    a[:] = out[0].T
+    dv[0] = out[1].T
+    dv[2] = out[3].T
+    if with_beta:
+        dv[1] = out[2].T
+        dv[3] = out[4].T
+        dv[4] = out[5].T
 
 
 def forward_pass(net: Network, params: dict, X) -> tuple[list, list, list]:
@@ -154,9 +149,8 @@ def _forward_block(theta, lay, X, lo, Hb, Ab, DVb):
             Ab[i, s] = X[lo + s, i]
     forward_block(theta, lay, Hb, Ab, DVb[0], DVb[1])
     for l in range(lay.shape[0] - 1):
-        for j in range(lay[l, N_OUT]):
-            u = lay[l, U_OFF] + j
-            second_row(lay[l, ACT], Hb[u], theta[lay[l, BETA_OFF] + j], DVb[2, u], DVb[3, u], DVb[4, u])
+        u0, u1, bt = lay[l, U_OFF], lay[l, U_OFF] + lay[l, N_OUT], lay[l, BETA_OFF]
+        second_rows(lay[l, ACT], Hb[u0:u1], theta[bt : bt + lay[l, N_OUT]], DVb[2, u0:u1], DVb[3, u0:u1], DVb[4, u0:u1])
 
 
 @njit(cache=True)

@@ -17,7 +17,7 @@ BLAS products run on one thread each). A narrow layer runs per unit with the
 samples as the inner SIMD loop; a wide one as BLAS products on the block
 (``numerics.engine.uses_gemm``). Every activation value and first
 derivative comes from the generated fused kernels
-(``numerics.activations.first_row``), computed once in the forward pass and
+(``numerics.activations.first_rows``), computed once in the forward pass and
 kept for the backward pass. ``Network.forward`` exposes every layer's
 pre-activations and activations. The output layer uses the cross-entropy
 gradients dL/dz = sigma(z) - y and softmax(z) - y and the squared-error

@@ -18,7 +18,7 @@ import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
-from numerics.activations import BUILTIN, KEYS, NAMES, activation, first_row, second_row
+from numerics.activations import BUILTIN, KEYS, NAMES, activation, first_rows, second_rows
 from theory import activations as ta
 from verify.metrics import relative_error
 from verify.registry import Check, with_budget
@@ -224,7 +224,7 @@ def kernel_checks(names=None) -> list[Check]:
     return checks
 
 
-GROUPS = {"first": (first_row, ("value", "d_h", "d_beta")), "second": (second_row, ("d_hh", "d_hbeta", "d_betabeta"))}
+GROUPS = {"first": (first_rows, ("value", "d_h", "d_beta")), "second": (second_rows, ("d_hh", "d_hbeta", "d_betabeta"))}
 # Real roots in x = beta*h of the residual factors that the fused kernels patch by Taylor series:
 # esp d_h, esp, sigmoid and tanh second derivatives (tanh's are sigmoid's halved).
 ROOTS = (-1.2784645427610737, 2.3993572805154675, -2.3993572805154675, 1.5434046384182085, -1.5434046384182085,
@@ -245,16 +245,16 @@ def _fused_points(smooth: bool):
 
 
 def _fused_error(name: str, group: str):
-    """Worst error of the row function over a row of the point, -h and COMPANIONS / beta."""
-    row, keys = GROUPS[group]
+    """Worst error of the rows function over a unit whose samples are the point, -h and COMPANIONS / beta."""
+    rows, keys = GROUPS[group]
     k = NAMES.index(name)
 
     def error(ex):
         h, beta = ex
         hs = np.concatenate(([h, -h], COMPANIONS / beta))
-        outs = [np.empty_like(hs) for _ in keys]
-        row(k, hs, beta, *outs)
-        return max(relative_error(out, [mp_reference(name, key, v, beta) for v in hs]) for key, out in zip(keys, outs))
+        outs = [np.empty((1, hs.size)) for _ in keys]
+        rows(k, hs[None, :], np.array([beta]), *outs)
+        return max(relative_error(out[0], [mp_reference(name, key, v, beta) for v in hs]) for key, out in zip(keys, outs))
 
     return error
 

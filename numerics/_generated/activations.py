@@ -210,19 +210,21 @@ def esp_first(h, beta):
 
 
 @njit(cache=True, error_model="numpy")
-def esp_first_row(h, beta, value, d_h, d_beta):
-    """value[s], d_h[s], d_beta[s] at (h[s], beta) for every s: esp_first in a SIMD loop,
-    the scalar kernels where it does not hold."""
-    slow = False
-    for s in range(h.shape[0]):
-        value[s], d_h[s], d_beta[s], fast = esp_first(h[s], beta)
-        slow |= not fast
-    if slow:
-        for s in range(h.shape[0]):
-            if not esp_first(h[s], beta)[3]:
-                value[s] = esp_value(h[s], beta)
-                d_h[s] = esp_d_h(h[s], beta)
-                d_beta[s] = esp_d_beta(h[s], beta)
+def esp_first_rows(h, beta, value, d_h, d_beta):
+    """value[j, s], d_h[j, s], d_beta[j, s] at (h[j, s], beta[j]) for every j, s: esp_first in a SIMD loop
+    over s, the scalar kernels where it does not hold."""
+    for j in range(h.shape[0]):
+        b = beta[j]
+        slow = False
+        for s in range(h.shape[1]):
+            value[j, s], d_h[j, s], d_beta[j, s], fast = esp_first(h[j, s], b)
+            slow |= not fast
+        if slow:
+            for s in range(h.shape[1]):
+                if not esp_first(h[j, s], b)[3]:
+                    value[j, s] = esp_value(h[j, s], b)
+                    d_h[j, s] = esp_d_h(h[j, s], b)
+                    d_beta[j, s] = esp_d_beta(h[j, s], b)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -247,19 +249,21 @@ def esp_second(h, beta):
 
 
 @njit(cache=True, error_model="numpy")
-def esp_second_row(h, beta, d_hh, d_hbeta, d_betabeta):
-    """d_hh[s], d_hbeta[s], d_betabeta[s] at (h[s], beta) for every s: esp_second in a SIMD loop,
-    the scalar kernels where it does not hold."""
-    slow = False
-    for s in range(h.shape[0]):
-        d_hh[s], d_hbeta[s], d_betabeta[s], fast = esp_second(h[s], beta)
-        slow |= not fast
-    if slow:
-        for s in range(h.shape[0]):
-            if not esp_second(h[s], beta)[3]:
-                d_hh[s] = esp_d_hh(h[s], beta)
-                d_hbeta[s] = esp_d_hbeta(h[s], beta)
-                d_betabeta[s] = esp_d_betabeta(h[s], beta)
+def esp_second_rows(h, beta, d_hh, d_hbeta, d_betabeta):
+    """d_hh[j, s], d_hbeta[j, s], d_betabeta[j, s] at (h[j, s], beta[j]) for every j, s: esp_second in a SIMD loop
+    over s, the scalar kernels where it does not hold."""
+    for j in range(h.shape[0]):
+        b = beta[j]
+        slow = False
+        for s in range(h.shape[1]):
+            d_hh[j, s], d_hbeta[j, s], d_betabeta[j, s], fast = esp_second(h[j, s], b)
+            slow |= not fast
+        if slow:
+            for s in range(h.shape[1]):
+                if not esp_second(h[j, s], b)[3]:
+                    d_hh[j, s] = esp_d_hh(h[j, s], b)
+                    d_hbeta[j, s] = esp_d_hbeta(h[j, s], b)
+                    d_betabeta[j, s] = esp_d_betabeta(h[j, s], b)
 
 
 @njit(cache=True)
@@ -440,19 +444,21 @@ def sigmoid_first(h, beta):
 
 
 @njit(cache=True, error_model="numpy")
-def sigmoid_first_row(h, beta, value, d_h, d_beta):
-    """value[s], d_h[s], d_beta[s] at (h[s], beta) for every s: sigmoid_first in a SIMD loop,
-    the scalar kernels where it does not hold."""
-    slow = False
-    for s in range(h.shape[0]):
-        value[s], d_h[s], d_beta[s], fast = sigmoid_first(h[s], beta)
-        slow |= not fast
-    if slow:
-        for s in range(h.shape[0]):
-            if not sigmoid_first(h[s], beta)[3]:
-                value[s] = sigmoid_value(h[s], beta)
-                d_h[s] = sigmoid_d_h(h[s], beta)
-                d_beta[s] = sigmoid_d_beta(h[s], beta)
+def sigmoid_first_rows(h, beta, value, d_h, d_beta):
+    """value[j, s], d_h[j, s], d_beta[j, s] at (h[j, s], beta[j]) for every j, s: sigmoid_first in a SIMD loop
+    over s, the scalar kernels where it does not hold."""
+    for j in range(h.shape[0]):
+        b = beta[j]
+        slow = False
+        for s in range(h.shape[1]):
+            value[j, s], d_h[j, s], d_beta[j, s], fast = sigmoid_first(h[j, s], b)
+            slow |= not fast
+        if slow:
+            for s in range(h.shape[1]):
+                if not sigmoid_first(h[j, s], b)[3]:
+                    value[j, s] = sigmoid_value(h[j, s], b)
+                    d_h[j, s] = sigmoid_d_h(h[j, s], b)
+                    d_beta[j, s] = sigmoid_d_beta(h[j, s], b)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -477,19 +483,21 @@ def sigmoid_second(h, beta):
 
 
 @njit(cache=True, error_model="numpy")
-def sigmoid_second_row(h, beta, d_hh, d_hbeta, d_betabeta):
-    """d_hh[s], d_hbeta[s], d_betabeta[s] at (h[s], beta) for every s: sigmoid_second in a SIMD loop,
-    the scalar kernels where it does not hold."""
-    slow = False
-    for s in range(h.shape[0]):
-        d_hh[s], d_hbeta[s], d_betabeta[s], fast = sigmoid_second(h[s], beta)
-        slow |= not fast
-    if slow:
-        for s in range(h.shape[0]):
-            if not sigmoid_second(h[s], beta)[3]:
-                d_hh[s] = sigmoid_d_hh(h[s], beta)
-                d_hbeta[s] = sigmoid_d_hbeta(h[s], beta)
-                d_betabeta[s] = sigmoid_d_betabeta(h[s], beta)
+def sigmoid_second_rows(h, beta, d_hh, d_hbeta, d_betabeta):
+    """d_hh[j, s], d_hbeta[j, s], d_betabeta[j, s] at (h[j, s], beta[j]) for every j, s: sigmoid_second in a SIMD loop
+    over s, the scalar kernels where it does not hold."""
+    for j in range(h.shape[0]):
+        b = beta[j]
+        slow = False
+        for s in range(h.shape[1]):
+            d_hh[j, s], d_hbeta[j, s], d_betabeta[j, s], fast = sigmoid_second(h[j, s], b)
+            slow |= not fast
+        if slow:
+            for s in range(h.shape[1]):
+                if not sigmoid_second(h[j, s], b)[3]:
+                    d_hh[j, s] = sigmoid_d_hh(h[j, s], b)
+                    d_hbeta[j, s] = sigmoid_d_hbeta(h[j, s], b)
+                    d_betabeta[j, s] = sigmoid_d_betabeta(h[j, s], b)
 
 
 @njit(cache=True)
@@ -654,19 +662,21 @@ def tanh_first(h, beta):
 
 
 @njit(cache=True, error_model="numpy")
-def tanh_first_row(h, beta, value, d_h, d_beta):
-    """value[s], d_h[s], d_beta[s] at (h[s], beta) for every s: tanh_first in a SIMD loop,
-    the scalar kernels where it does not hold."""
-    slow = False
-    for s in range(h.shape[0]):
-        value[s], d_h[s], d_beta[s], fast = tanh_first(h[s], beta)
-        slow |= not fast
-    if slow:
-        for s in range(h.shape[0]):
-            if not tanh_first(h[s], beta)[3]:
-                value[s] = tanh_value(h[s], beta)
-                d_h[s] = tanh_d_h(h[s], beta)
-                d_beta[s] = tanh_d_beta(h[s], beta)
+def tanh_first_rows(h, beta, value, d_h, d_beta):
+    """value[j, s], d_h[j, s], d_beta[j, s] at (h[j, s], beta[j]) for every j, s: tanh_first in a SIMD loop
+    over s, the scalar kernels where it does not hold."""
+    for j in range(h.shape[0]):
+        b = beta[j]
+        slow = False
+        for s in range(h.shape[1]):
+            value[j, s], d_h[j, s], d_beta[j, s], fast = tanh_first(h[j, s], b)
+            slow |= not fast
+        if slow:
+            for s in range(h.shape[1]):
+                if not tanh_first(h[j, s], b)[3]:
+                    value[j, s] = tanh_value(h[j, s], b)
+                    d_h[j, s] = tanh_d_h(h[j, s], b)
+                    d_beta[j, s] = tanh_d_beta(h[j, s], b)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -691,19 +701,21 @@ def tanh_second(h, beta):
 
 
 @njit(cache=True, error_model="numpy")
-def tanh_second_row(h, beta, d_hh, d_hbeta, d_betabeta):
-    """d_hh[s], d_hbeta[s], d_betabeta[s] at (h[s], beta) for every s: tanh_second in a SIMD loop,
-    the scalar kernels where it does not hold."""
-    slow = False
-    for s in range(h.shape[0]):
-        d_hh[s], d_hbeta[s], d_betabeta[s], fast = tanh_second(h[s], beta)
-        slow |= not fast
-    if slow:
-        for s in range(h.shape[0]):
-            if not tanh_second(h[s], beta)[3]:
-                d_hh[s] = tanh_d_hh(h[s], beta)
-                d_hbeta[s] = tanh_d_hbeta(h[s], beta)
-                d_betabeta[s] = tanh_d_betabeta(h[s], beta)
+def tanh_second_rows(h, beta, d_hh, d_hbeta, d_betabeta):
+    """d_hh[j, s], d_hbeta[j, s], d_betabeta[j, s] at (h[j, s], beta[j]) for every j, s: tanh_second in a SIMD loop
+    over s, the scalar kernels where it does not hold."""
+    for j in range(h.shape[0]):
+        b = beta[j]
+        slow = False
+        for s in range(h.shape[1]):
+            d_hh[j, s], d_hbeta[j, s], d_betabeta[j, s], fast = tanh_second(h[j, s], b)
+            slow |= not fast
+        if slow:
+            for s in range(h.shape[1]):
+                if not tanh_second(h[j, s], b)[3]:
+                    d_hh[j, s] = tanh_d_hh(h[j, s], b)
+                    d_hbeta[j, s] = tanh_d_hbeta(h[j, s], b)
+                    d_betabeta[j, s] = tanh_d_betabeta(h[j, s], b)
 
 
 @njit(cache=True)
@@ -749,19 +761,21 @@ def relu_first(h, beta):
 
 
 @njit(cache=True, error_model="numpy")
-def relu_first_row(h, beta, value, d_h, d_beta):
-    """value[s], d_h[s], d_beta[s] at (h[s], beta) for every s: relu_first in a SIMD loop,
-    the scalar kernels where it does not hold."""
-    slow = False
-    for s in range(h.shape[0]):
-        value[s], d_h[s], d_beta[s], fast = relu_first(h[s], beta)
-        slow |= not fast
-    if slow:
-        for s in range(h.shape[0]):
-            if not relu_first(h[s], beta)[3]:
-                value[s] = relu_value(h[s], beta)
-                d_h[s] = relu_d_h(h[s], beta)
-                d_beta[s] = relu_d_beta(h[s], beta)
+def relu_first_rows(h, beta, value, d_h, d_beta):
+    """value[j, s], d_h[j, s], d_beta[j, s] at (h[j, s], beta[j]) for every j, s: relu_first in a SIMD loop
+    over s, the scalar kernels where it does not hold."""
+    for j in range(h.shape[0]):
+        b = beta[j]
+        slow = False
+        for s in range(h.shape[1]):
+            value[j, s], d_h[j, s], d_beta[j, s], fast = relu_first(h[j, s], b)
+            slow |= not fast
+        if slow:
+            for s in range(h.shape[1]):
+                if not relu_first(h[j, s], b)[3]:
+                    value[j, s] = relu_value(h[j, s], b)
+                    d_h[j, s] = relu_d_h(h[j, s], b)
+                    d_beta[j, s] = relu_d_beta(h[j, s], b)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -771,19 +785,21 @@ def relu_second(h, beta):
 
 
 @njit(cache=True, error_model="numpy")
-def relu_second_row(h, beta, d_hh, d_hbeta, d_betabeta):
-    """d_hh[s], d_hbeta[s], d_betabeta[s] at (h[s], beta) for every s: relu_second in a SIMD loop,
-    the scalar kernels where it does not hold."""
-    slow = False
-    for s in range(h.shape[0]):
-        d_hh[s], d_hbeta[s], d_betabeta[s], fast = relu_second(h[s], beta)
-        slow |= not fast
-    if slow:
-        for s in range(h.shape[0]):
-            if not relu_second(h[s], beta)[3]:
-                d_hh[s] = relu_d_hh(h[s], beta)
-                d_hbeta[s] = relu_d_hbeta(h[s], beta)
-                d_betabeta[s] = relu_d_betabeta(h[s], beta)
+def relu_second_rows(h, beta, d_hh, d_hbeta, d_betabeta):
+    """d_hh[j, s], d_hbeta[j, s], d_betabeta[j, s] at (h[j, s], beta[j]) for every j, s: relu_second in a SIMD loop
+    over s, the scalar kernels where it does not hold."""
+    for j in range(h.shape[0]):
+        b = beta[j]
+        slow = False
+        for s in range(h.shape[1]):
+            d_hh[j, s], d_hbeta[j, s], d_betabeta[j, s], fast = relu_second(h[j, s], b)
+            slow |= not fast
+        if slow:
+            for s in range(h.shape[1]):
+                if not relu_second(h[j, s], b)[3]:
+                    d_hh[j, s] = relu_d_hh(h[j, s], b)
+                    d_hbeta[j, s] = relu_d_hbeta(h[j, s], b)
+                    d_betabeta[j, s] = relu_d_betabeta(h[j, s], b)
 
 
 @njit(cache=True)
@@ -829,19 +845,21 @@ def linear_first(h, beta):
 
 
 @njit(cache=True, error_model="numpy")
-def linear_first_row(h, beta, value, d_h, d_beta):
-    """value[s], d_h[s], d_beta[s] at (h[s], beta) for every s: linear_first in a SIMD loop,
-    the scalar kernels where it does not hold."""
-    slow = False
-    for s in range(h.shape[0]):
-        value[s], d_h[s], d_beta[s], fast = linear_first(h[s], beta)
-        slow |= not fast
-    if slow:
-        for s in range(h.shape[0]):
-            if not linear_first(h[s], beta)[3]:
-                value[s] = linear_value(h[s], beta)
-                d_h[s] = linear_d_h(h[s], beta)
-                d_beta[s] = linear_d_beta(h[s], beta)
+def linear_first_rows(h, beta, value, d_h, d_beta):
+    """value[j, s], d_h[j, s], d_beta[j, s] at (h[j, s], beta[j]) for every j, s: linear_first in a SIMD loop
+    over s, the scalar kernels where it does not hold."""
+    for j in range(h.shape[0]):
+        b = beta[j]
+        slow = False
+        for s in range(h.shape[1]):
+            value[j, s], d_h[j, s], d_beta[j, s], fast = linear_first(h[j, s], b)
+            slow |= not fast
+        if slow:
+            for s in range(h.shape[1]):
+                if not linear_first(h[j, s], b)[3]:
+                    value[j, s] = linear_value(h[j, s], b)
+                    d_h[j, s] = linear_d_h(h[j, s], b)
+                    d_beta[j, s] = linear_d_beta(h[j, s], b)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -851,16 +869,18 @@ def linear_second(h, beta):
 
 
 @njit(cache=True, error_model="numpy")
-def linear_second_row(h, beta, d_hh, d_hbeta, d_betabeta):
-    """d_hh[s], d_hbeta[s], d_betabeta[s] at (h[s], beta) for every s: linear_second in a SIMD loop,
-    the scalar kernels where it does not hold."""
-    slow = False
-    for s in range(h.shape[0]):
-        d_hh[s], d_hbeta[s], d_betabeta[s], fast = linear_second(h[s], beta)
-        slow |= not fast
-    if slow:
-        for s in range(h.shape[0]):
-            if not linear_second(h[s], beta)[3]:
-                d_hh[s] = linear_d_hh(h[s], beta)
-                d_hbeta[s] = linear_d_hbeta(h[s], beta)
-                d_betabeta[s] = linear_d_betabeta(h[s], beta)
+def linear_second_rows(h, beta, d_hh, d_hbeta, d_betabeta):
+    """d_hh[j, s], d_hbeta[j, s], d_betabeta[j, s] at (h[j, s], beta[j]) for every j, s: linear_second in a SIMD loop
+    over s, the scalar kernels where it does not hold."""
+    for j in range(h.shape[0]):
+        b = beta[j]
+        slow = False
+        for s in range(h.shape[1]):
+            d_hh[j, s], d_hbeta[j, s], d_betabeta[j, s], fast = linear_second(h[j, s], b)
+            slow |= not fast
+        if slow:
+            for s in range(h.shape[1]):
+                if not linear_second(h[j, s], b)[3]:
+                    d_hh[j, s] = linear_d_hh(h[j, s], b)
+                    d_hbeta[j, s] = linear_d_hbeta(h[j, s], b)
+                    d_betabeta[j, s] = linear_d_betabeta(h[j, s], b)
