@@ -38,11 +38,16 @@ OUT_SIGMOID, OUT_SOFTMAX, OUT_LINEAR = range(3)
 N_IN, N_OUT, W_OFF, B_OFF, BETA_OFF, U_OFF, ACT, HAS_BETA, SQ_OFF, GEMM = range(10)
 # Samples per block (a block's sums cost a fixed ~0.1 us each, so blocks are long).
 BLOCK = 384
-# Layers with n_in * n_out >= GEMM_WEIGHTS run as BLAS products (forward, backward, weight gradient).
-# Measured on 2 shared cores, one thread, gradient of a 384-sample block, per-unit time / BLAS time:
-# n-n-n nets (two n x n layers): n = 4: 1.06, 8: 1.04, 12: 1.29, 16: 1.63, 20: 1.9, 32: 2.2, 64: 2.6;
-# 2-8-2-1 all per-unit 22 us, all BLAS 31 us; 25 x 10 and 2 x 30 layers: either way within the noise.
-GEMM_WEIGHTS = 400
+# A layer runs as BLAS products (forward, backward, weight gradient) when n_in >= GEMM_MIN_IN, n_out >=
+# GEMM_MIN_OUT and n_in * n_out >= GEMM_WEIGHTS: below, the per-unit loops (which fuse the weight sums of
+# the first inputs and the bias into the pass that forms dL/dh) beat a BLAS call's fixed cost. Measured on
+# one core, gradient of one block, every per-layer choice of a net timed (us, median of 7; best choice
+# first): 2-8-2-1 at 384 samples all per-unit 14.1, any BLAS layer 14.6-17.2; 6-6-6-1 all per-unit 6.9,
+# else 7.3-10.0; 8-8-8-1 BLAS, BLAS, per-unit 9.9 vs all per-unit 11.6; 16-16-16-1 the same 21.1 vs 32.2;
+# 4-16-16-4 BLAS, BLAS, per-unit 21.1 (16 x 4 as BLAS 23.6); 2-30-30-1 per-unit, BLAS, per-unit 17.4
+# (50 samples; 2 x 30 as BLAS 17.6-19.2); 30-10-1 BLAS, per-unit 7.7 vs 13.7; 64-25-10 at 100 samples both
+# BLAS 27.9 vs 36.0 (at 384: 114 vs 108); 100-4-4 BLAS, per-unit 9.9 vs 10.6.
+GEMM_MIN_IN, GEMM_MIN_OUT, GEMM_WEIGHTS = 3, 5, 64
 
 _sigmoid = activation("sigmoid").kernels.value  # sigma(beta h), for saturated logits
 _sigmoid_h = activation("sigmoid").kernels.d_h  # beta sigma(beta h) sigma(-beta h)
@@ -52,7 +57,7 @@ SAMPLE_ROWS = 5  # per-sample rows of a block: the losses and four rows of softm
 
 def uses_gemm(n_in: int, n_out: int) -> bool:
     """Whether a layer of this shape runs its matrix products through BLAS (see GEMM_WEIGHTS)."""
-    return n_in * n_out >= GEMM_WEIGHTS
+    return n_in >= GEMM_MIN_IN and n_out >= GEMM_MIN_OUT and n_in * n_out >= GEMM_WEIGHTS
 
 
 def layer_table(sizes, hidden, output, train_beta) -> np.ndarray:

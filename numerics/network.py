@@ -76,10 +76,20 @@ PARALLEL_WORK = 1_000_000
 
 @njit(cache=True)
 def _load_block(X, Y, rows, lo, A, T):
-    """Inputs (into A) and targets (into T) of the samples rows[lo:lo+nb], unit-major (nb = T.shape[1])."""
+    """Inputs (into A) and targets (into T) of the samples rows[lo:lo+nb], unit-major (nb = T.shape[1]).
+
+    The inputs are transposed in tiles of 8 samples (8 rows of X read together, 8 adjacent entries of A
+    written per input): 3x faster than a column at a time at 64 inputs and 384 samples.
+    """
     nb = T.shape[1]
-    for i in range(X.shape[1]):
-        for s in range(nb):
+    for s0 in range(0, nb - 7, 8):
+        r0, r1, r2, r3 = rows[lo + s0], rows[lo + s0 + 1], rows[lo + s0 + 2], rows[lo + s0 + 3]
+        r4, r5, r6, r7 = rows[lo + s0 + 4], rows[lo + s0 + 5], rows[lo + s0 + 6], rows[lo + s0 + 7]
+        for i in range(X.shape[1]):
+            A[i, s0], A[i, s0 + 1], A[i, s0 + 2], A[i, s0 + 3] = X[r0, i], X[r1, i], X[r2, i], X[r3, i]
+            A[i, s0 + 4], A[i, s0 + 5], A[i, s0 + 6], A[i, s0 + 7] = X[r4, i], X[r5, i], X[r6, i], X[r7, i]
+    for s in range(nb - nb % 8, nb):
+        for i in range(X.shape[1]):
             A[i, s] = X[rows[lo + s], i]
     for j in range(Y.shape[1]):
         for s in range(nb):
@@ -87,10 +97,11 @@ def _load_block(X, Y, rows, lo, A, T):
 
 
 @njit(cache=True, fastmath={"reassoc"})
-def _unit_backward(D, i, j, w, fresh, P, Q, want_q, A, r0, r1, r2, nb):
+def _unit_backward(D, i, j, w, fresh, P, Q, want_q, want_sums, A, r0, r1, r2, nb):
     """dL/da_i = D[i] + w D[j] (fresh: w D[j]) of a unit i of the layer below, turned in place into
     dL/dh_i = dL/da_i P[i] in one pass that also sums dL/dbeta_i = sum_s dL/da_i Q[i] (0 unless ``want_q``)
-    and sum_s A[r_k] dL/dh_i for the rows r0..r2 (unit i's first three inputs, the ones row among them)."""
+    and, with ``want_sums``, sum_s A[r_k] dL/dh_i for the rows r0..r2 (unit i's first three inputs, the ones
+    row among them; else 0)."""
     gq = t0 = t1 = t2 = 0.0
     for s in range(nb):
         a = w * D[j, s] if fresh else D[i, s] + w * D[j, s]
@@ -98,9 +109,10 @@ def _unit_backward(D, i, j, w, fresh, P, Q, want_q, A, r0, r1, r2, nb):
             gq += a * Q[i, s]
         d = a * P[i, s]
         D[i, s] = d
-        t0 += A[r0, s] * d
-        t1 += A[r1, s] * d
-        t2 += A[r2, s] * d
+        if want_sums:
+            t0 += A[r0, s] * d
+            t1 += A[r1, s] * d
+            t2 += A[r2, s] * d
     return gq, t0, t1, t2
 
 
@@ -122,8 +134,9 @@ FUSED_INPUTS = 3  # inputs (the ones row counted) whose sums ride along the pass
 
 
 @njit(cache=True)
-def _backward_block(theta, lay, A, P, Q, D, scratch, g):
-    """Add dL/dW, dL/db, dL/dbeta of the block to g, given dL/dh_L in D; A's last row holds ones.
+def _backward_block(theta, lay, A, P, Q, D, scratch, g, first_block):
+    """Add dL/dW, dL/db, dL/dbeta of the block to g, given dL/dh_L in D; A's last row holds ones. For the
+    ``first_block`` of a sum (g zero) a BLAS layer's weight gradient is written into g directly.
 
     A BLAS layer (GEMM column) takes dL/dW_l = A_{l-1} D_l^T and dL/da_{l-1} = W_l D_l as two products.
     A per-unit layer takes the sums dL/dW_ij = sum_s a_i D_j and dL/db_j = sum_s D_j (the ones row as input
@@ -138,10 +151,12 @@ def _backward_block(theta, lay, A, P, Q, D, scratch, g):
         n_in, n_out, wo, bo, uo = lay[l, N_IN], lay[l, N_OUT], lay[l, W_OFF], lay[l, B_OFF], lay[l, U_OFF]
         ai0 = inputs_of(lay, l)
         if lay[l, GEMM]:
-            gw = scratch[: n_in * n_out].reshape((n_in, n_out))
-            np.dot(A[ai0 : ai0 + n_in], D[uo : uo + n_out].T, gw)
-            for k in range(n_in * n_out):
-                g[wo + k] += scratch[k]
+            if first_block:
+                np.dot(A[ai0 : ai0 + n_in], D[uo : uo + n_out].T, g[wo : wo + n_in * n_out].reshape((n_in, n_out)))
+            else:
+                np.dot(A[ai0 : ai0 + n_in], D[uo : uo + n_out].T, scratch[: n_in * n_out].reshape((n_in, n_out)))
+                for k in range(n_in * n_out):
+                    g[wo + k] += scratch[k]
             for j in range(n_out):
                 g[bo + j] += dot(D[uo + j], None, nb)
         else:
@@ -171,7 +186,7 @@ def _backward_block(theta, lay, A, P, Q, D, scratch, g):
                 j, w, fresh = pu + i, 0.0, False
             else:
                 j, w, fresh = uo + n_out - 1, theta[wo + i * n_out + n_out - 1], n_out == 1
-            gq, t0, t1, t2 = _unit_backward(D, pu + i, j, w, fresh, P, Q, pgrad, A, _input_row(pa0, 0, p_in, ones),
+            gq, t0, t1, t2 = _unit_backward(D, pu + i, j, w, fresh, P, Q, pgrad, fuse, A, _input_row(pa0, 0, p_in, ones),
                                             _input_row(pa0, 1, p_in, ones), _input_row(pa0, 2, p_in, ones), nb)
             if pgrad:
                 g[pbt + i] += gq
@@ -195,7 +210,7 @@ def _group(theta, X, Y, rows, lo, hi, lay, out_kind, want_grad, g, buf):
         forward_block(theta, lay, H, A, P, Q)
         loss += output_block(theta, lay, out_kind, H, A, T, D, S, g, 2 if want_grad else 1)
         if want_grad:
-            _backward_block(theta, lay, A, P, Q, D, scratch, g)
+            _backward_block(theta, lay, A, P, Q, D, scratch, g, start == lo)
     return loss
 
 
