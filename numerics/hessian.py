@@ -147,7 +147,7 @@ def _forward_block(theta, lay, X, lo, Hb, Ab, DVb):
     for i in range(X.shape[1]):
         for s in range(nb):
             Ab[i, s] = X[lo + s, i]
-    forward_block(theta, lay, Hb, Ab, DVb[0], DVb[1])
+    forward_block(theta, lay, Hb, Ab, DVb[0], DVb[1], False)
     for l in range(lay.shape[0] - 1):
         u0, u1, bt = lay[l, U_OFF], lay[l, U_OFF] + lay[l, N_OUT], lay[l, BETA_OFF]
         second_rows(lay[l, ACT], Hb[u0:u1], theta[bt : bt + lay[l, N_OUT]], DVb[2, u0:u1], DVb[3, u0:u1], DVb[4, u0:u1])

@@ -56,7 +56,8 @@ from numerics.engine import (
     forward_block,
     inputs_of,
     output_block,
-    weights,
+    product,
+    product_chunks,
 )
 
 # ESP networks (the paper's code): every beta trainable, drawn from N(0, 0.004^2).
@@ -65,6 +66,9 @@ ESP_BETA_STD = 0.004
 # order that does not depend on the thread count; the groups are what the threads share (690 samples:
 # 2 groups of one block).
 GROUP, MAX_GROUPS = 384, 64
+# How a step uses the numba threads: not at all, one group each, or the row chunks of each BLAS product
+# (numerics.engine.product; a step of one group with wide layers). The sums are the same either way.
+SERIAL, GROUPS, PRODUCTS = range(3)
 # Work per parallel region (multiply-adds) below which a single call (Network.loss, loss_and_grad) is
 # not split over threads: waking a sleeping thread costs ~10-50 us, ~1e5-5e5 multiply-adds on one core.
 # A training run does not use it: it times both ways once at its start (numerics.train).
@@ -134,9 +138,10 @@ FUSED_INPUTS = 3  # inputs (the ones row counted) whose sums ride along the pass
 
 
 @njit(cache=True)
-def _backward_block(theta, lay, A, P, Q, D, scratch, g, first_block):
-    """Add dL/dW, dL/db, dL/dbeta of the block to g, given dL/dh_L in D; A's last row holds ones. For the
-    ``first_block`` of a sum (g zero) a BLAS layer's weight gradient is written into g directly.
+def _backward_block(theta, lay, A, P, Q, D, g, first_block, threads):
+    """Add dL/dW, dL/db, dL/dbeta of the block to g, given dL/dh_L in D; A's last row holds ones. BLAS
+    products add into g (for the ``first_block`` of a sum, g zero, they write it), their chunks over the numba
+    threads with ``threads``.
 
     A BLAS layer (GEMM column) takes dL/dW_l = A_{l-1} D_l^T and dL/da_{l-1} = W_l D_l as two products.
     A per-unit layer takes the sums dL/dW_ij = sum_s a_i D_j and dL/db_j = sum_s D_j (the ones row as input
@@ -151,12 +156,8 @@ def _backward_block(theta, lay, A, P, Q, D, scratch, g, first_block):
         n_in, n_out, wo, bo, uo = lay[l, N_IN], lay[l, N_OUT], lay[l, W_OFF], lay[l, B_OFF], lay[l, U_OFF]
         ai0 = inputs_of(lay, l)
         if lay[l, GEMM]:
-            if first_block:
-                np.dot(A[ai0 : ai0 + n_in], D[uo : uo + n_out].T, g[wo : wo + n_in * n_out].reshape((n_in, n_out)))
-            else:
-                np.dot(A[ai0 : ai0 + n_in], D[uo : uo + n_out].T, scratch[: n_in * n_out].reshape((n_in, n_out)))
-                for k in range(n_in * n_out):
-                    g[wo + k] += scratch[k]
+            product(False, True, n_in, n_out, nb, A[ai0 : ai0 + n_in].ravel(), nb, D[uo : uo + n_out].ravel(), nb,
+                    0.0 if first_block else 1.0, g[wo : wo + n_in * n_out], threads)
             for j in range(n_out):
                 g[bo + j] += dot(D[uo + j], None, nb)
         else:
@@ -173,7 +174,8 @@ def _backward_block(theta, lay, A, P, Q, D, scratch, g, first_block):
         pa0 = inputs_of(lay, l - 1)
         fuse = not lay[l - 1, GEMM]
         if lay[l, GEMM]:
-            np.dot(weights(theta, lay, l), D[uo : uo + n_out], D[pu : pu + n_in])
+            product(False, False, n_in, nb, n_out, theta[wo:], n_out, D[uo : uo + n_out].ravel(), nb, 0.0,
+                    D[pu : pu + n_in].ravel(), threads)
         else:
             for i in range(n_in):
                 for j in range(n_out - 1):  # dL/da of the layer below, but for the last unit above
@@ -199,18 +201,19 @@ def _backward_block(theta, lay, A, P, Q, D, scratch, g, first_block):
 
 
 @njit(cache=True)
-def _group(theta, X, Y, rows, lo, hi, lay, out_kind, want_grad, g, buf):
-    """Summed loss (and gradient into g) of the samples rows[lo:hi], block by block in the buffer ``buf``."""
+def _group(theta, X, Y, rows, lo, hi, lay, out_kind, want_grad, g, buf, threads):
+    """Summed loss (and gradient into g) of the samples rows[lo:hi], block by block in the buffer ``buf``;
+    BLAS product chunks over the numba threads with ``threads``."""
     if want_grad:
         g[:] = 0.0
     loss = 0.0
     for start in range(lo, hi, BLOCK):
-        H, A, P, Q, D, T, S, scratch = block_views(buf, lay, min(BLOCK, hi - start))
+        H, A, P, Q, D, T, S = block_views(buf, lay, min(BLOCK, hi - start))
         _load_block(X, Y, rows, start, A, T)
-        forward_block(theta, lay, H, A, P, Q)
+        forward_block(theta, lay, H, A, P, Q, threads)
         loss += output_block(theta, lay, out_kind, H, A, T, D, S, g, 2 if want_grad else 1)
         if want_grad:
-            _backward_block(theta, lay, A, P, Q, D, scratch, g, start == lo)
+            _backward_block(theta, lay, A, P, Q, D, g, start == lo, threads)
     return loss
 
 
@@ -221,11 +224,12 @@ def n_groups(size):
 
 
 @njit(cache=True)
-def _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses):
+def _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses, threads):
     size = rows.shape[0]
     ng = n_groups(size)
     for c in range(ng):
-        losses[c] = _group(theta, X, Y, rows, c * size // ng, (c + 1) * size // ng, lay, out_kind, want_grad, G[c], B[0])
+        losses[c] = _group(theta, X, Y, rows, c * size // ng, (c + 1) * size // ng, lay, out_kind, want_grad, G[c], B[0],
+                           threads)
 
 
 @njit(cache=True, parallel=True)
@@ -234,17 +238,19 @@ def _groups_parallel(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses):
     ng = n_groups(size)
     for c in prange(ng):
         t = numba.get_thread_id()  # block buffers per thread; the partial sums per group
-        losses[c] = _group(theta, X, Y, rows, c * size // ng, (c + 1) * size // ng, lay, out_kind, want_grad, G[c], B[t])
+        losses[c] = _group(theta, X, Y, rows, c * size // ng, (c + 1) * size // ng, lay, out_kind, want_grad, G[c], B[t],
+                           False)
 
 
 @njit(cache=True)
-def batch_loss_grad(theta, X, Y, rows, lay, out_kind, want_grad, parallel, G, B, losses, grad):
-    """Mean loss over X[rows] (and its gradient into ``grad``), summed group by group in a fixed order."""
+def batch_loss_grad(theta, X, Y, rows, lay, out_kind, want_grad, threads, G, B, losses, grad):
+    """Mean loss over X[rows] (and its gradient into ``grad``), summed group by group in a fixed order; the
+    numba threads share nothing (SERIAL), the groups (GROUPS) or each BLAS product's chunks (PRODUCTS)."""
     size = rows.shape[0]
-    if parallel:
+    if threads == GROUPS:
         _groups_parallel(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses)
     else:
-        _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses)
+        _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses, threads == PRODUCTS)
     ng = n_groups(size)
     loss = 0.0
     for c in range(ng):
@@ -265,9 +271,9 @@ def _forward_rows(theta, X, lay, out_kind, lo, hi, buf, H, A, a0):
     g = np.empty(0)
     for start in range(lo, hi, BLOCK):
         nb = min(BLOCK, hi - start)
-        Hb, Ab, Pb, Qb, Db, Tb, Sb, _ = block_views(buf, lay, nb)
+        Hb, Ab, Pb, Qb, Db, Tb, Sb = block_views(buf, lay, nb)
         _load_block(X, none, rows, start, Ab, Tb)
-        forward_block(theta, lay, Hb, Ab, Pb, Qb)
+        forward_block(theta, lay, Hb, Ab, Pb, Qb, False)
         output_block(theta, lay, out_kind, Hb, Ab, Tb, Db, Sb, g, 0)
         for s in range(nb):
             for u in range(H.shape[1]):
@@ -553,7 +559,7 @@ class Network(Layers):
         A = np.empty((m, self.sizes[-1] if outputs_only else width))
         a0 = width - A.shape[1]
         with using_blas_threads(1, self.uses_blas):  # BLAS on one thread: threads take whole groups
-            if self.parallel(m, False):
+            if self.threads(m, False) == GROUPS:
                 _forward_all(theta, X, self.layout, self.out_kind, work[1], H, A, a0)
             else:
                 _forward_rows(theta, X, self.layout, self.out_kind, 0, m, work[1][0], H, A, a0)
@@ -572,23 +578,33 @@ class Network(Layers):
             return batch * w
         return batch * (3 * w - self.sizes[0] * self.sizes[1])
 
-    def parallel(self, batch: int, want_grad: bool = True) -> bool:
-        """Whether one call on a batch of this size is worth splitting over the numba threads: two or more
-        groups, at least PARALLEL_WORK multiply-adds per thread's share and an idle core (a training run measures
-        its steps instead)."""
+    def chunked(self, batch: int) -> bool:
+        """Whether a step of ``batch`` samples in one group has a BLAS product of more than one row chunk
+        (numerics.engine.product_chunks): what PRODUCTS shares over the threads."""
+        nb = min(BLOCK, batch)
+        return any(product_chunks(n_out, nb, n_in) > 1 or product_chunks(n_in, n_out, nb) > 1
+                   for n_in, n_out, gemm in zip(self.sizes, self.sizes[1:], self.layout[:, GEMM]) if gemm)
+
+    def threads(self, batch: int, want_grad: bool = True) -> int:
+        """How one call on a batch of this size uses the numba threads (SERIAL, GROUPS, PRODUCTS): with two
+        threads or more, an idle core and at least PARALLEL_WORK multiply-adds per thread, the groups when
+        there are two or more, else the products' chunks when there are any (a training run measures its
+        steps instead)."""
         threads = numba.get_num_threads()
-        ng = n_groups(batch)
-        return (threads > 1 and ng > 1 and self.flops(batch, want_grad) // min(threads, ng) >= PARALLEL_WORK
-                and not machine_busy())
+        if threads < 2 or self.flops(batch, want_grad) // threads < PARALLEL_WORK or machine_busy():
+            return SERIAL
+        if n_groups(batch) > 1:
+            return GROUPS
+        return PRODUCTS if self.chunked(batch) else SERIAL
 
     def _evaluate(self, params, X, y, want_grad):
         theta = self.pack(params)
         X, Y = self.targets(X, y)
         rows = np.arange(X.shape[0], dtype=np.int64)
         work = self.workspace(X.shape[0])
-        parallel = self.parallel(X.shape[0], want_grad)
-        with using_blas_threads(1, self.uses_blas):  # BLAS on one thread: threads take whole groups
-            loss = batch_loss_grad(theta, X, Y, rows, self.layout, self.out_kind, want_grad, parallel, *work)
+        threads = self.threads(X.shape[0], want_grad)
+        with using_blas_threads(1, self.uses_blas):  # BLAS on one thread: the numba threads share the work
+            loss = batch_loss_grad(theta, X, Y, rows, self.layout, self.out_kind, want_grad, threads, *work)
         return loss, work[-1]
 
     def loss(self, params: dict, X, y) -> float:

@@ -27,12 +27,12 @@ from numba import njit
 
 from numerics import network
 from numerics._numba import flush_stale_caches, machine_busy, using_blas_threads
-from numerics.network import Network, accuracy_of, batch_loss_grad, n_groups
+from numerics.network import GROUPS, PRODUCTS, SERIAL, Network, accuracy_of, batch_loss_grad, n_groups
 
 OPTIMIZERS = ("adam", "sgd")
 ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
 SEGMENT_SECONDS = 0.2  # Python regains control about this often (progress, stop requests)
-TIMED_CALLS = 5  # calls of each kind (serial, parallel) timed, alternately, when a run chooses its thread use
+TIMED_CALLS = 5  # calls of each way (serial, parallel) timed, in turn, when a run chooses its thread use
 PARALLEL_GAIN = 0.9  # the threads are used when measured at least 10% faster (a margin for a noisy machine)
 
 
@@ -66,7 +66,7 @@ def _apply_step(theta, runs, grad, m1, m2, t, adam, rate, b1, b2, eps):
 
 
 @njit(cache=True)
-def _run_epochs(theta, runs, m1, m2, step, X, Y, order, batch, lay, out_kind, parallel, adam, lr, decay_rate,
+def _run_epochs(theta, runs, m1, m2, step, X, Y, order, batch, lay, out_kind, threads, adam, lr, decay_rate,
                 decay_steps, b1, b2, eps, work, losses):
     """Train for ``losses.shape[0]`` epochs; ``losses[e]`` is epoch e's training loss (see :func:`train`).
 
@@ -85,7 +85,7 @@ def _run_epochs(theta, runs, m1, m2, step, X, Y, order, batch, lay, out_kind, pa
         loss = total = 0.0
         for s in range(starts):
             rows = rows_all if full else order[e, s * batch : min((s + 1) * batch, m)]
-            loss = batch_loss_grad(theta, X, Y, rows, lay, out_kind, True, parallel, *work)
+            loss = batch_loss_grad(theta, X, Y, rows, lay, out_kind, True, threads, *work)
             if not math.isfinite(loss):
                 losses[e] = loss
                 return e
@@ -175,36 +175,43 @@ class _Data:
 
     def loss(self, theta) -> float:
         net = self.net
-        return float(batch_loss_grad(theta, self.X, self.Y, self.rows, net.layout, net.out_kind, False, net.parallel(self.m), *self.work))
+        return float(batch_loss_grad(theta, self.X, self.Y, self.rows, net.layout, net.out_kind, False, net.threads(self.m, False), *self.work))
 
     def outputs(self, theta) -> np.ndarray:
         return self.net.forward_packed(theta, self.X, self.work, outputs_only=True)[1]
 
 
-def thread_plan(net: Network, theta, X, Y, batch: int, work) -> bool:
-    """Whether a run splits a step's batch over the numba threads, measured once at its start.
+def thread_plan(net: Network, theta, X, Y, batch: int, work) -> int:
+    """How a run's steps use the numba threads (network.SERIAL, GROUPS or PRODUCTS), measured once at its start.
 
-    With two threads or more, two groups or more and an idle core, the
-    gradient of the first ``batch`` samples is timed TIMED_CALLS times each
-    way (groups in turn, groups over the threads), alternately, after one
-    untimed call each; the threads are used when their median is below
-    PARALLEL_GAIN times the serial one. BLAS products run on one thread (the
-    threads take whole groups; measured on a shared 2-core machine, a second
-    BLAS thread made 784-wide epochs 2-5x slower). Both routes sum in the
-    same order, so the choice changes no result.
+    With two threads or more and an idle core, the gradient of the first
+    ``batch`` samples is timed TIMED_CALLS times each way that applies
+    (serial; the groups over the threads when a step has two or more; the
+    BLAS products' row chunks over the threads when a step is one group
+    with chunked products), in turn, after one untimed call each; the
+    fastest median wins when it is below PARALLEL_GAIN times the serial
+    one. BLAS itself runs on one thread (measured on a shared 2-core
+    machine, a second OpenBLAS thread made 784-wide epochs 2-5x slower, and
+    its sums depend on its thread count). Every route sums in the same
+    order, so the choice changes no result.
     """
     rows = np.arange(batch, dtype=np.int64)
-    if numba.get_num_threads() < 2 or n_groups(batch) < 2 or machine_busy():
-        return False
-    times = {False: [], True: []}
+    if numba.get_num_threads() < 2 or machine_busy():
+        return SERIAL
+    ways = [SERIAL] + ([GROUPS] if n_groups(batch) > 1 else [PRODUCTS] if net.chunked(batch) else [])
+    if len(ways) == 1:
+        return SERIAL
+    times = {way: [] for way in ways}
     with using_blas_threads(1):
         for k in range(TIMED_CALLS + 1):
-            for parallel in (False, True):
+            for way in ways:
                 t0 = time.perf_counter()
-                batch_loss_grad(theta, X, Y, rows, net.layout, net.out_kind, True, parallel, *work)
+                batch_loss_grad(theta, X, Y, rows, net.layout, net.out_kind, True, way, *work)
                 if k:
-                    times[parallel].append(time.perf_counter() - t0)
-    return float(np.median(times[True])) < PARALLEL_GAIN * float(np.median(times[False]))
+                    times[way].append(time.perf_counter() - t0)
+    medians = {way: float(np.median(t)) for way, t in times.items()}
+    best = min(medians, key=medians.get)
+    return best if medians[best] < PARALLEL_GAIN * medians[SERIAL] else SERIAL
 
 
 def _epochs_at(every, epochs: int, name: str) -> set:
@@ -327,7 +334,7 @@ def _train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float 
     decay = (1.0, 1.0) if decay_rate is None else (float(decay_rate), float(decay_steps))
     work = net.workspace(batch)
     runs = trainable_runs(net.trainable_index)
-    parallel = thread_plan(net, state.theta, train_data.X, train_data.Y, batch, work) if state.epoch < epochs else False
+    threads = thread_plan(net, state.theta, train_data.X, train_data.Y, batch, work) if state.epoch < epochs else SERIAL
     step = np.array([state.step], dtype=np.int64)
     stops = sorted(record_at | checkpoint_at)
     last_checkpoint = state.copy()
@@ -349,7 +356,7 @@ def _train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float 
         losses = np.empty(n)
         t0 = time.perf_counter()
         done = _run_epochs(state.theta, runs, state.m1, state.m2, step, train_data.X, train_data.Y, order,
-                           batch, lay, out_kind, parallel, adam, rate0, decay[0], decay[1],
+                           batch, lay, out_kind, threads, adam, rate0, decay[0], decay[1],
                            ADAM_B1, ADAM_B2, ADAM_EPS, work, losses)
         elapsed = time.perf_counter() - t0
         hist["loss"].extend(losses[: done + (done < n)].tolist())

@@ -97,7 +97,7 @@ def gradient_error(example, loss_and_grad=None) -> float:
 def minibatch_gradient_error(example) -> float:
     """Gradient error of the training kernel on the mini-batch X[rows[:batch]] of a shuffled order ``rows``
     (the gather a training step does), against JAX on those samples; ``batch`` is the example's last entry."""
-    from numerics.network import batch_loss_grad
+    from numerics.network import GROUPS, PRODUCTS, SERIAL, batch_loss_grad
 
     net, params, X, y = build(example)
     batch = example[8]
@@ -105,8 +105,8 @@ def minibatch_gradient_error(example) -> float:
     rows = np.random.default_rng(example[7]).permutation(X.shape[0])[:batch]
     work = net.workspace(X.shape[0])
     worst = 0.0
-    for parallel in (False, True):
-        batch_loss_grad(net.pack(params), X, Y, rows, net.layout, net.out_kind, True, parallel, *work)
+    for threads in (SERIAL, GROUPS, PRODUCTS):
+        batch_loss_grad(net.pack(params), X, Y, rows, net.layout, net.out_kind, True, threads, *work)
         grad = net.unpack(work[-1])
         ref = _reference(net, params, X[rows], Y[rows])[1]
         for name in ref:

@@ -6,7 +6,7 @@ import pytest
 from scipy.special import expit, log_softmax, softmax
 
 from numerics import activation
-from numerics.network import BLOCK, GROUP, MAX_GROUPS, Network, batch_loss_grad, parse_arch
+from numerics.network import BLOCK, GROUP, GROUPS, MAX_GROUPS, PRODUCTS, SERIAL, Network, batch_loss_grad, parse_arch
 
 
 @pytest.mark.parametrize("arch", ["2-x-1", "0-3-1", "3", "", "2--1", "2-3-", "-2-3", "2.5-1"])
@@ -229,19 +229,21 @@ def test_bad_data_and_params():
         Network.from_spec("2-1", output="linear").accuracy(p, X, np.zeros(4))
 
 
-@pytest.mark.parametrize("arch", ["2-8-2-1", "40-30-30-1"])  # per-unit layers; BLAS and per-unit layers mixed
-def test_bit_identical_for_any_thread_count_and_path(arch):
-    net = Network.from_spec(arch, hidden="esp")
-    p, X, y = _problem(net, m=1000, seed=5)
+# per-unit layers; BLAS and per-unit layers mixed; BLAS products of two row chunks (one group of 100 samples)
+@pytest.mark.parametrize("arch, m", [("2-8-2-1", 1000), ("40-30-30-1", 1000), ("400-256-3", 100)])
+def test_bit_identical_for_any_thread_count_and_path(arch, m):
+    net = Network.from_spec(arch, hidden="esp", output="sigmoid" if arch.endswith("-1") else "softmax")
+    p, X, y = _problem(net, m=m, seed=5)
     Xv, Y = net.targets(X, y)
     theta = net.pack(p)
     rows = np.arange(len(X))
+    assert net.chunked(m) == (arch == "400-256-3")
     results = []
-    for parallel in (False, True):
+    for way in (SERIAL, GROUPS, PRODUCTS):
         for threads in (1, numba.config.NUMBA_NUM_THREADS):
             numba.set_num_threads(threads)
             work = net.workspace(len(X))
-            loss = batch_loss_grad(theta, Xv, Y, rows, net.layout, net.out_kind, True, parallel, *work)
+            loss = batch_loss_grad(theta, Xv, Y, rows, net.layout, net.out_kind, True, way, *work)
             results.append((loss, work[-1].copy()))
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     for loss, grad in results[1:]:
