@@ -27,15 +27,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from numerics import validate
 from numerics.function_space import check_activation, check_beta, check_perturbations, check_positive, x_of_perturbation
 from numerics.majority import check_k, check_p, check_unit
-
-
-def _check_count(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or int(value) != value or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
 
 MEMORY_FRACTION = 0.5  # of the machine's physical memory that one simulation may use
 MAX_FLOPS = 1e14  # multiply-adds of one simulation (hours of BLAS on a few cores)
@@ -113,10 +107,10 @@ def simulate_overlap(
     sigma = check_positive(sigma, "sigma")
     if weights == "binary" and sigma != 1.0:
         raise ValueError(f"sigma applies to continuous weights only (binary weights are +-1), got sigma={sigma!r}")
-    N = _check_count(width, "width", 2)
-    M = _check_count(inputs, "inputs", 1)
-    R = _check_count(replicas, "replicas", 1)
-    workers = _check_count(workers, "workers", 1)
+    N = validate.integer("width", width, low=2)
+    M = validate.integer("inputs", inputs, low=1)
+    R = validate.integer("replicas", replicas, low=1)
+    workers = validate.integer("workers", workers, low=1)
     check_size(
         f"width N = {N} with {M} inputs (replicas at once: {min(workers, R)})",
         8.0 * min(workers, R) * (4.0 * N * N + 6.0 * M * N),  # two weight matrices and their noise; fields, units
@@ -180,11 +174,11 @@ def simulate_majority(
 ) -> SimulatedMajority:
     """Reference and perturbed sparse MAJ-k networks on the same input (m^_0 = m_0, q_0 = 1)."""
     k, p = check_k(k), check_p(p)
-    L = _check_count(layers, "layers", 1)
+    L = validate.integer("layers", layers, low=1)
     m0 = check_unit(m0, "m0")
-    N = _check_count(width, "width", k)
-    R = _check_count(replicas, "replicas", 1)
-    workers = _check_count(workers, "workers", 1)
+    N = validate.integer("width", width, low=k)
+    R = validate.integer("replicas", replicas, low=1)
+    workers = validate.integer("workers", workers, low=1)
     check_size(
         f"width N = {N} with k = {k} (replicas at once: {min(workers, R)})",
         32.0 * min(workers, R) * N * k,  # wiring (int64), flip draws (float64), signs (int32), gathered inputs
