@@ -142,17 +142,18 @@ def hessian(ctx) -> None:
 
 def _index_figures(ctx, runs: dict) -> None:
     """Fig. 3(b) and Fig. 4 (right): alpha and gamma (exact policy) against the training loss at every checkpoint."""
-    for index, symbol, name in ((0, "α", "alpha"), (1, "γ", "gamma")):
+    for name, symbol, key, figname, what in (("alpha", "α", "index", "Fig. 3(b)", "negative (α)"),
+                                             ("gamma", "γ", "zeros", "Fig. 4 (right)", "zero (γ)")):
         fig, axes = _grid(lambda task, arch: f"{TITLE[task]}, {arch}")
         data = {}
         for (task, arch), ax in zip(CONFIGS, axes.flat):
             for act in ACTS:
                 rs = runs[task, arch][act]
                 x = np.concatenate([r.loss_at_checkpoints() for r in rs])
-                y = np.concatenate([(r.alpha if index == 0 else r.gamma)[0] for r in rs])
+                y = np.concatenate([getattr(r, name)[0] for r in rs])
                 ax.plot(x, y, MARKER[act], color=COLOR[act], ms=2.5, alpha=0.35, mew=0)
                 theirs_x = authors(f"{task}_{arch}_{act}_cost")
-                theirs_y = authors(f"{task}_{arch}_{act}_{'index' if index == 0 else 'zeros'}")
+                theirs_y = authors(f"{task}_{arch}_{act}_{key}")
                 ax.plot(theirs_x, theirs_y, MARKER[act], mfc="none", mec=COLOR[act], ms=5, mew=1.0)
                 data[f"{task}_{arch}_{act}"] = {"loss": x, name: y, "authors_loss": theirs_x, f"authors_{name}": theirs_y}
             ax.set_ylim(-0.04, 0.84)
@@ -161,8 +162,6 @@ def _index_figures(ctx, runs: dict) -> None:
         for ax in axes[1]:
             ax.set_xlabel("training loss ε")
         _finish(fig, _legend_handles("marker"))
-        figname = "Fig. 3(b)" if index == 0 else "Fig. 4 (right)"
-        what = "negative (α)" if index == 0 else "zero (γ)"
         ctx.figure(name, fig, f"{figname}: fraction of {what} Hessian eigenvalues against the training loss at every "
                    f"checkpoint of {n_seeds(ctx)} seeds (filled, exact zero policy); hollow: the authors' stored run. "
                    "The other zero policies are in the table of the stage page.", data)
