@@ -83,6 +83,30 @@ def _summary(samples: np.ndarray):
     return mean, stderr
 
 
+def _coupled_weights(rng: np.random.Generator, weights: str, N: int, c: float, eta: float, sigma: float):
+    """(W^, W) of one layer: W = c W^ + eta dW (Gaussian, standard deviation sigma) or W^ = +-1 with entries
+    flipped with probability eta (binary)."""
+    if weights == "continuous":
+        W_hat = rng.standard_normal((N, N)) * sigma
+        return W_hat, c * W_hat + eta * sigma * rng.standard_normal((N, N))
+    W_hat = _random_signs(rng, (N, N))
+    return W_hat, np.where(rng.random((N, N)) < eta, -W_hat, W_hat)
+
+
+def _coupled_units(rng: np.random.Generator, h_hat: np.ndarray, h: np.ndarray, phi, beta):
+    """(a^, a, q) of one layer from its fields: a = phi(h, beta) with the normalized overlap q, or +-1 units
+    (sgn h for beta None, else drawn with P(s) = e^(beta s h)/(2 cosh beta h)) with the mean overlap q."""
+    if phi is not None:
+        a_hat, a = phi.value(h_hat, beta), phi.value(h, beta)
+        return a_hat, a, np.sum(a_hat * a) / math.sqrt(np.sum(a_hat * a_hat) * np.sum(a * a))
+    if beta is None:
+        a_hat, a = np.where(h_hat >= 0.0, 1.0, -1.0), np.where(h >= 0.0, 1.0, -1.0)
+    else:
+        a_hat = np.where(2.0 * rng.random(h_hat.shape) < 1.0 + np.tanh(beta * h_hat), 1.0, -1.0)
+        a = np.where(2.0 * rng.random(h.shape) < 1.0 + np.tanh(beta * h), 1.0, -1.0)
+    return a_hat, a, np.mean(a_hat * a)
+
+
 def simulate_overlap(
     perturbations,
     weights: str = "continuous",
@@ -131,24 +155,8 @@ def simulate_overlap(
         a = a_hat.copy()
         out = np.empty(pert.size)
         for l, (cl, el) in enumerate(zip(c, pert)):
-            if weights == "continuous":
-                W_hat = rng.standard_normal((N, N)) * sigma
-                W = cl * W_hat + el * sigma * rng.standard_normal((N, N))
-            else:
-                W_hat = _random_signs(rng, (N, N))
-                W = np.where(rng.random((N, N)) < el, -W_hat, W_hat)
-            h_hat = a_hat @ W_hat / math.sqrt(N)
-            h = a @ W / math.sqrt(N)
-            if phi is not None:
-                a_hat, a = phi.value(h_hat, beta), phi.value(h, beta)
-                out[l] = np.sum(a_hat * a) / math.sqrt(np.sum(a_hat * a_hat) * np.sum(a * a))
-                continue
-            if beta is None:
-                a_hat, a = np.where(h_hat >= 0.0, 1.0, -1.0), np.where(h >= 0.0, 1.0, -1.0)
-            else:
-                a_hat = np.where(2.0 * rng.random((M, N)) < 1.0 + np.tanh(beta * h_hat), 1.0, -1.0)
-                a = np.where(2.0 * rng.random((M, N)) < 1.0 + np.tanh(beta * h), 1.0, -1.0)
-            out[l] = np.mean(a_hat * a)
+            W_hat, W = _coupled_weights(rng, weights, N, cl, el, sigma)
+            a_hat, a, out[l] = _coupled_units(rng, a_hat @ W_hat / math.sqrt(N), a @ W / math.sqrt(N), phi, beta)
         return out
 
     samples = np.array(_run(replica, ss.spawn(R), workers))
