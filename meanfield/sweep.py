@@ -68,9 +68,7 @@ MAX_RUNS = 1_000_000
 
 def grid(archs, acts, seeds: int, beta_inits=(None,)) -> list[Task]:
     """The tasks of the grid, in report order; each list without repeats, at most ``MAX_RUNS`` runs in all."""
-    import math
-
-    from numerics import ACTIVATIONS
+    from numerics import ACTIVATIONS, validate
     from numerics.network import parse_arch
 
     for a in archs:
@@ -78,11 +76,9 @@ def grid(archs, acts, seeds: int, beta_inits=(None,)) -> list[Task]:
     unknown = [a for a in acts if a not in ACTIVATIONS]
     if unknown:
         raise ValueError(f"--act: unknown activation(s) {', '.join(unknown)}; known: {', '.join(ACTIVATIONS)}")
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ValueError(f"--seeds must be an integer >= 1, got {seeds!r}")
+    seeds = validate.integer("--seeds", seeds, low=1)
     for b in beta_inits:
-        if b is not None and not math.isfinite(b):
-            raise ValueError(f"--beta-init values must be finite numbers (or 'default'), got {b}")
+        validate.optional(validate.real, "--beta-init values", b, expected="finite numbers (or 'default')")
     for option, values in (("--arch", archs), ("--act", acts), ("--beta-init", beta_inits)):
         repeated = [v for i, v in enumerate(values) if v in values[:i]]
         if repeated:

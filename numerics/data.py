@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from numerics import validate
+
 SYNTHETIC = ("linear", "nonlinear")
 BUILTIN = SYNTHETIC + ("digits",)
 PAPER_DATA_ENV = "MEANFIELD_PAPER_DATA"
@@ -149,8 +151,7 @@ def read_idx(path) -> np.ndarray:
 
 def mnist(directory, part: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """MNIST from a directory holding the IDX files: pixels scaled to [0, 1] (m, 784), one-hot labels (m, 10)."""
-    if part not in MNIST_FILES:
-        raise ValueError(f"part must be one of {', '.join(MNIST_FILES)}, got {part!r}")
+    validate.choice("part", part, tuple(MNIST_FILES))
     directory = Path(directory)
     paths = [_idx_path(directory, name) for name in MNIST_FILES[part]]
     images, labels = (read_idx(p) for p in paths)
@@ -194,11 +195,8 @@ def synthetic(name: str, n: int | None = None, seed: int = 0) -> tuple[np.ndarra
     labelled 0 inside a wavy two-lobed region and 1 outside (a margin kept
     empty), like the paper's 863-point set. Default sizes are the paper's.
     """
-    if name not in SYNTHETIC:
-        raise ValueError(f"synthetic task must be one of {', '.join(SYNTHETIC)}, got {name!r}")
-    n = (51 if name == "linear" else 863) if n is None else n
-    if not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n (number of samples) must be an integer >= 2, got {n!r}")
+    validate.choice("synthetic task", name, SYNTHETIC)
+    n = (51 if name == "linear" else 863) if n is None else validate.integer("n (number of samples)", n, low=2)
     rng = np.random.default_rng(seed)
     if name == "linear":
         lo, hi = np.array([0.0, 1.5]), np.array([4.2, 4.7])
@@ -256,21 +254,15 @@ def split(X, y, test_size: float | int, random_state: int):
     m = X.shape[0]
     if y.shape[0] != m:
         raise ValueError(f"X and y must have the same number of samples, got {m} and {y.shape[0]}")
-    if isinstance(test_size, (bool, np.bool_)):
-        raise TypeError(f"test_size must be a float in (0, 1) or an integer count, got {test_size!r}")
     if isinstance(test_size, (int, np.integer)):
-        if not 1 <= test_size <= m - 1:
-            raise ValueError(f"test_size must be a count in [1, {m - 1}] for {m} samples, got {test_size}")
-        n_test = int(test_size)
+        n_test = validate.integer("test_size", test_size, low=1, high=m - 1, expected=f"a count in [1, {m - 1}] for {m} samples")
     else:
-        test_size = float(test_size)
-        if not 0.0 < test_size < 1.0:
-            raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size}")
+        test_size = validate.real("test_size", test_size, low=0.0, high=1.0, open_low=True, open_high=True,
+                                  expected="a fraction in (0, 1)")
         n_test = math.ceil(test_size * m)
         if n_test >= m:
             raise ValueError(f"test_size={test_size} leaves no training sample of {m}")
-    if isinstance(random_state, (bool, np.bool_)) or not isinstance(random_state, (int, np.integer)) or not 0 <= random_state < 2**32:
-        raise ValueError(f"random_state must be an integer in [0, 2**32), got {random_state!r}")
-    perm = np.random.RandomState(int(random_state)).permutation(m)
+    random_state = validate.seed("random_state", random_state)
+    perm = np.random.RandomState(random_state).permutation(m)
     test, train = perm[:n_test], perm[n_test:]
     return X[train], X[test], y[train], y[test]

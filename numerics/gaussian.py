@@ -25,6 +25,8 @@ from functools import cache
 import numpy as np
 from scipy import special
 
+from numerics import validate
+
 SQRT2 = np.sqrt(2.0)
 SQRT_2_OVER_PI = np.sqrt(2.0 / np.pi)
 INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
@@ -134,9 +136,9 @@ def gaussian_rule(center: float = 0.0, scale: float = 1.0, *, order: int = 20, w
     doubling up to ``width``), each with an ``order``-point Gauss-Legendre rule;
     |t| > ``cutoff`` is dropped (G(14) t^k < 1e-40 for the integrands here).
     """
-    if not (np.isfinite(center) and np.isfinite(scale) and scale > 0):
-        raise ValueError(f"gaussian_rule needs finite center and scale > 0, got center={center!r}, scale={scale!r}")
-    edges = panel_edges(float(center), float(scale), width, cutoff)
+    center = validate.real("center", center)
+    scale = validate.real("scale", scale, low=0.0, open_low=True)
+    edges = panel_edges(center, scale, width, cutoff)
     edges = np.unique(edges)
     x, w = _legendre(order)
     half = 0.5 * np.diff(edges)

@@ -32,6 +32,7 @@ import numba
 import numpy as np
 from scipy import special
 
+from numerics import validate
 from numerics.activations import NAMES as REGISTRY
 from numerics.activations import activation as registry_activation
 
@@ -49,38 +50,15 @@ CHUNK = 1 << 22  # integrand evaluations per vectorized block
 # -- validation ------------------------------------------------------------------------------------
 
 
-def _real(value, name: str, lo: float = -math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not (math.isfinite(value) and value >= lo):
-        raise ValueError(f"{name} must be a finite number >= {lo}, got {value!r}")
-    return float(value)
-
-
-def _inputs(X, name: str) -> np.ndarray:
-    arr = np.asarray(X)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a real array, got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise ValueError(f"{name} must be a 2-D array (inputs x features), got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite")
-    return arr
-
-
 def _check(X1, X2, depth, activation, sigma_w, sigma_b, beta):
-    X1 = _inputs(X1, "X1")
-    X2 = X1 if X2 is None else _inputs(X2, "X2")
+    X1 = validate.real_array("X1", X1, ndim=2, expected="a 2-D array (inputs x features)")
+    X2 = X1 if X2 is None else validate.real_array("X2", X2, ndim=2, expected="a 2-D array (inputs x features)")
     if X2.shape[1] != X1.shape[1]:
         raise ValueError(f"X1 and X2 must have the same number of features, got {X1.shape[1]} and {X2.shape[1]}")
-    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 0:
-        raise ValueError(f"depth must be an integer >= 0 (hidden layers), got {depth!r}")
-    known = (*REGISTRY, *EXTRA)  # the registry is live: registered activations count
-    if activation not in known:
-        raise ValueError(f"activation {activation!r} is not known; known: {', '.join(known)}")
-    return (X1, X2, int(depth), activation, _real(sigma_w, "sigma_w", 0.0), _real(sigma_b, "sigma_b", 0.0),
-            _real(beta, "beta"))
+    depth = validate.integer("depth", depth, low=0, expected="an integer >= 0 (hidden layers)")
+    validate.known("activation", activation, (*REGISTRY, *EXTRA))  # the registry is live: registered activations count
+    return (X1, X2, depth, activation, validate.real("sigma_w", sigma_w, low=0.0),
+            validate.real("sigma_b", sigma_b, low=0.0), validate.real("beta", beta))
 
 
 # -- activations and Gaussian expectations ---------------------------------------------------------
@@ -372,11 +350,9 @@ def simulate_kernel(X1, X2=None, *, depth: int, activation: str, sigma_w: float,
     networks of ``width`` units per hidden layer; the standard error is over the networks. Exact in
     expectation for depth <= 1; deeper, the finite-width bias is O(1/width)."""
     X1, X2, depth, name, sigma_w, sigma_b, beta = _check(X1, X2, depth, activation, sigma_w, sigma_b, beta)
-    if kernel not in ("nngp", "ntk"):
-        raise ValueError(f"kernel must be 'nngp' or 'ntk', got {kernel!r}")
-    for value, label in ((width, "width"), (networks, "networks")):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
-            raise ValueError(f"{label} must be an integer >= 2, got {value!r}")
+    validate.choice("kernel", kernel, ("nngp", "ntk"))
+    width = validate.integer("width", width, low=2)
+    networks = validate.integer("networks", networks, low=2)
     X = np.vstack([X1, X2])
     samples = [_one_network(np.random.default_rng(s), X, X1.shape[0], depth, name, sigma_w, sigma_b, beta, width,
                             kernel == "ntk") for s in np.random.SeedSequence(seed).spawn(networks)]

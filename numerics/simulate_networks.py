@@ -27,15 +27,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from numerics import validate
 from numerics.function_space import check_activation, check_beta, check_perturbations, check_positive, x_of_perturbation
 from numerics.majority import check_k, check_p, check_unit
-
-
-def _check_count(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or int(value) != value or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
 
 MEMORY_FRACTION = 0.5  # of the machine's physical memory that one simulation may use
 MAX_FLOPS = 1e14  # multiply-adds of one simulation (hours of BLAS on a few cores)
@@ -89,6 +83,30 @@ def _summary(samples: np.ndarray):
     return mean, stderr
 
 
+def _coupled_weights(rng: np.random.Generator, weights: str, N: int, c: float, eta: float, sigma: float):
+    """(W^, W) of one layer: W = c W^ + eta dW (Gaussian, standard deviation sigma) or W^ = +-1 with entries
+    flipped with probability eta (binary)."""
+    if weights == "continuous":
+        W_hat = rng.standard_normal((N, N)) * sigma
+        return W_hat, c * W_hat + eta * sigma * rng.standard_normal((N, N))
+    W_hat = _random_signs(rng, (N, N))
+    return W_hat, np.where(rng.random((N, N)) < eta, -W_hat, W_hat)
+
+
+def _coupled_units(rng: np.random.Generator, h_hat: np.ndarray, h: np.ndarray, phi, beta):
+    """(a^, a, q) of one layer from its fields: a = phi(h, beta) with the normalized overlap q, or +-1 units
+    (sgn h for beta None, else drawn with P(s) = e^(beta s h)/(2 cosh beta h)) with the mean overlap q."""
+    if phi is not None:
+        a_hat, a = phi.value(h_hat, beta), phi.value(h, beta)
+        return a_hat, a, np.sum(a_hat * a) / math.sqrt(np.sum(a_hat * a_hat) * np.sum(a * a))
+    if beta is None:
+        a_hat, a = np.where(h_hat >= 0.0, 1.0, -1.0), np.where(h >= 0.0, 1.0, -1.0)
+    else:
+        a_hat = np.where(2.0 * rng.random(h_hat.shape) < 1.0 + np.tanh(beta * h_hat), 1.0, -1.0)
+        a = np.where(2.0 * rng.random(h.shape) < 1.0 + np.tanh(beta * h), 1.0, -1.0)
+    return a_hat, a, np.mean(a_hat * a)
+
+
 def simulate_overlap(
     perturbations,
     weights: str = "continuous",
@@ -113,10 +131,10 @@ def simulate_overlap(
     sigma = check_positive(sigma, "sigma")
     if weights == "binary" and sigma != 1.0:
         raise ValueError(f"sigma applies to continuous weights only (binary weights are +-1), got sigma={sigma!r}")
-    N = _check_count(width, "width", 2)
-    M = _check_count(inputs, "inputs", 1)
-    R = _check_count(replicas, "replicas", 1)
-    workers = _check_count(workers, "workers", 1)
+    N = validate.integer("width", width, low=2)
+    M = validate.integer("inputs", inputs, low=1)
+    R = validate.integer("replicas", replicas, low=1)
+    workers = validate.integer("workers", workers, low=1)
     check_size(
         f"width N = {N} with {M} inputs (replicas at once: {min(workers, R)})",
         8.0 * min(workers, R) * (4.0 * N * N + 6.0 * M * N),  # two weight matrices and their noise; fields, units
@@ -137,24 +155,8 @@ def simulate_overlap(
         a = a_hat.copy()
         out = np.empty(pert.size)
         for l, (cl, el) in enumerate(zip(c, pert)):
-            if weights == "continuous":
-                W_hat = rng.standard_normal((N, N)) * sigma
-                W = cl * W_hat + el * sigma * rng.standard_normal((N, N))
-            else:
-                W_hat = _random_signs(rng, (N, N))
-                W = np.where(rng.random((N, N)) < el, -W_hat, W_hat)
-            h_hat = a_hat @ W_hat / math.sqrt(N)
-            h = a @ W / math.sqrt(N)
-            if phi is not None:
-                a_hat, a = phi.value(h_hat, beta), phi.value(h, beta)
-                out[l] = np.sum(a_hat * a) / math.sqrt(np.sum(a_hat * a_hat) * np.sum(a * a))
-                continue
-            if beta is None:
-                a_hat, a = np.where(h_hat >= 0.0, 1.0, -1.0), np.where(h >= 0.0, 1.0, -1.0)
-            else:
-                a_hat = np.where(2.0 * rng.random((M, N)) < 1.0 + np.tanh(beta * h_hat), 1.0, -1.0)
-                a = np.where(2.0 * rng.random((M, N)) < 1.0 + np.tanh(beta * h), 1.0, -1.0)
-            out[l] = np.mean(a_hat * a)
+            W_hat, W = _coupled_weights(rng, weights, N, cl, el, sigma)
+            a_hat, a, out[l] = _coupled_units(rng, a_hat @ W_hat / math.sqrt(N), a @ W / math.sqrt(N), phi, beta)
         return out
 
     samples = np.array(_run(replica, ss.spawn(R), workers))
@@ -180,11 +182,11 @@ def simulate_majority(
 ) -> SimulatedMajority:
     """Reference and perturbed sparse MAJ-k networks on the same input (m^_0 = m_0, q_0 = 1)."""
     k, p = check_k(k), check_p(p)
-    L = _check_count(layers, "layers", 1)
+    L = validate.integer("layers", layers, low=1)
     m0 = check_unit(m0, "m0")
-    N = _check_count(width, "width", k)
-    R = _check_count(replicas, "replicas", 1)
-    workers = _check_count(workers, "workers", 1)
+    N = validate.integer("width", width, low=k)
+    R = validate.integer("replicas", replicas, low=1)
+    workers = validate.integer("workers", workers, low=1)
     check_size(
         f"width N = {N} with k = {k} (replicas at once: {min(workers, R)})",
         32.0 * min(workers, R) * N * k,  # wiring (int64), flip draws (float64), signs (int32), gathered inputs

@@ -37,6 +37,8 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
 
+from numerics import validate
+
 POLICIES = ("exact", "relative", "absolute")
 ABSOLUTE_TOL = 1e-10
 EPS = np.finfo(np.float64).eps
@@ -46,14 +48,9 @@ EPS = np.finfo(np.float64).eps
 
 
 def _square(H, name: str = "H") -> np.ndarray:
-    H = np.asarray(H)
-    if H.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a real matrix, got dtype {H.dtype}")
-    H = H.astype(np.float64, copy=False)
-    if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] < 1:
+    H = validate.real_array(name, H, ndim=2, expected="a square matrix of size >= 1")
+    if H.shape[0] != H.shape[1]:
         raise ValueError(f"{name} must be a square matrix of size >= 1, got shape {H.shape}")
-    if not np.all(np.isfinite(H)):
-        raise ValueError(f"{name} must be finite")
     scale = np.max(np.abs(H))
     asym = np.max(np.abs(H - H.T))
     if asym > 64 * EPS * max(scale, np.finfo(np.float64).tiny) * H.shape[0]:
@@ -62,18 +59,12 @@ def _square(H, name: str = "H") -> np.ndarray:
 
 
 def check_policy(policy: str) -> str:
-    if policy not in POLICIES:
-        raise ValueError(f"zero policy {policy!r} is not known; known policies: {', '.join(POLICIES)}")
-    return policy
+    return validate.known("zero policy", policy, POLICIES)
 
 
 def check_tol(tol, name: str = "tol") -> float | None:
     """None (the policy's default) or a finite number >= 0."""
-    if tol is None:
-        return None
-    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)) or not math.isfinite(tol) or tol < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {tol!r}")
-    return float(tol)
+    return validate.optional(validate.real, name, tol, low=0.0)
 
 
 # -- dense spectra -------------------------------------------------------------------------------
@@ -208,18 +199,12 @@ def coefficients(eigenvectors) -> np.ndarray:
 # -- matrix-free spectra -------------------------------------------------------------------------
 
 
-def _check_count(value, name: str, lo: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
-    return int(value)
-
-
 def lanczos(matvec, v0, steps: int) -> tuple[np.ndarray, np.ndarray]:
     """Lanczos tridiagonalization with full reorthogonalization: diagonal ``a`` and off-diagonal ``b``.
 
     Stops early when the Krylov space is exhausted (then len(a) < steps).
     """
-    steps = _check_count(steps, "steps")
+    steps = validate.integer("steps", steps, low=1)
     q = np.asarray(v0, dtype=np.float64)
     n = q.size
     norm = np.linalg.norm(q)
@@ -272,8 +257,7 @@ class SLQ:
 
     def density(self, grid, width: float) -> np.ndarray:
         """Spectral density on ``grid``, each node broadened to a Gaussian of standard deviation ``width``."""
-        if not (width > 0 and math.isfinite(width)):
-            raise ValueError(f"width must be a finite number > 0, got {width!r}")
+        width = validate.real("width", width, low=0.0, open_low=True)
         x, w = self.measure()
         g = np.asarray(grid, dtype=np.float64)
         z = (g[:, None] - x[None, :]) / width
@@ -294,9 +278,9 @@ class SLQ:
 def slq(matvec, size: int, steps: int = 80, probes: int = 10, seed=0) -> SLQ:
     """Stochastic Lanczos quadrature of the spectrum of a symmetric operator from ``probes`` Rademacher
     vectors with ``steps`` Lanczos steps each (full reorthogonalization)."""
-    size = _check_count(size, "size")
-    steps = _check_count(steps, "steps")
-    probes = _check_count(probes, "probes")
+    size = validate.integer("size", size, low=1)
+    steps = validate.integer("steps", steps, low=1)
+    probes = validate.integer("probes", probes, low=1)
     rng = np.random.default_rng(seed)
     nodes, weights = [], []
     for _ in range(probes):
@@ -310,7 +294,7 @@ def slq(matvec, size: int, steps: int = 80, probes: int = 10, seed=0) -> SLQ:
 
 def lanczos_extremes(operator, k: int = 1, tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
     """The k smallest and k largest eigenvalues of a symmetric operator (implicitly restarted Lanczos, ARPACK)."""
-    k = _check_count(k, "k")
+    k = validate.integer("k", k, low=1)
     n = operator.shape[0]
     if 2 * k >= n:
         raise ValueError(f"k must be < size/2 = {n / 2} for the Lanczos route, got {k}; use the dense spectrum")
@@ -565,15 +549,14 @@ def analyze(H, *, dense_limit: int = 4000, probes: int = 10, steps: int = 80, se
     ``rtol``/``atol`` set the relative/absolute zero tolerances (defaults:
     P * eps and 1e-10).
     """
-    dense_limit = _check_count(dense_limit, "dense_limit", 0)
-    probes = _check_count(probes, "probes", 2)
-    steps = _check_count(steps, "steps")
+    dense_limit = validate.integer("dense_limit", dense_limit, low=0)
+    probes = validate.integer("probes", probes, low=2)
+    steps = validate.integer("steps", steps, low=1)
     check_tol(rtol, "rtol")
     check_tol(atol, "atol")
     matvec, P, blocks, M = as_operator(H)
     blocks = blocks if per_block else None
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    seed = validate.integer("seed", seed, low=0)
     settings = {"dense_limit": dense_limit, "probes": probes, "steps": steps, "seed": int(seed), "rtol": rtol, "atol": atol}
     if P <= dense_limit:
         M = _to_dense(matvec, P) if M is None else M

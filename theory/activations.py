@@ -207,6 +207,16 @@ def parse(text: str) -> sp.Expr:
     The text is parsed to a Python syntax tree and rebuilt node by node in sympy from this
     whitelist; it is never evaluated. Anything else raises ValueError naming what is refused.
     """
+    tree = _syntax_tree(text)
+    try:
+        expr = _Rebuild(text).node(tree)
+    except (TypeError, AttributeError, RecursionError) as exc:  # sympy refusing a combination, e.g. Piecewise
+        raise ValueError(f"expr {text!r} is not a valid expression: {exc}") from None
+    return check_expression(expr)
+
+
+def _syntax_tree(text: str):
+    """The Python syntax tree (``ast.Expression``) of ``text``, a str of at most MAX_LENGTH characters."""
     import ast
 
     if not isinstance(text, str):
@@ -214,81 +224,97 @@ def parse(text: str) -> sp.Expr:
     if len(text) > MAX_LENGTH:
         raise ValueError(f"expr is {len(text)} characters long; at most {MAX_LENGTH} are allowed")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        return ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError) as exc:
         raise ValueError(f"expr {text!r} is not a valid expression: {exc.msg if isinstance(exc, SyntaxError) else exc}") from None
-    ops = {ast.Add: sp.Add, ast.Sub: lambda a, b: a - b, ast.Mult: sp.Mul, ast.Div: lambda a, b: a / b}
-    compares = {ast.Lt: sp.Lt, ast.LtE: sp.Le, ast.Gt: sp.Gt, ast.GtE: sp.Ge}
 
-    def refuse(what):
-        raise ValueError(f"expr {text!r}: {what} is not allowed (allowed: numbers, + - * / **, h, beta, pi, E, "
+
+class _Rebuild:
+    """Rebuilds a syntax tree in sympy, node by node, from the whitelist of :func:`parse`; refuses anything else."""
+
+    def __init__(self, text: str):
+        import ast
+
+        self.ast = ast
+        self.text = text
+        self.ops = {ast.Add: sp.Add, ast.Sub: lambda a, b: a - b, ast.Mult: sp.Mul, ast.Div: lambda a, b: a / b}
+        self.compares = {ast.Lt: sp.Lt, ast.LtE: sp.Le, ast.Gt: sp.Gt, ast.GtE: sp.Ge}
+
+    def refuse(self, what):
+        raise ValueError(f"expr {self.text!r}: {what} is not allowed (allowed: numbers, + - * / **, h, beta, pi, E, "
                          f"and the functions {', '.join(sorted(set(FUNCTIONS)))})")
 
-    def build(node, depth=0):
+    def node(self, node, depth=0):
+        ast = self.ast
         if depth > 100:
-            refuse("nesting deeper than 100 levels")
+            self.refuse("nesting deeper than 100 levels")
         if isinstance(node, ast.Expression):
-            return build(node.body, depth + 1)
+            return self.node(node.body, depth + 1)
         if isinstance(node, ast.Constant):
-            v = node.value
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                refuse(f"the constant {v!r}")
-            if isinstance(v, float) and not math.isfinite(v):
-                refuse(f"the non-finite constant {v!r}")
-            return sp.Integer(v) if isinstance(v, int) else sp.Float(repr(v), 17)
+            return self.constant(node.value)
         if isinstance(node, ast.Name):
             if node.id not in CONSTANTS:
-                refuse(f"the name {node.id!r}")
+                self.refuse(f"the name {node.id!r}")
             return CONSTANTS[node.id]
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            v = build(node.operand, depth + 1)
+            v = self.node(node.operand, depth + 1)
             return -v if isinstance(node.op, ast.USub) else v
         if isinstance(node, ast.BinOp):
-            if isinstance(node.op, ast.BitXor):
-                refuse("'^' (write powers as **)")
-            if isinstance(node.op, ast.Pow):
-                base, exponent = build(node.left, depth + 1), build(node.right, depth + 1)
-                if exponent.is_Number and abs(exponent) > MAX_EXPONENT:
-                    refuse(f"the exponent {exponent} (|exponent| <= {MAX_EXPONENT})")
-                return base ** exponent
-            if type(node.op) not in ops:
-                refuse(f"the operator {type(node.op).__name__}")
-            return ops[type(node.op)](build(node.left, depth + 1), build(node.right, depth + 1))
+            return self.binary(node, depth)
         if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                what = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
-                refuse(f"the function {what!r}")
-            if node.keywords:
-                refuse(f"keyword arguments of {node.func.id}")
-            func, arity = FUNCTIONS[node.func.id]
-            if func is sp.Piecewise:
-                pieces = [_piece(a, depth) for a in node.args]
-                if not pieces or pieces[-1][1] is not sp.true:
-                    refuse("a Piecewise whose last condition is not True (it must define every h)")
-                return sp.Piecewise(*pieces)
-            args = [build(a, depth + 1) for a in node.args]
-            if (arity is None and len(args) < 2) or (arity is not None and len(args) != arity):
-                refuse(f"{node.func.id} with {len(args)} arguments")
-            return func(*args)
-        refuse(f"{type(node).__name__} ({ast.unparse(node)!r})")
+            return self.call(node, depth)
+        self.refuse(f"{type(node).__name__} ({ast.unparse(node)!r})")
 
-    def _piece(node, depth):
-        if not isinstance(node, ast.Tuple) or len(node.elts) != 2:
-            refuse("a Piecewise argument that is not a pair (value, condition)")
-        return build(node.elts[0], depth + 1), condition(node.elts[1], depth + 1)
+    def constant(self, v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            self.refuse(f"the constant {v!r}")
+        if isinstance(v, float) and not math.isfinite(v):
+            self.refuse(f"the non-finite constant {v!r}")
+        return sp.Integer(v) if isinstance(v, int) else sp.Float(repr(v), 17)
 
-    def condition(node, depth):
+    def binary(self, node, depth):
+        ast = self.ast
+        if isinstance(node.op, ast.BitXor):
+            self.refuse("'^' (write powers as **)")
+        if isinstance(node.op, ast.Pow):
+            base, exponent = self.node(node.left, depth + 1), self.node(node.right, depth + 1)
+            if exponent.is_Number and abs(exponent) > MAX_EXPONENT:
+                self.refuse(f"the exponent {exponent} (|exponent| <= {MAX_EXPONENT})")
+            return base ** exponent
+        if type(node.op) not in self.ops:
+            self.refuse(f"the operator {type(node.op).__name__}")
+        return self.ops[type(node.op)](self.node(node.left, depth + 1), self.node(node.right, depth + 1))
+
+    def call(self, node, depth):
+        ast = self.ast
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            what = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+            self.refuse(f"the function {what!r}")
+        if node.keywords:
+            self.refuse(f"keyword arguments of {node.func.id}")
+        func, arity = FUNCTIONS[node.func.id]
+        if func is sp.Piecewise:
+            pieces = [self.piece(a, depth) for a in node.args]
+            if not pieces or pieces[-1][1] is not sp.true:
+                self.refuse("a Piecewise whose last condition is not True (it must define every h)")
+            return sp.Piecewise(*pieces)
+        args = [self.node(a, depth + 1) for a in node.args]
+        if (arity is None and len(args) < 2) or (arity is not None and len(args) != arity):
+            self.refuse(f"{node.func.id} with {len(args)} arguments")
+        return func(*args)
+
+    def piece(self, node, depth):
+        if not isinstance(node, self.ast.Tuple) or len(node.elts) != 2:
+            self.refuse("a Piecewise argument that is not a pair (value, condition)")
+        return self.node(node.elts[0], depth + 1), self.condition(node.elts[1], depth + 1)
+
+    def condition(self, node, depth):
+        ast = self.ast
         if isinstance(node, ast.Constant) and node.value is True:
             return sp.true
-        if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in compares:
-            return compares[type(node.ops[0])](build(node.left, depth + 1), build(node.comparators[0], depth + 1))
-        refuse(f"the condition {ast.unparse(node)!r} (a comparison <, <=, >, >= or True)")
-
-    try:
-        expr = build(tree)
-    except (TypeError, AttributeError, RecursionError) as exc:  # sympy refusing a combination, e.g. Piecewise
-        raise ValueError(f"expr {text!r} is not a valid expression: {exc}") from None
-    return check_expression(expr)
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in self.compares:
+            return self.compares[type(node.ops[0])](self.node(node.left, depth + 1), self.node(node.comparators[0], depth + 1))
+        self.refuse(f"the condition {ast.unparse(node)!r} (a comparison <, <=, >, >= or True)")
 
 
 def check_expression(expr) -> sp.Expr:

@@ -36,6 +36,14 @@ def plain(value):
     return value
 
 
+def floats(text: str, option: str) -> list[float]:
+    """The comma-separated numbers given to ``option`` (ValueError naming the option otherwise)."""
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise ValueError(f"{option} must be a comma-separated list of numbers, got {text!r}") from None
+
+
 class UsageError(Exception):
     """Bad command-line input: reported as one line, exit status 2."""
 

@@ -16,19 +16,9 @@ from __future__ import annotations
 import json
 import math
 
-from meanfield.cli import plain
+from meanfield.cli import floats, plain
 
 WEIGHTS = ("continuous", "binary")
-
-
-def _floats(text: str, option: str) -> list[float]:
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise ValueError(f"{option} must be a comma-separated list of numbers, got {text!r}") from None
-    return values
-
-
 
 
 def _report(args, out: dict) -> int:
@@ -49,7 +39,7 @@ def _report(args, out: dict) -> int:
 def run_overlap(args) -> int:
     from numerics.function_space import overlap_recursion
 
-    res = overlap_recursion(_floats(args.perturb, "--perturb"), args.weights, args.beta, args.activation, args.sigma)
+    res = overlap_recursion(floats(args.perturb, "--perturb"), args.weights, args.beta, args.activation, args.sigma)
     return _report(args, {"q": res.q, "error_per_layer": res.error_per_layer, "error": res.error})
 
 
@@ -72,7 +62,7 @@ def run_max_entropy(args) -> int:
 def run_generalization(args) -> int:
     from numerics.function_space import generalization_curve
 
-    alphas = _floats(args.alpha, "--alpha")
+    alphas = floats(args.alpha, "--alpha")
     res = generalization_curve(alphas, args.layers, args.weights)
     single = len(alphas) == 1
     return _report(
@@ -118,7 +108,7 @@ def run_simulate_overlap(args) -> int:
     from numerics.simulate_networks import simulate_overlap
 
     res = simulate_overlap(
-        _floats(args.perturb, "--perturb"),
+        floats(args.perturb, "--perturb"),
         args.weights,
         args.beta,
         args.activation,

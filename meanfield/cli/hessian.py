@@ -15,7 +15,6 @@ saved spectrum with the tolerances given.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -111,12 +110,6 @@ def _policies(text: str) -> list[str]:
     return names
 
 
-def _tolerance(value, option: str):
-    if value is not None and not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{option} must be a finite number >= 0, got {value}")
-    return value
-
-
 def _dense(run_dir, net, X, Y, epoch, theta, args, key):
     """Eigenvalues and eigenvector IPRs of one checkpoint, from its file (when its key matches) or computed and saved."""
     from numerics.hessian import hessian
@@ -178,19 +171,18 @@ def _check_slq_fits(net, m, n_checkpoints, args):
 
 
 def run(args) -> int:
+    from numerics import validate
+
     policies = _policies(args.policy)
-    _tolerance(args.rtol, "--rtol")
-    _tolerance(args.atol, "--atol")
-    _tolerance(args.residual_tol, "--residual-tol")
-    if args.max_memory is not None and not 0 < args.max_memory <= 1e9:
-        raise ValueError(f"--max-memory must be a positive number of GB (at most 1e9), got {args.max_memory}")
-    if not 0 <= args.seed < 2**32:
-        raise ValueError(f"--seed must be an integer in [0, 2**32), got {args.seed}")
+    for option in ("rtol", "atol", "residual_tol"):
+        validate.optional(validate.real, f"--{option.replace('_', '-')}", getattr(args, option), low=0.0)
+    validate.optional(validate.real, "--max-memory", args.max_memory, low=0.0, high=1e9, open_low=True,
+                      expected="a positive number of GB (at most 1e9)")
+    validate.seed("--seed", args.seed)
     args.max_bytes = None if args.max_memory is None else int(args.max_memory * 1e9)
     if args.slq:
         for key in ("steps", "probes"):
-            if getattr(args, key) < 1:
-                raise ValueError(f"--{key} must be an integer >= 1, got {getattr(args, key)}")
+            validate.integer(f"--{key}", getattr(args, key), low=1)
     out, run_dir, net, X, Y, epochs, thetas, fingerprint = load_run(args.run)
     with out:
         if args.slq:

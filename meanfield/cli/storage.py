@@ -12,14 +12,7 @@ from __future__ import annotations
 import functools
 import json
 
-
-def _floats(text: str) -> list[float]:
-    """A comma-separated list of numbers (for --alpha of simulate storage)."""
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise ValueError(f"--alpha must be a comma-separated list of numbers, got {text!r}") from None
-    return values
+from meanfield.cli import floats
 
 
 def _report(args, out: dict) -> int:
@@ -91,7 +84,7 @@ def run_teacher(args) -> int:
 def run_simulate(args) -> int:
     from numerics.storage import simulate_storage
 
-    sim = simulate_storage(args.n, _floats(args.alpha), args.trials, kappa=args.kappa, seed=args.seed,
+    sim = simulate_storage(args.n, floats(args.alpha, "--alpha"), args.trials, kappa=args.kappa, seed=args.seed,
                            patterns=args.patterns, workers=args.workers, method=args.method)
     out = {"n": sim.n, "kappa": sim.kappa, "seed": sim.seed, "trials": sim.trials, "patterns": sim.patterns,
            "method": sim.method, "alpha": list(sim.alphas), "p": list(sim.p),

@@ -26,21 +26,15 @@ def _names(text: str, option: str) -> list[str]:
 
 
 def run(args) -> int:
-    import math
-
     from meanfield.progress import Progress
     from meanfield.sweep import SweepConfig, check_work, grid, sweep
-    from numerics import data
+    from numerics import data, validate
     from numerics.activations import record
 
-    if args.epochs < 1:
-        raise ValueError(f"--epochs must be >= 1, got {args.epochs}")
-    if not (math.isfinite(args.lr) and args.lr > 0):
-        raise ValueError(f"--lr must be a finite number > 0, got {args.lr}")
-    if args.workers is not None and not 1 <= args.workers <= 1024:
-        raise ValueError(f"--workers must be an integer in [1, 1024], got {args.workers}")
-    if not 0 <= args.seed < 2**32:
-        raise ValueError(f"--seed must be an integer in [0, 2**32), got {args.seed}")
+    validate.integer("--epochs", args.epochs, low=1, expected=">= 1")
+    validate.real("--lr", args.lr, low=0.0, open_low=True)
+    validate.optional(validate.integer, "--workers", args.workers, low=1, high=1024)
+    validate.seed("--seed", args.seed)
     if args.scheduler is not None and not args.scheduler.strip():
         raise ValueError("--scheduler must be 'local-dask' or a Dask scheduler address (tcp://HOST:PORT), got an empty string")
     if args.out == "":

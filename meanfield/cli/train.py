@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -34,33 +33,20 @@ def _fingerprint(*arrays) -> str:
     return digest.hexdigest()
 
 
-def _finite(value, option: str, low: float | None = None, strict: bool = True) -> None:
-    if value is None:
-        return
-    ok = math.isfinite(value) and (low is None or (value > low if strict else value >= low))
-    if not ok:
-        bound = "a finite number" + ("" if low is None else f" {'>' if strict else '>='} {low:g}")
-        raise ValueError(f"{option} must be {bound}, got {value}")
-
-
 def _check_args(args) -> None:
-    if args.epochs < 0:
-        raise ValueError(f"--epochs must be >= 0, got {args.epochs}")
-    if not 0.0 <= args.test_size < 1.0:
-        raise ValueError(f"--test-size must be a fraction in [0, 1) (0: no test set), got {args.test_size}")
+    from numerics import validate
+
+    validate.integer("--epochs", args.epochs, low=0, expected=">= 0")
+    validate.real("--test-size", args.test_size, low=0.0, high=1.0, open_high=True, expected="a fraction in [0, 1) (0: no test set)")
     for name in ("record_every", "checkpoint_every", "batch_size"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
-    _finite(args.lr, "--lr", 0.0)
-    _finite(args.decay_rate, "--decay-rate", 0.0)
-    _finite(args.decay_steps, "--decay-steps", 0.0)
-    _finite(args.beta_init, "--beta-init")
-    _finite(args.beta_std, "--beta-std", 0.0, strict=False)
+        validate.optional(validate.integer, f"--{name.replace('_', '-')}", getattr(args, name), low=1, expected="a positive integer")
+    validate.optional(validate.real, "--lr", args.lr, low=0.0, open_low=True)
+    validate.optional(validate.real, "--decay-rate", args.decay_rate, low=0.0, open_low=True)
+    validate.optional(validate.real, "--decay-steps", args.decay_steps, low=0.0, open_low=True)
+    validate.optional(validate.real, "--beta-init", args.beta_init)
+    validate.optional(validate.real, "--beta-std", args.beta_std, low=0.0)
     for name in ("seed", "data_seed", "split_seed"):
-        value = getattr(args, name)
-        if not 0 <= value < 2**32:
-            raise ValueError(f"--{name.replace('_', '-')} must be an integer in [0, 2**32), got {value}")
+        validate.seed(f"--{name.replace('_', '-')}", getattr(args, name))
 
 
 def check_training_size(arch: str, m: int, epochs: int, record_every: int, checkpoint_every: int) -> None:

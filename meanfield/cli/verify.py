@@ -16,6 +16,7 @@ def run(args) -> int:
         activation(args.activation)
         args.only = rf"(?=.*\b{args.activation}\b)" + (f"(?=.*(?:{args.only}))" if args.only else "")
     from meanfield.progress import Progress
+    from numerics import validate
     from verify import run_checks
     from verify.registry import all_checks
 
@@ -30,8 +31,7 @@ def run(args) -> int:
     if not checks:
         raise ValueError(f"no check matches --only {args.only!r}")
     if args.examples is not None:
-        if not 1 <= args.examples <= MAX_EXAMPLES:
-            raise ValueError(f"--examples must be an integer in [1, {MAX_EXAMPLES}], got {args.examples}")
+        validate.integer("--examples", args.examples, low=1, high=MAX_EXAMPLES)
         if args.examples * len(checks) > MAX_TOTAL_EXAMPLES:
             raise ValueError(f"--examples {args.examples} for {len(checks)} checks is {args.examples * len(checks)} examples, "
                              f"more than the limit of {MAX_TOTAL_EXAMPLES}; choose fewer or narrow --only")

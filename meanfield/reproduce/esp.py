@@ -126,27 +126,34 @@ def training(ctx) -> None:
 def hessian(ctx) -> None:
     """Fig. 3(b) and 4 (right): alpha and gamma against the loss; Fig. 4 (left): zero residuals; spectral width;
     appendix B eigenvector maps. All from the checkpoints of the runs the loss panels show."""
-    import matplotlib.pyplot as plt
-
-    from numerics import hessian as exact_hessian
-    from numerics import spectrum
-
     runs = _all_runs(ctx)
     ctx.note(f"The runs of the loss panels ({n_seeds(ctx)} seeds, data and initial values as there). "
              "Hessian of the training loss over all trainable parameters (W, b and, for ESP, β) at every checkpoint "
              "(every 10 epochs on the linear task, 25 on the non-linear one) of the same runs as the loss panels. "
              "Zero policies: exact (λ == 0, the authors' code), relative (|λ| ≤ P·eps·max|λ|), absolute (|λ| ≤ 1e-10).")
-    for index, symbol, name in ((0, "α", "alpha"), (1, "γ", "gamma")):
+    _index_figures(ctx, runs)
+    policy_table = _policy_table(ctx, runs)
+    _residual_figure(ctx, runs)
+    _spread_figures(ctx, runs)
+    _eigenvector_figure(ctx, runs)
+    _write_page(ctx, "Hessian: α and γ at the end of training under every zero policy",
+                f"Median [Q1, Q3] over {n_seeds(ctx)} seeds at the last checkpoint.", policy_table)
+
+
+def _index_figures(ctx, runs: dict) -> None:
+    """Fig. 3(b) and Fig. 4 (right): alpha and gamma (exact policy) against the training loss at every checkpoint."""
+    for name, symbol, key, figname, what in (("alpha", "α", "index", "Fig. 3(b)", "negative (α)"),
+                                             ("gamma", "γ", "zeros", "Fig. 4 (right)", "zero (γ)")):
         fig, axes = _grid(lambda task, arch: f"{TITLE[task]}, {arch}")
         data = {}
         for (task, arch), ax in zip(CONFIGS, axes.flat):
             for act in ACTS:
                 rs = runs[task, arch][act]
                 x = np.concatenate([r.loss_at_checkpoints() for r in rs])
-                y = np.concatenate([(r.alpha if index == 0 else r.gamma)[0] for r in rs])
+                y = np.concatenate([getattr(r, name)[0] for r in rs])
                 ax.plot(x, y, MARKER[act], color=COLOR[act], ms=2.5, alpha=0.35, mew=0)
                 theirs_x = authors(f"{task}_{arch}_{act}_cost")
-                theirs_y = authors(f"{task}_{arch}_{act}_{'index' if index == 0 else 'zeros'}")
+                theirs_y = authors(f"{task}_{arch}_{act}_{key}")
                 ax.plot(theirs_x, theirs_y, MARKER[act], mfc="none", mec=COLOR[act], ms=5, mew=1.0)
                 data[f"{task}_{arch}_{act}"] = {"loss": x, name: y, "authors_loss": theirs_x, f"authors_{name}": theirs_y}
             ax.set_ylim(-0.04, 0.84)
@@ -155,12 +162,13 @@ def hessian(ctx) -> None:
         for ax in axes[1]:
             ax.set_xlabel("training loss ε")
         _finish(fig, _legend_handles("marker"))
-        figname = "Fig. 3(b)" if index == 0 else "Fig. 4 (right)"
-        what = "negative (α)" if index == 0 else "zero (γ)"
         ctx.figure(name, fig, f"{figname}: fraction of {what} Hessian eigenvalues against the training loss at every "
                    f"checkpoint of {n_seeds(ctx)} seeds (filled, exact zero policy); hollow: the authors' stored run. "
                    "The other zero policies are in the table of the stage page.", data)
 
+
+def _policy_table(ctx, runs: dict) -> str:
+    """alpha and gamma at the end under every zero policy: the stage's numbers and a markdown table."""
     rows = ["| panel | activation | " + " | ".join(f"α {p} | γ {p}" for p in POLICIES) + " |",
             "|---|---|" + "---|---|" * len(POLICIES)]
     for task, arch in CONFIGS:
@@ -174,8 +182,11 @@ def hessian(ctx) -> None:
                 ctx.number(f"gamma_{p}_{task}_{arch}_{act}", list(quartiles(g)), f"γ ({p}) at the end [Q1, median, Q3], {task}, {arch}, {act}")
                 ctx.number(f"alpha_{p}_{task}_{arch}_{act}", list(quartiles(a)), f"α ({p}) at the end [Q1, median, Q3], {task}, {arch}, {act}")
             rows.append(f"| {TITLE[task]}, {arch} | {LABEL[act]} | " + " | ".join(cells) + " |")
-    policy_table = "\n".join(rows)
+    return "\n".join(rows)
 
+
+def _residual_figure(ctx, runs: dict) -> None:
+    """Fig. 4 (left): fraction of near-zero training residuals against epoch."""
     fig, axes = _grid(lambda task, arch: f"{TITLE[task]}, {arch}")
     data = {}
     for (task, arch), ax in zip(CONFIGS, axes.flat):
@@ -193,6 +204,9 @@ def hessian(ctx) -> None:
     ctx.figure("residuals", fig, "Fig. 4 (left): fraction of training points with residual |ŷ − y| ≤ 0.01 against "
                f"epoch, median and interquartile band over {n_seeds(ctx)} seeds.", data)
 
+
+def _spread_figures(ctx, runs: dict) -> None:
+    """Spread of the Hessian spectrum against epoch, in both readings of "spread"."""
     for kind, label in (("range", r"$\lambda_{\max} - \lambda_{\min}$"), ("bulk", "eigenvalue IQR")):
         fig, axes = _grid(lambda task, arch: f"{TITLE[task]}, {arch}")
         data = {}
@@ -211,6 +225,14 @@ def hessian(ctx) -> None:
         ctx.figure(f"spectrum_{kind}", fig, f"Spread of the Hessian spectrum against epoch ({SPREADS[kind][0]}), median and "
                    f"interquartile band over {n_seeds(ctx)} seeds: the paper's 'ReLU's distribution shrinks, ESP's is "
                    "wider at the end'.", data)
+
+
+def _eigenvector_figure(ctx, runs: dict) -> None:
+    """Appendix B: the eigenvector coefficient maps at the end of training, 2-8-2-1, seed 0."""
+    import matplotlib.pyplot as plt
+
+    from numerics import hessian as exact_hessian
+    from numerics import spectrum
 
     fig, axes = plt.subplots(2, 3, figsize=(PAGE, 5.4))
     data = {}
@@ -236,8 +258,6 @@ def hessian(ctx) -> None:
     ctx.figure("eigenvectors", fig, "Appendix B: signed coefficients of each Hessian eigenvector (rows, ascending λ) on "
                "each trainable parameter (columns, grouped by layer L1-L3: W, b, then β for ESP, dotted lines between "
                "them) at the end of training, 2-8-2-1, seed 0, both tasks.", data)
-    _write_page(ctx, "Hessian: α and γ at the end of training under every zero policy",
-                f"Median [Q1, Q3] over {n_seeds(ctx)} seeds at the last checkpoint.", policy_table)
 
 
 def _xy(ctx, task):

@@ -34,6 +34,7 @@ from meanfield.reproduce.esp_runs import (
 
 ORDER = ("contradicted", "partly", "supported")
 MARK = {"supported": "✓", "partly": "~", "contradicted": "✗"}
+RULE_SHARE = "supported if it holds for ≥ 3/4 of the seeds, partly if ≥ 1/2, else contradicted; every panel"
 RULE_LESS = "supported if Q3 of the smaller < Q1 of the larger, partly if only the medians are ordered, else contradicted"
 
 
@@ -77,11 +78,9 @@ def _ipr_end(d, run) -> float:
     return float(np.mean(spectrum.ipr(s.eigenvectors)))
 
 
-def evaluate(ctx, runs: dict, arch_runs: dict) -> list[dict]:
-    """Rows {claim, authors, ours, verdict, rule}; ``runs[(task, arch)][act]`` and ``arch_runs[arch][act]`` lists over seeds."""
+def _convergence(runs: dict) -> list[dict]:
+    """Claim: ESP converges fastest in every panel."""
     rows = []
-
-    # 1. ESP converges fastest in every panel
     parts, verdicts, theirs = [], [], []
     for task, arch in CONFIGS:
         stat = {a: [_auc(r) for r in runs[task, arch][a]] for a in ACTS}
@@ -96,8 +95,12 @@ def evaluate(ctx, runs: dict, arch_runs: dict) -> list[dict]:
                  "ours": "mean log10 loss over training: " + "; ".join(parts), "verdict": worst(verdicts),
                  "rule": "statistic: mean of log10(training loss) over all epochs, per seed; ESP < each other "
                          f"activation in every panel; {RULE_LESS}"})
+    return rows
 
-    # 2. ReLU plateaus on the non-linear task
+
+def _relu_plateau(runs: dict) -> list[dict]:
+    """Claim: ReLU plateaus on the non-linear task."""
+    rows = []
     parts, verdicts, theirs = [], [], []
     for arch in ("2-10-1", "2-8-2-1"):
         drop = [_second_half_drop(r.loss) for r in runs["nonlinear", arch]["relu"]]
@@ -113,8 +116,12 @@ def evaluate(ctx, runs: dict, arch_runs: dict) -> list[dict]:
                  "rule": "statistic: relative drop of the training loss over the second half, (L(T/2) − L(T))/L(T/2); a seed "
                          "is flat if the drop is < 0.1 and its final loss > 3× ESP's median; supported if ≥ 3/4 of the "
                          "seeds are flat, partly if ≥ 1/2, else contradicted; both architectures"})
+    return rows
 
-    # 3. gamma > 0 for ReLU, gamma = 0 for ESP and sigmoid; gamma_ReLU in 0.45-0.6
+
+def _gamma(runs: dict) -> list[dict]:
+    """Claims: γ > 0 for ReLU, γ = 0 for ESP and sigmoid, γ_ReLU in 0.45-0.6."""
+    rows = []
     parts_pos, parts_zero, parts_range, v_pos, v_zero, v_range, theirs = [], [], [], [], [], [], []
     for task, arch in CONFIGS:
         g = {a: np.array([r.gamma[0, -1] for r in runs[task, arch][a]]) for a in ACTS}
@@ -130,15 +137,18 @@ def evaluate(ctx, runs: dict, arch_runs: dict) -> list[dict]:
         parts_range.append(f"{_panel(task, arch)}: {fmt_q(g['relu'], 2)}, {int(inside.sum())}/{inside.size} in range {MARK[v]}")
         theirs.append(f"{_panel(task, arch)}: " + "/".join(f"{authors(f'{task}_{arch}_{a}_zeros')[-1]:.2g}" for a in ACTS))
     their_gamma = "γ at the end ESP/ReLU/sigmoid: " + "; ".join(theirs)
-    rule_share = "supported if it holds for ≥ 3/4 of the seeds, partly if ≥ 1/2, else contradicted; every panel"
     rows.append({"claim": "γ > 0 for ReLU at the end of training", "authors": their_gamma, "ours": "γ_ReLU (exact): " + "; ".join(parts_pos),
-                 "verdict": worst(v_pos), "rule": f"statistic: γ (exact policy: λ == 0) at the last checkpoint; {rule_share}"})
+                 "verdict": worst(v_pos), "rule": f"statistic: γ (exact policy: λ == 0) at the last checkpoint; {RULE_SHARE}"})
     rows.append({"claim": "γ = 0 for ESP and sigmoid", "authors": their_gamma, "ours": "; ".join(parts_zero),
-                 "verdict": worst(v_zero), "rule": f"statistic: γ (exact policy) at the last checkpoint, ESP and sigmoid seeds pooled; {rule_share}"})
+                 "verdict": worst(v_zero), "rule": f"statistic: γ (exact policy) at the last checkpoint, ESP and sigmoid seeds pooled; {RULE_SHARE}"})
     rows.append({"claim": "γ_ReLU ≈ 0.45–0.6", "authors": their_gamma, "ours": "γ_ReLU (exact): " + "; ".join(parts_range),
-                 "verdict": worst(v_range), "rule": f"statistic: γ_ReLU (exact policy) at the last checkpoint within [0.45, 0.6]; {rule_share}"})
+                 "verdict": worst(v_range), "rule": f"statistic: γ_ReLU (exact policy) at the last checkpoint within [0.45, 0.6]; {RULE_SHARE}"})
+    return rows
 
-    # 4. architecture sensitivity
+
+def _architecture(arch_runs: dict) -> list[dict]:
+    """Claims on the architecture study: ReLU is sensitive to it, ESP is not."""
+    rows = []
     final = {arch: {a: [r.loss[-1] for r in arch_runs[arch][a]] for a in ACTS} for arch in arch_runs}
     for arch in ("2-10-2-1", "2-8-5-1"):
         v = less(final[arch]["relu"], final["2-8-2-1"]["relu"])
@@ -152,8 +162,12 @@ def evaluate(ctx, runs: dict, arch_runs: dict) -> list[dict]:
                  "ours": "final loss ESP: " + "; ".join(f"{arch} {fmt_q(final[arch]['esp'])} {MARK[v]}" for arch, v in zip(final, v_esp)),
                  "verdict": worst(v_esp),
                  "rule": f"statistic: final training loss; ESP < ReLU and < sigmoid in each of the three networks; {RULE_LESS}"})
+    return rows
 
-    # 5. most near-zero residuals for ESP
+
+def _residuals(runs: dict) -> list[dict]:
+    """Claim: ESP ends with the most near-zero residuals."""
+    rows = []
     parts, verdicts = [], []
     for task, arch in CONFIGS:
         z = {a: [r.zero_residuals[-1] for r in runs[task, arch][a]] for a in ACTS}
@@ -170,8 +184,12 @@ def evaluate(ctx, runs: dict, arch_runs: dict) -> list[dict]:
             f"ESP > each other activation in every panel; {RULE_LESS}",
         }
     )
+    return rows
 
-    # 6. spectrum: ReLU's shrinks with training, ESP's is wider than ReLU's at the end; two readings of "spread"
+
+def _spread(runs: dict) -> list[dict]:
+    """Claims: ReLU's spectrum shrinks with training, ESP's is wider than ReLU's at the end; two readings of "spread"."""
+    rows = []
     for kind in SPREADS:
         what = SPREADS[kind][0]
         parts_s, parts_w, v_s, v_w = [], [], [], []
@@ -189,13 +207,17 @@ def evaluate(ctx, runs: dict, arch_runs: dict) -> list[dict]:
                      "authors": "stated in Sec. 3 (spectra not stored)",
                      "ours": "ReLU spread at epoch 0 → at the end: " + "; ".join(parts_s), "verdict": worst(v_s),
                      "rule": f"statistic: {what} of the Hessian at the last checkpoint against that at epoch 0; a seed "
-                             f"shrinks if the end is smaller; {rule_share}"})
+                             f"shrinks if the end is smaller; {RULE_SHARE}"})
         rows.append({"claim": f"ESP's eigenvalue distribution is wider than ReLU's at the end (spread: {what})",
                      "authors": "stated in Sec. 3 (spectra not stored)",
                      "ours": "spread at the end: " + "; ".join(parts_w), "verdict": worst(v_w),
                      "rule": f"statistic: {what} of the Hessian at the last checkpoint; ReLU < ESP in every panel; {RULE_LESS}"})
+    return rows
 
-    # 7. eigenvector localization
+
+def _localization(ctx, runs: dict) -> list[dict]:
+    """Claim: ReLU's Hessian eigenvectors are localized, ESP's and sigmoid's spread."""
+    rows = []
     parts, verdicts = [], []
     for task, arch in CONFIGS:
         d = task_data(ctx, task)
@@ -209,6 +231,12 @@ def evaluate(ctx, runs: dict, arch_runs: dict) -> list[dict]:
                  "rule": f"statistic: mean over eigenvectors of Σ v_i⁴ (1: one parameter, 1/P: spread) at the last checkpoint; "
                          f"ReLU > ESP and > sigmoid in every panel; {RULE_LESS}"})
     return rows
+
+
+def evaluate(ctx, runs: dict, arch_runs: dict) -> list[dict]:
+    """Rows {claim, authors, ours, verdict, rule}; ``runs[(task, arch)][act]`` and ``arch_runs[arch][act]`` lists over seeds."""
+    return [*_convergence(runs), *_relu_plateau(runs), *_gamma(runs), *_architecture(arch_runs), *_residuals(runs),
+            *_spread(runs), *_localization(ctx, runs)]
 
 
 def markdown(rows: list[dict]) -> str:
