@@ -154,7 +154,12 @@ def run_task(task: Task, config: SweepConfig) -> dict:
 
 
 def _worker_init() -> None:
-    os.environ["NUMBA_NUM_THREADS"] = "1"
+    """One numba thread per worker process (the workers share the cores). Set through numba, not the
+    NUMBA_NUM_THREADS variable: numba is imported by then, and a changed variable makes its next compilation
+    (a cold cache) fail."""
+    import numba
+
+    numba.set_num_threads(1)
 
 
 def _connect(scheduler: str, workers: int, scratch: str):

@@ -25,7 +25,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from numerics import network
+from numerics import network, validate
 from numerics._numba import flush_stale_caches, machine_busy, using_blas_threads
 from numerics.network import GROUPS, PRODUCTS, SERIAL, Network, accuracy_of, batch_loss_grad, n_groups
 
@@ -218,16 +218,93 @@ def _epochs_at(every, epochs: int, name: str) -> set:
     """Epochs 0, K, 2K, ... and the last, for ``every`` = K (None: only 0 and the last)."""
     if every is None:
         return {0, epochs}
-    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-        raise ValueError(f"{name} must be a positive integer number of epochs, got {every!r}")
-    return set(range(0, epochs + 1, int(every))) | {epochs}
+    return set(range(0, epochs + 1, validate.integer(name, every, low=1, expected="a positive integer number of epochs"))) | {epochs}
 
 
-def _check_positive(value, name: str, upper: float = math.inf):
-    numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not (numeric and math.isfinite(value) and 0 < value <= upper):
-        bound = f"(0, {upper}]" if math.isfinite(upper) else "> 0 and finite"
-        raise ValueError(f"{name} must be a number {bound}, got {value!r}")
+@dataclass
+class _Settings:
+    """A run's validated arguments."""
+
+    epochs: int
+    rate: float
+    decay: tuple  # (decay_rate, decay_steps); (1, 1) for a constant rate
+    adam: bool
+    batch: int
+    train_data: _Data
+    test_data: _Data | None
+    record_at: set
+    checkpoint_at: set
+
+
+def _settings(net, X, y, epochs, lr, decay_rate, decay_steps, optimizer, batch_size, X_test, y_test, record,
+              checkpoints) -> _Settings:
+    epochs = validate.integer("epochs", epochs, low=0)
+    positive = {"low": 0.0, "open_low": True, "expected": "a number > 0 and finite"}
+    rate = validate.real("lr", lr, **positive)
+    if (decay_rate is None) != (decay_steps is None):
+        raise ValueError("decay_rate and decay_steps must be given together (or neither)")
+    decay = (1.0, 1.0) if decay_rate is None else (validate.real("decay_rate", decay_rate, **positive),
+                                                   validate.real("decay_steps", decay_steps, **positive))
+    validate.choice("optimizer", optimizer, OPTIMIZERS)
+    train_data = _Data(net, X, y, "training data")
+    batch = validate.optional(validate.integer, "batch_size", batch_size, low=1,
+                              expected="a positive integer (or None for full batch)")
+    if (X_test is None) != (y_test is None):
+        raise ValueError("X_test and y_test must be given together (or neither)")
+    test_data = None if X_test is None else _Data(net, X_test, y_test, "test data")
+    record_at = _epochs_at(max(1, epochs // 100) if record is None else record, epochs, "record")
+    return _Settings(epochs, rate, decay, optimizer == "adam", train_data.m if batch is None else min(batch, train_data.m),
+                     train_data, test_data, record_at, _epochs_at(checkpoints, epochs, "checkpoints"))
+
+
+def _start(net: Network, seed, params, resume: TrainState | None, epochs: int):
+    """(state, mini-batch shuffler) of a new run (from ``seed`` or ``params``) or of a resumed one."""
+    seeds = (seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)).spawn(2)
+    shuffler = np.random.Generator(np.random.PCG64(seeds[1]))
+    if resume is None:
+        theta = net.pack(net.init(seeds[0]) if params is None else params)
+        zeros = np.zeros(net.n_params)
+        return TrainState(0, 0, theta, zeros, zeros.copy(), shuffler.bit_generator.state, {}), shuffler
+    state = resume.copy()
+    if state.theta.shape != (net.n_full,) or state.m1.shape != (net.n_params,):
+        raise ValueError(f"resume state does not belong to a {net.arch} network with these trainable parameters")
+    if state.epoch > epochs:
+        raise ValueError(f"resume state is at epoch {state.epoch}, beyond epochs={epochs}")
+    shuffler.bit_generator.state = state.rng_state
+    return state, shuffler
+
+
+class _Recorder:
+    """The history records (metrics at ``record_at``, snapshots at ``checkpoint_at``) of a run."""
+
+    def __init__(self, net: Network, run: _Settings, hist: dict):
+        self.net, self.run, self.hist = net, run, hist
+        self.classify = net.output != "linear"
+        keys = ("loss", "epoch", "checkpoint_epoch", "checkpoint_theta")
+        keys += ("train_accuracy", "residuals") if self.classify else ("residuals",)
+        if run.test_data is not None:
+            keys += ("test_loss",) + (("test_accuracy",) if self.classify else ())
+        for key in keys:
+            hist.setdefault(key, [])
+
+    def __call__(self, theta, epoch) -> bool:
+        """Record what is due at ``epoch`` (once); whether a snapshot was taken."""
+        hist, run, net = self.hist, self.run, self.net
+        if epoch in run.record_at and (not hist["epoch"] or hist["epoch"][-1] < epoch):
+            out = run.train_data.outputs(theta)
+            hist["epoch"].append(epoch)
+            hist["residuals"].append(out - run.train_data.Y)
+            if self.classify:
+                hist["train_accuracy"].append(accuracy_of(net.output, out, run.train_data.Y))
+            if run.test_data is not None:
+                hist["test_loss"].append(run.test_data.loss(theta))
+                if self.classify:
+                    hist["test_accuracy"].append(accuracy_of(net.output, run.test_data.outputs(theta), run.test_data.Y))
+        if epoch in run.checkpoint_at and (not hist["checkpoint_epoch"] or hist["checkpoint_epoch"][-1] < epoch):
+            hist["checkpoint_epoch"].append(epoch)
+            hist["checkpoint_theta"].append(theta.copy())
+            return True
+        return False
 
 
 def train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float | None = None,
@@ -255,88 +332,23 @@ def train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float |
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a numerics.Network, got {type(net).__name__}")
-    with using_blas_threads(1, net.uses_blas):  # BLAS on one thread for the run: threads take whole groups
-        return _train(net, X, y, epochs, lr, decay_rate, decay_steps, optimizer, batch_size, seed, X_test, y_test,
-                      record, checkpoints, params, resume, on_checkpoint, progress, stop)
+    run = _settings(net, X, y, epochs, lr, decay_rate, decay_steps, optimizer, batch_size, X_test, y_test, record,
+                    checkpoints)
+    state, shuffler = _start(net, seed, params, resume, run.epochs)
+    with using_blas_threads(1, net.uses_blas):  # BLAS on one thread for the run: the numba threads share the work
+        return _loop(net, run, state, shuffler, on_checkpoint, progress, stop)
 
 
-def _train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float | None = None,
-          decay_steps: float | None = None, optimizer: str = "adam", batch_size: int | None = None, seed=0,
-          X_test=None, y_test=None, record: int | None = None, checkpoints: int | None = None,
-          params: dict | None = None, resume: TrainState | None = None, on_checkpoint=None, progress=None,
-          stop=None) -> TrainResult:
-    """:func:`train` after the network's type is checked."""
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
-    epochs = int(epochs)
-    _check_positive(lr, "lr")
-    if (decay_rate is None) != (decay_steps is None):
-        raise ValueError("decay_rate and decay_steps must be given together (or neither)")
-    if decay_rate is not None:
-        _check_positive(decay_rate, "decay_rate")
-        _check_positive(decay_steps, "decay_steps")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
-    train_data = _Data(net, X, y, "training data")
-    m = train_data.m
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
-        raise ValueError(f"batch_size must be a positive integer (or None for full batch), got {batch_size!r}")
-    batch = m if batch_size is None else min(int(batch_size), m)
-    if (X_test is None) != (y_test is None):
-        raise ValueError("X_test and y_test must be given together (or neither)")
-    test_data = None if X_test is None else _Data(net, X_test, y_test, "test data")
-    if record is None:
-        record = max(1, epochs // 100)
-    record_at = _epochs_at(record, epochs, "record")
-    checkpoint_at = _epochs_at(checkpoints, epochs, "checkpoints")
-    classify = net.output != "linear"
-
-    seeds = (seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)).spawn(2)
-    shuffler = np.random.Generator(np.random.PCG64(seeds[1]))
-    if resume is not None:
-        state = resume.copy()
-        if state.theta.shape != (net.n_full,) or state.m1.shape != (net.n_params,):
-            raise ValueError(f"resume state does not belong to a {net.arch} network with these trainable parameters")
-        if state.epoch > epochs:
-            raise ValueError(f"resume state is at epoch {state.epoch}, beyond epochs={epochs}")
-        shuffler.bit_generator.state = state.rng_state
-    else:
-        theta = net.pack(net.init(seeds[0]) if params is None else params)
-        zeros = np.zeros(net.n_params)
-        state = TrainState(0, 0, theta, zeros, zeros.copy(), shuffler.bit_generator.state, {})
-    hist = state.history
-    for key in ("loss", "epoch", "checkpoint_epoch", "checkpoint_theta") + (("train_accuracy", "residuals") if classify else ("residuals",)):
-        hist.setdefault(key, [])
-    if test_data is not None:
-        for key in ("test_loss",) + (("test_accuracy",) if classify else ()):
-            hist.setdefault(key, [])
-
-    def observe(theta, epoch):
-        if epoch in record_at and (not hist["epoch"] or hist["epoch"][-1] < epoch):
-            out = train_data.outputs(theta)
-            hist["epoch"].append(epoch)
-            hist["residuals"].append(out - train_data.Y)
-            if classify:
-                hist["train_accuracy"].append(accuracy_of(net.output, out, train_data.Y))
-            if test_data is not None:
-                hist["test_loss"].append(test_data.loss(theta))
-                if classify:
-                    hist["test_accuracy"].append(accuracy_of(net.output, test_data.outputs(theta), test_data.Y))
-        if epoch in checkpoint_at and (not hist["checkpoint_epoch"] or hist["checkpoint_epoch"][-1] < epoch):
-            hist["checkpoint_epoch"].append(epoch)
-            hist["checkpoint_theta"].append(theta.copy())
-            return True
-        return False
-
-    lay, out_kind = net.layout, net.out_kind
-    adam = optimizer == "adam"
-    rate0 = float(lr)
-    decay = (1.0, 1.0) if decay_rate is None else (float(decay_rate), float(decay_steps))
-    work = net.workspace(batch)
+def _loop(net: Network, run: _Settings, state: TrainState, shuffler, on_checkpoint, progress, stop) -> TrainResult:
+    """The epochs of :func:`train`, in segments of about SEGMENT_SECONDS between which Python records,
+    checkpoints, reports progress and honours ``stop``."""
+    hist, data, epochs, m = state.history, run.train_data, run.epochs, run.train_data.m
+    observe = _Recorder(net, run, hist)
+    work = net.workspace(run.batch)
     runs = trainable_runs(net.trainable_index)
-    threads = thread_plan(net, state.theta, train_data.X, train_data.Y, batch, work) if state.epoch < epochs else SERIAL
+    threads = thread_plan(net, state.theta, data.X, data.Y, run.batch, work) if state.epoch < epochs else SERIAL
     step = np.array([state.step], dtype=np.int64)
-    stops = sorted(record_at | checkpoint_at)
+    stops = sorted(run.record_at | run.checkpoint_at)
     last_checkpoint = state.copy()
     started = time.perf_counter()
     segment = 1
@@ -350,14 +362,13 @@ def _train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float 
             if on_checkpoint:
                 on_checkpoint(state.copy())
             break
-        target = min(e for e in stops if e > state.epoch)
-        n = min(segment, target - state.epoch)
-        order = np.stack([shuffler.permutation(m) for _ in range(n)]) if batch < m else np.zeros((1, 1), dtype=np.int64)
+        n = min(segment, min(e for e in stops if e > state.epoch) - state.epoch)
+        order = np.stack([shuffler.permutation(m) for _ in range(n)]) if run.batch < m else np.zeros((1, 1), dtype=np.int64)
         losses = np.empty(n)
         t0 = time.perf_counter()
-        done = _run_epochs(state.theta, runs, state.m1, state.m2, step, train_data.X, train_data.Y, order,
-                           batch, lay, out_kind, threads, adam, rate0, decay[0], decay[1],
-                           ADAM_B1, ADAM_B2, ADAM_EPS, work, losses)
+        done = _run_epochs(state.theta, runs, state.m1, state.m2, step, data.X, data.Y, order, run.batch, net.layout,
+                           net.out_kind, threads, run.adam, run.rate, run.decay[0], run.decay[1], ADAM_B1, ADAM_B2,
+                           ADAM_EPS, work, losses)
         elapsed = time.perf_counter() - t0
         hist["loss"].extend(losses[: done + (done < n)].tolist())
         if done < n:
@@ -366,7 +377,7 @@ def _train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float 
         state.step = int(step[0])
         segment = max(1, min(100000, int(n * SEGMENT_SECONDS / max(elapsed, 1e-6))))
         if state.epoch in stops:  # the loss here is needed: checked before anything is recorded or saved
-            loss = train_data.loss(state.theta)
+            loss = data.loss(state.theta)
             if not math.isfinite(loss):
                 raise _diverged(loss, state.epoch, last_checkpoint)
             if state.epoch == epochs:
@@ -379,7 +390,7 @@ def _train(net: Network, X, y, epochs: int, lr: float = 0.01, decay_rate: float 
         if progress:
             progress(state.epoch, epochs, hist["loss"][-1])
     if epochs == 0 and not hist["loss"]:
-        hist["loss"].append(train_data.loss(state.theta))
+        hist["loss"].append(data.loss(state.theta))
     seconds = time.perf_counter() - started
     return TrainResult(net, net.unpack(state.theta), history_arrays(hist, net), state, state.epoch == epochs, seconds)
 

@@ -119,3 +119,21 @@ def test_a_worker_without_the_registration_redoes_a_registered_activation_from_t
         assert row["act"] == "sweep_gelu" and row["status"] != "diverged" and row["final_loss"] > 0
     finally:
         unregister_activation("sweep_gelu")
+
+
+@pytest.mark.slow
+def test_worker_processes_compile_with_a_cold_numba_cache(tmp_path):
+    """Workers compile the training kernels themselves when numba's cache is empty (a fresh install)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"), MEANFIELD_CACHE=str(tmp_path / "cache"),
+               PYTHONPATH=str(root))
+    done = subprocess.run([sys.executable, "-m", "meanfield", "sweep", "--arch", "2-3-1", "--act", "esp", "--seeds", "1",
+                           "--epochs", "2", "--workers", "1", "--out", str(tmp_path / "out")],
+                          env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "out" / "sweep.csv").is_file()
