@@ -35,6 +35,8 @@ from numerics.activations import activation, first_rows
 
 OUTPUTS = ("sigmoid", "softmax", "linear")
 OUT_SIGMOID, OUT_SOFTMAX, OUT_LINEAR = range(3)
+# What output_block computes: the outputs; and the summed loss; and the gradient too.
+WANT_OUTPUTS, WANT_LOSS, WANT_GRAD = range(3)
 # Columns of the integer layer table: widths, offsets in the packed parameter vector (W, b, beta), first
 # unit, activation index (-1: the output layer), whether a beta of the layer is trained (never for a
 # linear output), offset of the layer's (n_l, n_l) squares in the Hessian's per-sample factors, and
@@ -386,7 +388,7 @@ def _softmax_output(theta, lay, H, A, T, D, S, want_grad):
 
 @njit(cache=True)
 def output_block(theta, lay, out_kind, H, A, T, D, S, g, want):
-    """Output activations a_L into A; with ``want`` >= 1 the summed loss, with ``want`` = 2 also dL/dh_L
+    """Output activations a_L into A; for ``want`` >= WANT_LOSS the summed loss, for WANT_GRAD also dL/dh_L
     into D and dL/dbeta_L into g.
 
     Gradients: dL/dz = sigma(z) - y (sigmoid, binary cross-entropy), softmax(z) - y (softmax,
@@ -403,18 +405,18 @@ def output_block(theta, lay, out_kind, H, A, T, D, S, g, want):
             u = uo + j
             beta = theta[bto + j]
             _sigmoid_output(H[u], beta, T[j], nb, A[ao + j], D[u], S[0])
-            if want >= 1:
+            if want >= WANT_LOSS:
                 loss += dot(S[0], None, nb)
-            if want == 2:
+            if want == WANT_GRAD:
                 if lay[last, HAS_BETA]:
                     g[bto + j] += dot(D[u], H[u], nb)
                 for s in range(nb):
                     D[u, s] *= beta
     elif out_kind == OUT_SOFTMAX:
-        _softmax_output(theta, lay, H, A, T, D, S, want == 2)
-        if want >= 1:
+        _softmax_output(theta, lay, H, A, T, D, S, want == WANT_GRAD)
+        if want >= WANT_LOSS:
             loss = dot(S[0], None, nb)
-        if want == 2:
+        if want == WANT_GRAD:
             for j in range(n_out):
                 u = uo + j
                 if lay[last, HAS_BETA]:
@@ -429,7 +431,7 @@ def output_block(theta, lay, out_kind, H, A, T, D, S, g, want):
                 A[ao + j, s] = H[u, s]
                 D[u, s] = H[u, s] - T[j, s]
                 S[0, s] = 0.5 * D[u, s] * D[u, s]
-            if want >= 1:
+            if want >= WANT_LOSS:
                 loss += dot(S[0], None, nb)
     return loss
 

@@ -300,18 +300,22 @@ def _input(lay, l, kind, n0, p):
     return p if l == 0 else n0 + lay[l - 1, U_OFF] + p
 
 
+# What the one-pass sums of _dots weigh the rows by: one row, a product of two, a sum of two products.
+DOT_A, DOT_AB, DOT_AB_CD = range(3)
+
+
 @njit(inline="always", fastmath={"reassoc", "contract"})
 def _dots(R, r0, r1, r2, r3, n_r, A, ia, B, ib, C, ic, D, id_, mode, nb):
-    """sum_s R[r_k, s] v[s] for the first n_r (4, or 1 with mode 0) rows r0..r3, with v = A[ia] (mode 0),
-    A[ia] B[ib] (mode 1) or A[ia] B[ib] + C[ic] D[id_] (mode 2): one pass over the samples serves up to four
+    """sum_s R[r_k, s] v[s] for the first n_r (4, or 1 with DOT_A) rows r0..r3, with v = A[ia] (mode DOT_A),
+    A[ia] B[ib] (DOT_AB) or A[ia] B[ib] + C[ic] D[id_] (DOT_AB_CD): one pass over the samples serves up to four
     sums. Rows are indices, not views (a view per call costs reference counting comparable to the loop)."""
     t0 = t1 = t2 = t3 = 0.0
     if n_r == 1:
         for s in range(nb):
             t0 += R[r0, s] * A[ia, s]
-    elif mode == 0:
+    elif mode == DOT_A:
         return dots4(R, r0, r1, r2, r3, A, ia, nb)
-    elif mode == 1:
+    elif mode == DOT_AB:
         for s in range(nb):
             v = A[ia, s] * B[ib, s]
             t0 += R[r0, s] * v
@@ -372,22 +376,22 @@ def _accumulate_block(tabs, n0, nb, Ab, delta, K, FA, ROWS, Z):
                         for j in range(0, n_g, 4):
                             k0, k1 = ko + j * n2 + q, ko + min(j + 1, n_g - 1) * n2 + q
                             k2, k3 = ko + min(j + 2, n_g - 1) * n2 + q, ko + min(j + 3, n_g - 1) * n2 + q
-                            t = _dots(K, k0, k1, k2, k3, n_j, Ab, ci, Ab, ci, Ab, ci, Ab, ci, 0, nb)
+                            t = _dots(K, k0, k1, k2, k3, n_j, Ab, ci, Ab, ci, Ab, ci, Ab, ci, DOT_A, nb)
                             _add_tile(ROWS, base, width[g], j, n_g, t)
                         if corr and i < n_prev:  # + sum_s F^a[i, j] delta_q
                             f = fo + i * n_g
                             if l2 == l + 1:  # F^a diagonal: j = i only
                                 t = _dots(FA, f + i, f + i, f + i, f + i, 1, delta, uo2 + q, delta, 0, delta, 0, delta,
-                                          0, 0, nb)
+                                          0, DOT_A, nb)
                                 ROWS[base + i * width[g]] += t[0]
                                 continue
                             for j in range(0, n_g, 4):
                                 f1, f2, f3 = f + min(j + 1, n_g - 1), f + min(j + 2, n_g - 1), f + min(j + 3, n_g - 1)
-                                t = _dots(FA, f + j, f1, f2, f3, n_j, delta, uo2 + q, delta, 0, delta, 0, delta, 0, 0, nb)
+                                t = _dots(FA, f + j, f1, f2, f3, n_j, delta, uo2 + q, delta, 0, delta, 0, delta, 0, DOT_A, nb)
                                 _add_tile(ROWS, base, width[g], j, n_g, t)
                     continue
                 for j in range(n_g):
-                    mode = 0 if kind2 == KIND_BETA else (2 if corr and i < n_prev and (l2 > l + 1 or i == j) else 1)
+                    mode = DOT_A if kind2 == KIND_BETA else (DOT_AB_CD if corr and i < n_prev and (l2 > l + 1 or i == j) else DOT_AB)
                     for q in range(n2):
                         col = row_off[g] + j * width[g] + co + i * n2 + q
                         for p in range(0, n_c, 4):

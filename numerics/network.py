@@ -48,6 +48,9 @@ from numerics.engine import (
     OUTPUTS,
     U_OFF,
     W_OFF,
+    WANT_GRAD,
+    WANT_LOSS,
+    WANT_OUTPUTS,
     Layers,
     block_doubles,
     block_views,
@@ -211,7 +214,7 @@ def _group(theta, X, Y, rows, lo, hi, lay, out_kind, want_grad, g, buf, threads)
         H, A, P, Q, D, T, S = block_views(buf, lay, min(BLOCK, hi - start))
         _load_block(X, Y, rows, start, A, T)
         forward_block(theta, lay, H, A, P, Q, threads)
-        loss += output_block(theta, lay, out_kind, H, A, T, D, S, g, 2 if want_grad else 1)
+        loss += output_block(theta, lay, out_kind, H, A, T, D, S, g, WANT_GRAD if want_grad else WANT_LOSS)
         if want_grad:
             _backward_block(theta, lay, A, P, Q, D, g, start == lo, threads)
     return loss
@@ -274,7 +277,7 @@ def _forward_rows(theta, X, lay, out_kind, lo, hi, buf, H, A, a0):
         Hb, Ab, Pb, Qb, Db, Tb, Sb = block_views(buf, lay, nb)
         _load_block(X, none, rows, start, Ab, Tb)
         forward_block(theta, lay, Hb, Ab, Pb, Qb, False)
-        output_block(theta, lay, out_kind, Hb, Ab, Tb, Db, Sb, g, 0)
+        output_block(theta, lay, out_kind, Hb, Ab, Tb, Db, Sb, g, WANT_OUTPUTS)
         for s in range(nb):
             for u in range(H.shape[1]):
                 H[start + s, u] = Hb[u, s]
