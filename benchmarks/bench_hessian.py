@@ -13,7 +13,13 @@ calls on this kind of machine run up to 2x slower); the table gives the best
 and the median wall time and their ratios, then meanfield's time with 1 and
 2 threads (numba and BLAS), each measured in a fresh process.
 
-    python benchmarks/bench_hessian.py [--reps 30] [--jax-reps 3] [--threads 1,2] [--json]
+With --hvp, one more row: the Hessian-vector product of a 784-128-10 ESP /
+softmax network on HVP_SAMPLES random inputs with random classes (P =
+101,770), ``Network.hessian_operator`` (built once, then one product per
+call) against ``jax.jit`` of ``jax.jvp(jax.grad(loss))`` at the same
+parameters and vector, taking turns as above; medians of the calls.
+
+    python benchmarks/bench_hessian.py [--reps 30] [--jax-reps 3] [--threads 1,2] [--hvp] [--json]
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import time
 import numpy as np
 
 ROUNDS, PAUSE, WARM_UP = 3, 1.0, 0.05
+HVP_ARCH, HVP_SAMPLES = "784-128-10", 1000
 CASES = {
     "2-8-2-1": {"arch": "2-8-2-1", "hidden": "esp", "output": "sigmoid", "data": "paper"},
     "64-25-10": {"arch": "64-25-10", "hidden": "esp", "output": "softmax", "data": "digits"},
@@ -110,6 +117,42 @@ def compare(name, reps, jax_reps):
     }
 
 
+def compare_hvp(reps):
+    """Hessian-vector products at 784-128-10: meanfield's operator against jax.jvp(jax.grad(loss))."""
+    import jax
+
+    from numerics import Network
+    from verify import jax_models
+
+    net = Network.from_spec(HVP_ARCH, hidden="esp", output="softmax")
+    rng = np.random.default_rng(0)
+    X, Y = net.targets(rng.standard_normal((HVP_SAMPLES, net.sizes[0])), rng.integers(0, net.sizes[-1], HVP_SAMPLES))
+    params = net.init(0)
+    v = rng.standard_normal(net.n_params)
+    f, theta = jax_models.flat_loss(params, net.train_beta, X, Y, net.hidden, net.output)
+    jitted = jax.jit(lambda t, u: jax.jvp(jax.grad(f), (t,), (u,))[1])
+    ref = np.asarray(jitted(theta, v))
+    op = net.hessian_operator(params, X, Y)
+    got = op.matvec(v)
+    t_ours, t_jax = [], []
+    for r in range(ROUNDS):
+        _warm_up(lambda: jitted(theta, v).block_until_ready())
+        for _ in range(reps * (r + 1) // ROUNDS - reps * r // ROUNDS):
+            t0 = time.perf_counter()
+            jitted(theta, v).block_until_ready()
+            t_jax.append(time.perf_counter() - t0)
+        time.sleep(PAUSE)
+        _warm_up(lambda: op.matvec(v))
+        for _ in range(reps * (r + 1) // ROUNDS - reps * r // ROUNDS):
+            t0 = time.perf_counter()
+            op.matvec(v)
+            t_ours.append(time.perf_counter() - t0)
+    return {"case": f"hvp {HVP_ARCH}", "samples": HVP_SAMPLES, "P": net.n_params,
+            "max_rel_diff": float(np.max(np.abs(got - ref)) / np.max(np.abs(ref))),
+            "jax_median_s": float(np.median(t_jax)), "ours_median_s": float(np.median(t_ours)),
+            "speedup_median": float(np.median(t_jax) / np.median(t_ours))}
+
+
 def scaling(name, reps, threads):
     """meanfield's best time with each thread count, each in a fresh process (numba and BLAS limited alike)."""
     out = {}
@@ -128,6 +171,7 @@ def main():
     parser.add_argument("--jax-reps", type=int, default=None, help="JAX calls per case (default: reps for 2-8-2-1, 3 for 64-25-10)")
     parser.add_argument("--threads", default="1,2", help="thread counts for the scaling table (default 1,2)")
     parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of {', '.join(CASES)}")
+    parser.add_argument("--hvp", action="store_true", help=f"also time Hessian-vector products at {HVP_ARCH}")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -142,8 +186,9 @@ def main():
         row = compare(name, reps, jax_reps)
         row["threads"] = {str(n): t for n, t in scaling(name, reps, threads).items()}
         results.append(row)
+    hvp = compare_hvp(max(10, args.reps)) if args.hvp else None
     if args.json:
-        print(json.dumps({"cpu_count": os.cpu_count(), "results": results}, indent=2))
+        print(json.dumps({"cpu_count": os.cpu_count(), "results": results, "hvp": hvp}, indent=2))
         return
     print(f"exact Hessian, meanfield vs jax.jit(jax.hessian(loss)); {os.cpu_count()} CPUs; wall times in ms")
     print(f"{'case':<10} {'P':>5} {'m':>5} {'max rel diff':>12} {'jax best':>10} {'jax median':>10} {'ours best':>10} "
@@ -158,6 +203,10 @@ def main():
         t = [r["threads"][str(n)] for n in threads]
         print(f"{r['case']:<10} " + " ".join(f"{1e3 * v:>10.2f}" for v in t) + f" {t[0] / t[-1]:>8.2f}x")
     print("\ndata: " + "; ".join(f"{r['case']}: {r['data']}" for r in results))
+    if hvp:
+        print(f"\n{hvp['case']} (P = {hvp['P']}, {hvp['samples']} random samples): max rel diff {hvp['max_rel_diff']:.1e}, "
+              f"jax.jvp(jax.grad) median {1e3 * hvp['jax_median_s']:.2f} ms, meanfield median {1e3 * hvp['ours_median_s']:.2f} ms, "
+              f"speed-up {hvp['speedup_median']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -154,6 +154,7 @@ def network_blocks(net) -> list:
 
 def network_hessian(net, params: dict, X, y) -> BlockOperator:
     """The exact Hessian of a Network's mean training loss as an operator (products by ``Network.hvp``)."""
-    net.pack(params)
-    X, Y = net.targets(X, y)
-    return BlockOperator(net.n_params, lambda v: net.hvp(params, X, Y, v), network_blocks(net))
+    from numerics.hessian import HessianOperator
+
+    op = HessianOperator(net, params, X, y)  # the forward and backward passes once, then a few products per vector
+    return BlockOperator(net.n_params, op.matvec, network_blocks(net))
