@@ -49,7 +49,6 @@ R-operator (forward-over-reverse), as BLAS products over all samples.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 import numba
@@ -77,6 +76,7 @@ from numerics.engine import (
     forward_block,
     output_curvature_block,
 )
+from numerics.runs import memory_limit
 
 if TYPE_CHECKING:
     from numerics.network import Network
@@ -755,17 +755,9 @@ def dense_bytes(net: Network, m: int) -> int:
     return 8 * net.n_params**2 + _structure(net).work_bytes(m, numba.get_num_threads())
 
 
-def memory_limit() -> int:
-    """Default ceiling for dense work: half of the physical memory (``MEANFIELD_MAX_BYTES`` overrides)."""
-    env = os.environ.get("MEANFIELD_MAX_BYTES")
-    if env:
-        return int(float(env))
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
-
-
 def check_memory(net: Network, needed: int, max_bytes: int | None, what: str = "a dense Hessian",
                  hint: str = "use the matrix-free route (HessianOperator, Lanczos, SLQ) instead") -> None:
-    """ValueError, naming the size, when ``needed`` bytes exceed ``max_bytes`` (default :func:`memory_limit`)."""
+    """ValueError, naming the size, when ``needed`` bytes exceed ``max_bytes`` (default numerics.runs.memory_limit)."""
     limit = memory_limit() if max_bytes is None else max_bytes
     if needed > limit:
         raise ValueError(
@@ -785,7 +777,7 @@ def hessian(net: Network, params: dict, X, y, max_bytes: int | None = None) -> n
     """The exact Hessian of the mean training loss: (P, P) float64, P = ``net.n_params``, ``flatten`` order.
 
     Symmetric to the last bit. Refuses (ValueError, naming the size) when
-    it would need more than ``max_bytes`` (default :func:`memory_limit`).
+    it would need more than ``max_bytes`` (default numerics.runs.memory_limit).
     """
     _check_net(net)
     theta = net.pack(params)

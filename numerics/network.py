@@ -33,7 +33,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from numerics import engine
+from numerics import engine, validate
 from numerics import hessian as _hessian
 from numerics._numba import flush_stale_caches, machine_busy, using_blas_threads
 from numerics.activations import NAMES as ACTIVATIONS
@@ -361,10 +361,8 @@ class Network(Layers):
         if len(self.hidden) != self.n_layers - 1:
             raise ValueError(f"hidden needs one activation per hidden layer ({self.n_layers - 1}), got {len(self.hidden)}")
         for name in self.hidden:
-            if name not in ACTIVATIONS:
-                raise ValueError(f"hidden activation {name!r} is not known; known: {', '.join(ACTIVATIONS)}")
-        if output not in OUTPUTS:
-            raise ValueError(f"output {output!r} is not known; known: {', '.join(OUTPUTS)}")
+            validate.known("hidden activation", name, ACTIVATIONS)
+        validate.known("output", output, OUTPUTS)
         if output == "softmax" and self.sizes[-1] < 2:
             raise ValueError(f"a softmax output needs at least 2 units, got arch {self.arch}")
         for s in self.beta_std:
