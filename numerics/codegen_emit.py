@@ -18,8 +18,8 @@ GENERATED_BY = "`python -m numerics.generate`"
 
 def banner(summary: str, sources: tuple[str, ...], imports: tuple[str, ...]) -> str:
     """Module docstring (summary, theory sources, 'do not edit') followed by the imports."""
-    origin = " and ".join(sources)
-    lines = [f'"""{summary}', "", f"Generated from {origin} by {GENERATED_BY}; do not edit.", '"""', ""]
+    origin = sources[-1] if len(sources) == 1 else ", ".join(sources[:-1]) + " and " + sources[-1]
+    lines = [f'"""{summary}', "", f"Generated from {origin} by", f"{GENERATED_BY}; do not edit.", '"""', ""]
     return "\n".join(lines + list(imports)) + "\n"
 
 

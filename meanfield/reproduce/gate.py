@@ -81,7 +81,7 @@ def activations(ctx) -> None:
 
     c_star, err = noise.minimax_constant()
     u = np.linspace(-4, 4, 801)
-    slope = float(sp.sqrt(8 / sp.pi))
+    slope = float(noise.matched_beta().subs(noise.delta, 1))  # sqrt(8/pi)
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     erf_law = ndtr(u)
     a.plot(u, erf_law, "k", label="½[1 + erf(u/√2)]")
