@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 
 import numpy as np
-import sympy as sp
 
 from meanfield.reproduce import Stage
 
