@@ -1,6 +1,7 @@
 """Storage-problem kernels: integrands, closed forms and the RS equations in their Gaussian averages.
 
-Generated from theory/storage.py by `python -m numerics.generate`; do not edit.
+Generated from theory/storage.py by
+`python -m numerics.generate`; do not edit.
 """
 
 import math
