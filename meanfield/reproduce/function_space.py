@@ -181,22 +181,23 @@ OVERLAP_SIGMA_W = math.sqrt(2.0)  # weight scale of the overlap-map figure (ReLU
 UNITS = tuple((f"ESP, β = {b:g}", "esp", b) for b in ESP_BETAS) + (("ReLU", "relu", None), ("tanh", "tanh", 1.0))
 
 
-def esp_function_space(ctx) -> None:
-    """Beyond the papers: overlap map and order-to-chaos line of ESP networks across beta, next to ReLU and tanh."""
+def _overlap_map_figure(ctx) -> None:
+    """The one-layer overlap map of ESP across beta, ReLU and tanh, and its iteration over layers."""
     import matplotlib.pyplot as plt
+    import sympy as sp
 
     from numerics.function_space import overlap_recursion
-    from numerics.propagation import critical_sigma_w
+    from theory import function_space as fs
 
-    quick = ctx.quick
-    rhos = np.linspace(0.0, 1.0, 6 if quick else 21)
-    depth = 8 if quick else 15
+    rhos = np.linspace(0.0, 1.0, 6 if ctx.quick else 21)
+    depth = 8 if ctx.quick else 15
     eta_first = 0.8  # perturbation of layer 1 only; deeper layers copy the reference weights
+    eta_of_x = sp.lambdify(fs.x, fs.perturbation_of_x("continuous"))  # eta = sqrt(x (2 - x)), x = 1 - c
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.5))
     data = {"sigma_w": OVERLAP_SIGMA_W, "rho": rhos, "eta_first_layer": eta_first}
     for label, name, beta in UNITS:
         ctx.progress(f"overlap map, {label}")
-        etas = np.sqrt((1.0 - rhos) * (1.0 + rhos))  # input-field correlation rho = sqrt(1 - eta^2)
+        etas = eta_of_x(1.0 - rhos)  # input-field correlation rho = c = sqrt(1 - eta^2)
         q_map = np.array([overlap_recursion([e], activation=name, beta=beta, sigma=OVERLAP_SIGMA_W).q[0] for e in etas])
         q_layers = overlap_recursion([eta_first] + [0.0] * (depth - 1), activation=name, beta=beta, sigma=OVERLAP_SIGMA_W).q
         style = "--" if name != "esp" else "-"
@@ -217,8 +218,15 @@ def esp_function_space(ctx) -> None:
                "layer is perturbed (right); ESP moves from the linear map (β → 0) to ReLU's (β → ∞), tanh at σ_w = √2 is "
                "chaotic and decorrelates.", data)
 
-    sigma_bs = np.linspace(0.0, 1.5, 4 if quick else 16)
-    rtol = 1e-5 if quick else 1e-8
+
+def _order_to_chaos_figure(ctx) -> None:
+    """The critical sigma_w against sigma_b of the same units, and ESP's edge at sigma_b = 0 as numbers."""
+    import matplotlib.pyplot as plt
+
+    from numerics.propagation import critical_sigma_w
+
+    sigma_bs = np.linspace(0.0, 1.5, 4 if ctx.quick else 16)
+    rtol = 1e-5 if ctx.quick else 1e-8
     fig, ax = plt.subplots(figsize=(6.5, 4.8))
     data = {"sigma_b": sigma_bs, "rtol": rtol, "q0": 1.0}
     for label, name, beta in UNITS:
@@ -243,6 +251,12 @@ def esp_function_space(ctx) -> None:
     top = data[label]["sigma_w_critical"][0]
     ctx.number("esp_critical_sigma_w_sb0", float(top), f"ESP critical σ_w at σ_b = 0, β = {beta:g} (ReLU: √2 = {math.sqrt(2):.6f})")
     ctx.number("esp_critical_sigma_w_sb0_minus_sqrt2", float(top - math.sqrt(2.0)), f"its distance from √2 at β = {beta:g}")
+
+
+def esp_function_space(ctx) -> None:
+    """Beyond the papers: overlap map and order-to-chaos line of ESP networks across beta, next to ReLU and tanh."""
+    _overlap_map_figure(ctx)
+    _order_to_chaos_figure(ctx)
 
 
 STAGES = (
