@@ -203,10 +203,29 @@ def scaling_table() -> str:
     return doc + "ACTIVATION_SCALING = {\n" + rows + "}\n"
 
 
+def without_repeats(sources: list[str]) -> list[str]:
+    """Each function body emitted once: a function whose decorator, arguments and body repeat an earlier
+    one's becomes an alias of it (one theory result reached two ways, e.g. log eta and the layer entropy)."""
+    first, out = {}, []
+    for src in sources:
+        lines = src.splitlines()
+        at = next(i for i, line in enumerate(lines) if line.startswith("def "))
+        name, args = lines[at][4:].split("(", 1)
+        doc_end = next(i for i in range(at + 1, len(lines)) if lines[i].rstrip().endswith('"""'))
+        key = (tuple(lines[:at]), args, tuple(lines[doc_end + 1:]))
+        if key in first:
+            doc = lines[at + 1].strip().strip('"')
+            out.append(f"{name} = {first[key]}  # {doc}\n")
+        else:
+            first[key] = name
+            out.append(src)
+    return out
+
+
 def generate() -> str:
     head = banner("Kernels of the function-space theory: dense overlap maps, entropies, MAJ-k pair probabilities;\n"
                   "the annealed objective and the signal-propagation maps.",
                   ("theory/function_space.py", "theory/majority.py", "theory/propagation.py"),
                   ("import math", "", "from numba import njit", ""))
-    return (head + LOG1MEXP + "\n" + scaling_table() + "\n\n" + "\n\n".join(kernels() + equations()).rstrip()
+    return (head + LOG1MEXP + "\n" + scaling_table() + "\n\n" + "\n\n".join(without_repeats(kernels() + equations())).rstrip()
             + "\n")

@@ -99,10 +99,7 @@ def log_budget_x(ltheta, ly):
     return ly + log1mexp(ltheta) - log1mexp(ltheta + ly)
 
 
-@njit(cache=True)
-def layer_entropy_continuous(lx):
-    """log eta of one layer from log x (Eq. 9)."""
-    return (1/2)*lx + (1/2)*math.log1p(-1/2*math.exp(lx)) + (1/2)*math.log(2)
+layer_entropy_continuous = log_eta_of_log_x  # log eta of one layer from log x (Eq. 9).
 
 
 @njit(cache=True)
