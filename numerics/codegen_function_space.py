@@ -1,11 +1,13 @@
-"""Generate the numba kernels of the function-space theory (dense overlap maps, entropies, MAJ-k).
+"""Generate the kernels and equations of the function-space theory (dense overlap maps, entropies,
+the annealed objective, MAJ-k, and the signal-propagation maps).
 
 Run ``python -m numerics.generate`` to rewrite
 ``numerics/_generated/function_space.py``; a test fails when the committed file
 differs from a fresh generation. Expressions in log variables (log r, log x,
 log theta) are the theory's expressions with x = exp(lx) substituted, then
 rewritten without cancellation: log(1 - exp(a)) -> log1mexp(a) and
-log(c + w) -> log(c) + log1p(w/c) for a positive constant c.
+log(c + w) -> log(c) + log1p(w/c) for a positive constant c. The variance map
+and chi_1 of theory.propagation take their Gaussian average as an argument.
 """
 
 from __future__ import annotations
@@ -16,24 +18,16 @@ import sympy as sp
 from sympy.codegen.cfunctions import log1p
 from sympy.printing.pycode import PythonCodePrinter
 
+from numerics.codegen_emit import banner, check_arguments, function_source
 from theory import function_space as fs
 from theory import majority as mj
+from theory import propagation as tp
 
 OUTPUT = Path(__file__).parent / "_generated" / "function_space.py"
 
 lr, lx, ly, ltheta = sp.symbols("lr lx ly ltheta", real=True)
 
-HEADER = '''"""Kernels of the function-space theory: dense overlap maps, entropies, MAJ-k pair probabilities.
-
-Generated from theory/function_space.py and theory/majority.py by
-`python -m numerics.generate`; do not edit.
-"""
-
-import math
-
-from numba import njit
-
-
+LOG1MEXP = '''
 @njit(cache=True)
 def log1mexp(a):
     """log(1 - exp(a)) for a < 0, accurate for a near 0 and for a -> -oo."""
@@ -96,15 +90,50 @@ def exact_ratio(expr: sp.Expr) -> sp.Expr:
     return sp.Mul(num, sp.Pow(den, -1, evaluate=False), evaluate=False)
 
 
-def _kernel(name: str, args: tuple, expr, doc: str, jit: bool = True) -> str:
-    printer = _Printer({"fully_qualified_modules": True})
-    if isinstance(expr, tuple):
-        body = "(" + ", ".join(printer.doprint(e) for e in expr) + ")"
-    else:
-        body = printer.doprint(expr)
-    lines = ["@njit(cache=True)"] if jit else []
-    lines += [f"def {name}({', '.join(str(a) for a in args)}):", f'    """{doc}"""', f"    return {body}", ""]
-    return "\n".join(lines)
+def _kernel(name: str, args: tuple, expr, doc: str, jit: bool = True, cse: bool = False) -> str:
+    check_arguments(name, expr, args)
+    return function_source(name, args, expr, doc, _Printer({"fully_qualified_modules": True}), cse=cse,
+                           decorator="@njit(cache=True)" if jit else None)
+
+
+def gaussian_averages_as(expr: sp.Expr, name: str) -> sp.Expr:
+    """expr with its Gaussian integral (one, over z) replaced by the argument ``name``."""
+    integrals = expr.atoms(sp.Integral)
+    if len(integrals) != 1:
+        raise ValueError(f"expected one Gaussian average in {expr}")
+    return expr.xreplace({integrals.pop(): sp.Symbol(name, nonnegative=True)})
+
+
+def propagation_map(which, average: str) -> sp.Expr:
+    """theory.propagation's map (variance map or chi_1) with its average an argument: one form for every activation."""
+    from theory.activations import REGISTRY
+
+    forms = {gaussian_averages_as(which(name), average) for name in REGISTRY}
+    if len(forms) != 1:
+        raise ArithmeticError(f"{which.__name__} does not have one form for every activation: {forms}")
+    return forms.pop()
+
+
+def equations() -> list[str]:
+    """Scalar equations the solvers call with their own averages and errors (plain Python, not jitted)."""
+    L = sp.Symbol("L", positive=True, integer=True)
+    S, alpha, eps = sp.Symbol("S", real=True), fs.alpha, fs.epsilon
+    objective = fs.annealed_objective()
+    return [
+        _kernel("propagation_variance_map", (tp.sigma_w, tp.sigma_b, "mean_phi_squared"),
+                propagation_map(tp.variance_map, "mean_phi_squared"),
+                "q_l = sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2; mean_phi_squared = E[phi(sqrt(q) z)^2] "
+                "(theory.propagation).", jit=False),
+        _kernel("propagation_chi1", (tp.sigma_w, "mean_dphi_squared"), propagation_map(tp.chi1, "mean_dphi_squared"),
+                "chi_1 = sigma_w^2 E[phi'(sqrt(q) z)^2]; mean_dphi_squared = E[phi'(sqrt(q) z)^2] (theory.propagation).",
+                jit=False),
+        _kernel("entropy_growth_exponent", (L,), fs.entropy_growth_exponent(),
+                "K(L) = (2^L - 1)/L: S_con ~ K log(epsilon) as epsilon -> 0.", jit=False),
+        _kernel("annealed_objective", (S, alpha, eps), stable_logs(objective),
+                "S(eps) + alpha log(1 - eps), maximized by the annealed error eps* (Li & Saad).", jit=False),
+        _kernel("annealed_objective_of_log_error", (S, alpha, lr), in_logs(objective.subs(eps, fs.r / 2), {fs.r: lr}),
+                "The annealed objective in log r_L = log(2 eps).", jit=False),
+    ]
 
 
 def kernels() -> list[str]:
@@ -114,6 +143,8 @@ def kernels() -> list[str]:
     pairs = tuple(P.subs({mj.s_hat: a, mj.s: b}) for a, b in mj.PAIR_TYPES)
     m_in, q_in = mj.effective_inputs()
     return [
+        _kernel("tanh_pair_sum", (sp.Symbol("A", real=True), sp.Symbol("D", real=True)), fs.tanh_pair_scaled(),
+                "tanh(A + D) + tanh(A - D) = 2 sinh(2A) / (cosh 2A + cosh 2D), scaled so nothing overflows.", cse=True),
         _kernel("sign_kernel", (fs.rho,), fs.sign_kernel(), "E[sgn u sgn v] = (2/pi) asin(rho) (arcsine law)."),
         _kernel("relu_overlap", (fs.rho,), fs.relu_overlap(), "Normalized ReLU overlap (arc-cosine kernel)."),
         _kernel("error_step", (r, x), fs.error_step(), "r_l = 1 - q_l from r_(l-1) and x_l = 1 - c_l (beta -> oo)."),
@@ -172,5 +203,29 @@ def scaling_table() -> str:
     return doc + "ACTIVATION_SCALING = {\n" + rows + "}\n"
 
 
+def without_repeats(sources: list[str]) -> list[str]:
+    """Each function body emitted once: a function whose decorator, arguments and body repeat an earlier
+    one's becomes an alias of it (one theory result reached two ways, e.g. log eta and the layer entropy)."""
+    first, out = {}, []
+    for src in sources:
+        lines = src.splitlines()
+        at = next(i for i, line in enumerate(lines) if line.startswith("def "))
+        name, args = lines[at][4:].split("(", 1)
+        doc_end = next(i for i in range(at + 1, len(lines)) if lines[i].rstrip().endswith('"""'))
+        key = (tuple(lines[:at]), args, tuple(lines[doc_end + 1:]))
+        if key in first:
+            doc = lines[at + 1].strip().strip('"')
+            out.append(f"{name} = {first[key]}  # {doc}\n")
+        else:
+            first[key] = name
+            out.append(src)
+    return out
+
+
 def generate() -> str:
-    return HEADER + "\n" + scaling_table() + "\n\n" + "\n\n".join(kernels()).rstrip() + "\n"
+    head = banner("Kernels of the function-space theory: dense overlap maps, entropies, MAJ-k pair probabilities;\n"
+                  "the annealed objective and the signal-propagation maps.",
+                  ("theory/function_space.py", "theory/majority.py", "theory/propagation.py"),
+                  ("import math", "", "from numba import njit", ""))
+    return (head + LOG1MEXP + "\n" + scaling_table() + "\n\n" + "\n\n".join(without_repeats(kernels() + equations())).rstrip()
+            + "\n")

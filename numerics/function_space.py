@@ -140,17 +140,6 @@ def sign_recursion_errors(x: np.ndarray, r0: float = 0.0) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
-def tanh_pair_sum(a, d):
-    """tanh(a + d) + tanh(a - d) = 2 sinh(2a) / (cosh 2a + cosh 2d), scaled so nothing overflows."""
-    X = 2.0 * abs(a)
-    Y = 2.0 * abs(d)
-    M = max(X, Y)
-    num = -2.0 * math.exp(X - M) * math.expm1(-2.0 * X)
-    den = math.exp(X - M) + math.exp(-X - M) + math.exp(Y - M) + math.exp(-Y - M)
-    return math.copysign(num / den, a)
-
-
 _LLC = types.float64(types.intc, types.CPointer(types.float64))
 
 
@@ -158,7 +147,7 @@ _LLC = types.float64(types.intc, types.CPointer(types.float64))
 def _tanh_inner(n, xx):
     # w -> N(w) [tanh(a + d w) + tanh(a - d w)], w >= 0
     w = xx[0]
-    return tanh_pair_sum(xx[1], xx[2] * w) * math.exp(-0.5 * w * w) * INV_SQRT_2PI
+    return gen.tanh_pair_sum(xx[1], xx[2] * w) * math.exp(-0.5 * w * w) * INV_SQRT_2PI
 
 
 _TANH_INNER = LowLevelCallable(_tanh_inner.ctypes)
@@ -168,7 +157,8 @@ def tanh_overlap(rho: float, b: float) -> float:
     """E[tanh(b u) tanh(b v)] for unit Gaussians with correlation rho (Eq. 6 with b = beta sigma).
 
     Pairing (u, w) with (-u, -w), v = rho u + sqrt(1 - rho^2) w, leaves positive integrands for
-    rho > 0 (theory.function_space.tanh_pair_identity); nested adaptive Gauss-Kronrod.
+    rho > 0 (theory.function_space.tanh_pair_identity, generated in the overflow-free form
+    tanh_pair_scaled); nested adaptive Gauss-Kronrod.
     """
     rho = float(rho)
     s = math.sqrt((1.0 - rho) * (1.0 + rho))
@@ -448,8 +438,8 @@ def _polish(lr_out: float, ltheta: np.ndarray, binary: bool, extra=None):
     """Nelder-Mead on logit(theta_l) of the perturbed layers (those after the last unperturbed one).
 
     Returns (log theta, entropy or joint objective, last joint variable or None). ``extra``: optional
-    (z0, f) for a joint search (generalization): one more variable z, with f(z) -> (log r_L, term added
-    to the entropy).
+    (z0, log_error, objective) for a joint search (generalization): one more variable z, with
+    log_error(z) = log r_L and objective(S, z) the function of the chain's entropy S to maximize.
     """
     free = np.flatnonzero(ltheta > -np.inf)
     lx = np.empty(ltheta.size + 1)
@@ -463,8 +453,7 @@ def _polish(lr_out: float, ltheta: np.ndarray, binary: bool, extra=None):
     def objective(zs):
         if extra is None:
             return -_chain(lr_out, unpack(zs), binary, lx, lr)
-        lrz, bonus = extra[1](zs[-1])
-        return -(_chain(lrz, unpack(zs[:-1]), binary, lx, lr) + bonus)
+        return -extra[2](_chain(extra[1](zs[-1]), unpack(zs[:-1]), binary, lx, lr), zs[-1])
 
     lt0 = np.minimum(ltheta[free], -1e-16)
     z0 = lt0 - np.array([gen.log1mexp(v) for v in lt0])  # logit(theta) from log theta
@@ -670,7 +659,7 @@ def generalization_curve(
         raise ValueError(f"alpha must be finite numbers > 0, got {alphas!r}")
     binary = weights == "binary"
     top = 0.5 if binary else 1.0  # perturbation that decorrelates a layer completely
-    K = (2.0**layers - 1.0) / layers
+    K = gen.entropy_growth_exponent(layers)
     eps_lo = min(1e-3, 0.05 * K / float(alphas.max()))
     table_eps = np.geomspace(eps_lo, 0.5 * (1.0 - 1e-6), table_points)
     table = [
@@ -678,23 +667,26 @@ def generalization_curve(
     ]
     out_eps, out_s, out_pert = [], [], []
     for alpha in alphas:
-        scores = np.array([value + alpha * math.log1p(-e) for e, (_, value) in zip(table_eps, table)])
+        scores = np.array([gen.annealed_objective(value, alpha, e) for e, (_, value) in zip(table_eps, table)])
 
-        def extra_term(zv, alpha=alpha):  # z = logit(2 eps)
-            log2eps = -np.logaddexp(0.0, -zv)
-            return log2eps, alpha * math.log1p(-0.5 * math.exp(log2eps))
+        def log_error(zv):  # z = logit(2 eps) -> log r_L = log(2 eps)
+            return -np.logaddexp(0.0, -zv)
+
+        def objective(value, zv, alpha=alpha):
+            return gen.annealed_objective_of_log_error(value, alpha, log_error(zv))
 
         # polish from every local maximum of the table (the interior branch competes with eps -> 1/2)
         interior, eps, ltheta = -np.inf, math.nan, None
         padded = np.concatenate([[-np.inf], scores, [-np.inf]])
         for j in np.flatnonzero((scores >= padded[:-2]) & (scores >= padded[2:])):
             z0 = math.log(2.0 * table_eps[j]) - math.log1p(-2.0 * table_eps[j])
-            lt, value, z = _polish(0.0, table[j][0], binary, extra=(z0, extra_term))
+            lt, value, z = _polish(0.0, table[j][0], binary, extra=(z0, log_error, objective))
             e = 0.5 * math.exp(-np.logaddexp(0.0, -z))
             if 0.0 < e < 0.5 and value > interior:
                 interior, eps, ltheta = value, e, lt
         # boundaries: eps = 1/2 (random function, every layer fully perturbed), eps = 0 (binary: the reference)
-        half = entropy(np.full(layers, top), weights) + alpha * math.log(0.5)
+        s_half = entropy(np.full(layers, top), weights)
+        half = gen.annealed_objective(s_half, alpha, 0.5)
         zero = 0.0 if binary else -np.inf
         if interior >= max(half, zero):
             result = _max_entropy_result(eps, weights, math.log(2.0 * eps), ltheta, binary)
@@ -703,7 +695,7 @@ def generalization_curve(
             out_pert.append(result.perturbation)
         elif half >= zero:
             out_eps.append(0.5)
-            out_s.append(half - alpha * math.log(0.5))
+            out_s.append(s_half)
             out_pert.append(np.full(layers, top))
         else:
             out_eps.append(0.0)

@@ -4,7 +4,8 @@ For a registry activation phi(h, beta), weights N(0, sigma_w^2/N) and biases N(0
 
     q_l = sigma_w^2 E[phi(sqrt(q_{l-1}) z)^2] + sigma_b^2,    chi_1 = sigma_w^2 E[phi'(sqrt(q*) z)^2]
 
-(theory.propagation). The fixed point q* is the one the iteration reaches from the input variance
+(theory.propagation; both maps generated into numerics/_generated/function_space.py, with the
+Gaussian average an argument). The fixed point q* is the one the iteration reaches from the input variance
 q_0 (the variance map is increasing, so the iteration moves monotonically to the nearest fixed point
 in its direction, or diverges). The network is *ordered* when q* is finite and chi_1(q*) < 1; the
 boundary sigma_w,c(sigma_b) is where this stops, either because chi_1 reaches 1 (a chaotic phase
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from scipy.integrate import quad
 from scipy.optimize import brentq
 
+from numerics._generated import function_space as gen
 from numerics.function_space import BETA_ACTIVATIONS, GAUSS_CUTOFF, INV_SQRT_2PI, QUAD_RTOL, check_activation
 
 Q_MAX = 1e30  # variance treated as divergent
@@ -72,17 +74,17 @@ def _bias_lost(q_star: float, sigma_b: float, slope: float) -> bool:
 
 
 def variance_map(name: str, q: float, sigma_w: float, sigma_b: float, beta: float | None = None) -> float:
-    """sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2."""
+    """sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2 (generated from theory.propagation)."""
     value, _ = _kernels(name)
     beta = _check_beta(name, beta)
-    return sigma_w**2 * _gauss_mean(lambda hv, b: value(hv, b) ** 2, math.sqrt(q), beta) + sigma_b**2
+    return gen.propagation_variance_map(sigma_w, sigma_b, _gauss_mean(lambda hv, b: value(hv, b) ** 2, math.sqrt(q), beta))
 
 
 def chi1(name: str, q: float, sigma_w: float, beta: float | None = None) -> float:
     """sigma_w^2 E[phi'(sqrt(q) z)^2]: the per-layer growth of small input differences (q = 0: limit q -> 0+)."""
     _, d_h = _kernels(name)
     beta = _check_beta(name, beta)
-    return sigma_w**2 * _gauss_mean(lambda hv, b: d_h(hv, b) ** 2, math.sqrt(max(q, Q_MIN)), beta)
+    return gen.propagation_chi1(sigma_w, _gauss_mean(lambda hv, b: d_h(hv, b) ** 2, math.sqrt(max(q, Q_MIN)), beta))
 
 
 def fixed_point(name: str, sigma_w: float, sigma_b: float, beta: float | None = None, q0: float = 1.0) -> float:

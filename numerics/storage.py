@@ -1,7 +1,9 @@
 """Gardner's storage problem: RS saddle points solved to high accuracy, and a finite-N twin.
 
-Equations (derived in theory/storage.py, integrands generated into
-numerics/_generated/storage.py), with x = (kappa + sqrt(q) t)/sqrt(1-q):
+Equations (derived in theory/storage.py and generated, with their integrands,
+into numerics/_generated/storage.py: each equation takes its Gaussian averages as
+arguments, and this module only chooses the quadrature and the root finding),
+with x = (kappa + sqrt(q) t)/sqrt(1-q):
 
 * spherical: q = alpha <(1-q) M(x)^2>_t; S = 1/2 ln(1-q) + q/(2(1-q)) + alpha <ln H(x)>_t
   (the RS saddle is the minimum of S over q; S is the log of the typical
@@ -209,12 +211,12 @@ def _I(q: float, kappa: float) -> float:
 
 
 def _log_alpha_of_q(q: float, kappa: float) -> float:
-    return math.log(q) - math.log(_I(q, kappa))
+    return gen.gardner_log_alpha_of_q(q, _I(q, kappa))
 
 
 def _spinodal_gap(q: float, kappa: float) -> float:
-    """1 - q I'(q)/I(q): alpha'(q) has its sign (theory.storage 'spinodal')."""
-    return 1.0 - q * _field_average(gen.gardner_saddle_slope_integrand, q, kappa) / _I(q, kappa)
+    """1 - q I'(q)/I(q): alpha'(q) has its sign (theory.storage 'spinodal_gap')."""
+    return gen.gardner_spinodal_gap(q, _I(q, kappa), _field_average(gen.gardner_saddle_slope_integrand, q, kappa))
 
 
 def _curvature(q: float, kappa: float) -> float:
@@ -262,12 +264,12 @@ def three_root_onset() -> float:
 
 
 def _branch(q: float, alpha: float, kappa: float) -> Branch:
-    entropy = float(gen.gardner_entropic_part(q)) + alpha * _field_average(gen.gardner_energetic_integrand, q, kappa)
+    entropy = gen.gardner_entropy(q, alpha, _field_average(gen.gardner_energetic_integrand, q, kappa))
     return Branch(q, entropy, _replicon(q, alpha, kappa))
 
 
 def _replicon(q: float, alpha: float, kappa: float) -> float:
-    return alpha * _field_average(gen.gardner_replicon_integrand, q, kappa)
+    return gen.gardner_replicon(alpha, _field_average(gen.gardner_replicon_integrand, q, kappa))
 
 
 def _root_on(lo: float, hi: float, alpha: float, kappa: float, top: bool) -> float | None:
@@ -423,12 +425,12 @@ def _spherical_capacity_full(kappa: float) -> Capacity:
 
 def _ising_conjugate(q: float, alpha: float, kappa: float) -> float:
     """qhat = alpha <(1-q) M(x)^2>_t / (1-q)^2 (theory.storage 'ising_conjugate')."""
-    return alpha * _field_average(gen.gardner_saddle_integrand, q, kappa) / (1.0 - q) ** 2
+    return gen.ising_conjugate(q, alpha, _field_average(gen.gardner_saddle_integrand, q, kappa))
 
 
 def _ising_residual(q: float, alpha: float, kappa: float) -> float:
     """(1 - q) - <sech^2(sqrt(qhat(q)) z)>_z (theory.storage 'ising_overlap')."""
-    return (1.0 - q) - _spin_average(gen.ising_overlap_integrand, _ising_conjugate(q, alpha, kappa))
+    return gen.ising_overlap_residual(q, _spin_average(gen.ising_overlap_integrand, _ising_conjugate(q, alpha, kappa)))
 
 
 def _ising_saddle(alpha: float, kappa: float) -> StorageSaddle:
@@ -439,10 +441,10 @@ def _ising_saddle(alpha: float, kappa: float) -> StorageSaddle:
     lo, hi = _bracket(f, what, "alpha is too close to the q -> 1 value alpha_rs")
     q = _brent(f, lo, hi, what)
     qhat = _ising_conjugate(q, alpha, kappa)
-    entropy = (float(gen.ising_entropic_part(q, qhat)) + _spin_average(gen.ising_spin_integrand, qhat)
-               + alpha * _field_average(gen.gardner_energetic_integrand, q, kappa))
-    replicon = (alpha * _field_average(gen.gardner_replicon_integrand, q, kappa)
-                * _spin_average(gen.ising_spin_replicon_integrand, qhat) / (1.0 - q) ** 2)
+    entropy = gen.ising_entropy(q, qhat, alpha, _spin_average(gen.ising_spin_integrand, qhat),
+                                _field_average(gen.gardner_energetic_integrand, q, kappa))
+    replicon = gen.ising_replicon(q, alpha, _field_average(gen.gardner_replicon_integrand, q, kappa),
+                                  _spin_average(gen.ising_spin_replicon_integrand, qhat))
     return StorageSaddle(alpha, kappa, "ising", q, entropy, replicon, replicon < 1.0, qhat)
 
 
@@ -522,7 +524,7 @@ def teacher_student(alpha: float) -> TeacherStudent:
     s, w = gaussian_rule(0.0, 1.0)
 
     def residual(r):  # alpha <sqrt(2/pi) M(sqrt(R) s)>_s - R/sqrt(1-R) (theory.storage 'ts_saddle')
-        return alpha * float(w @ gen.teacher_saddle_integrand(s, r)) - r / math.sqrt(1.0 - r)
+        return -gen.teacher_saddle_residual(r, alpha, float(w @ gen.teacher_saddle_integrand(s, r)))
 
     what = f"teacher-student saddle point at alpha={alpha!r}"
     lo, hi = _bracket(residual, what, "alpha is too large")

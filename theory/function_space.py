@@ -21,6 +21,7 @@ from functools import cache
 
 import sympy as sp
 from sympy import stats
+from sympy.codegen.cfunctions import expm1
 
 from theory.activations import REGISTRY
 from theory.activations import beta as act_beta
@@ -225,6 +226,28 @@ def tanh_pair_identity() -> tuple[sp.Expr, sp.Expr]:
     return sp.tanh(A + D) + sp.tanh(A - D), 2 * sp.sinh(2 * A) / (sp.cosh(2 * A) + sp.cosh(2 * D))
 
 
+def tanh_pair_scaled() -> sp.Expr:
+    """tanh(A + D) + tanh(A - D) without overflow: with X = 2|A|, Y = 2|D|, M = max(X, Y),
+
+    2 sinh(2A) / (cosh 2A + cosh 2D) = sgn(A) (-2 e^(X-M) expm1(-2X)) / (e^(X-M) + e^(-X-M) + e^(Y-M) + e^(-Y-M))
+
+    (numerator and denominator of :func:`tanh_pair_identity` times 2 e^(-M): every exponent is <= 0;
+    expm1 keeps small A accurate). Checked against the identity at points with M = X and M = Y.
+    """
+    A, D = sp.symbols("A D", real=True)
+    X, Y = 2 * sp.Abs(A), 2 * sp.Abs(D)
+    M = sp.Max(X, Y)
+    num = -2 * sp.exp(X - M) * expm1(-2 * X)
+    den = sp.exp(X - M) + sp.exp(-X - M) + sp.exp(Y - M) + sp.exp(-Y - M)
+    scaled = sp.sign(A) * num / den
+    lhs, _ = tanh_pair_identity()
+    for a_val, d_val in ((sp.Rational(3, 2), sp.Rational(-1, 3)), (sp.Rational(-1, 5), sp.Rational(7, 4))):
+        point = {sp.Symbol("A", real=True): a_val, sp.Symbol("D", real=True): d_val}
+        if abs(sp.N((scaled - lhs).subs(point).rewrite(sp.exp), 30)) > 1e-25:
+            raise ArithmeticError("scaled tanh pair differs from tanh(A + D) + tanh(A - D)")
+    return scaled
+
+
 def activation_maps(name: str) -> dict[str, sp.Expr]:
     """Overlap map of deterministic units a = phi(h, beta) (any registry activation), as Gaussian integrals.
 
@@ -308,6 +331,12 @@ def entropy_growth_exponent() -> sp.Expr:
     return sp.simplify(sp.summation(2 ** (L - l), (l, 1, L)) / L)
 
 
+def annealed_objective() -> sp.Expr:
+    """S(eps) + alpha log(1 - eps): P = alpha L N^2 examples of the reference reshape the weight volume at
+    error eps to Omega_0(eps) (1 - eps)^P (annealed approximation, Li & Saad); eps* maximizes it."""
+    return sp.Symbol("S", real=True) + alpha * sp.log(1 - epsilon)
+
+
 def generalization_asymptote() -> tuple[sp.Expr, sp.Expr]:
     """Annealed generalization with S ~ K log(eps) + C: (eps*(alpha), its large-alpha series).
 
@@ -315,7 +344,7 @@ def generalization_asymptote() -> tuple[sp.Expr, sp.Expr]:
     so eps* ~ K/alpha (Li & Saad, Fig. 2c inset).
     """
     K = sp.Symbol("K", positive=True)
-    objective = K * sp.log(epsilon) + alpha * sp.log(1 - epsilon)
+    objective = annealed_objective().subs(sp.Symbol("S", real=True), K * sp.log(epsilon))
     (sol,) = sp.solve(sp.diff(objective, epsilon), epsilon)
     return sol, sp.series(sol, alpha, sp.oo, 3).removeO()
 
@@ -352,6 +381,7 @@ def derivation() -> Derivation:
     d.add("finite_beta", "Eq. 6 integrand at finite beta", finite_beta_integrand())
     lhs, rhs = tanh_pair_identity()
     d.add("tanh_pair", "tanh(A+D) + tanh(A-D) - 2 sinh 2A/(cosh 2A + cosh 2D)", sp.simplify((lhs - rhs).rewrite(sp.exp)))
+    d.add("tanh_pair_scaled", "tanh(A+D) + tanh(A-D) without overflow (X = 2|A|, Y = 2|D|, M = max(X, Y))", tanh_pair_scaled())
     d.add("heaviside_kernel", "E[H(u) H(v)] (orthant probability)", heaviside_kernel())
     d.add("relu_kernel", "E[relu(u) relu(v)] by Price from E[H H]", relu_kernel())
     d.add("relu_overlap", "normalized ReLU overlap (arc-cosine kernel)", relu_overlap())
@@ -364,6 +394,7 @@ def derivation() -> Derivation:
         asym = small_error_asymptote(L)
         d.add(f"small_error.L{L}.thetas", f"L = {L}: optimal budget fractions theta_j = r_j / y_(j+1)", sp.Tuple(*asym["thetas"]))
         d.add(f"small_error.L{L}.C", f"L = {L}: S_con - K log(epsilon) -> C", asym["C"])
+    d.add("annealed_objective", "S(eps) + alpha log(1 - eps), maximized by the annealed error eps*", annealed_objective())
     eps_star, series = generalization_asymptote()
     d.add("generalization.eps_star", "argmax_eps [K log eps + alpha log(1-eps)]", eps_star)
     d.add("generalization.series", "large-alpha series of eps*", series)

@@ -43,22 +43,25 @@ def _phi(name: str) -> sp.Expr:
     return REGISTRY[name]
 
 
+def _weighted(unit: sp.Expr) -> sp.Expr:
+    """sigma_w^2 E[unit(sqrt(q) z)]: a field-level average carried through the weights to the next layer."""
+    return sigma_w**2 * _gauss(unit.subs(act_h, sp.sqrt(q) * z))
+
+
 def variance_map(name: str) -> sp.Expr:
     """q_l = sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2 (unevaluated Gaussian integral)."""
-    return sigma_w**2 * _gauss(_phi(name).subs(act_h, sp.sqrt(q) * z) ** 2) + sigma_b**2
+    return _weighted(_phi(name) ** 2) + sigma_b**2
 
 
 def chi1(name: str) -> sp.Expr:
     """chi_1 = sigma_w^2 E[phi'(sqrt(q) z)^2] (unevaluated)."""
-    dphi = sp.diff(_phi(name), act_h)
-    return sigma_w**2 * _gauss(dphi.subs(act_h, sp.sqrt(q) * z) ** 2)
+    return _weighted(sp.diff(_phi(name), act_h) ** 2)
 
 
 def variance_map_slope(name: str) -> sp.Expr:
     """d/dq of the variance map, by Gaussian integration by parts: chi_1 + sigma_w^2 E[phi phi'']."""
     phi = _phi(name)
-    ddphi = sp.diff(phi, act_h, 2)
-    return chi1(name) + sigma_w**2 * _gauss((phi * ddphi).subs(act_h, sp.sqrt(q) * z))
+    return chi1(name) + _weighted(phi * sp.diff(phi, act_h, 2))
 
 
 def gaussian_derivative_identity() -> sp.Expr:

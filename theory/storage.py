@@ -319,6 +319,10 @@ def _spherical_saddle(d: Derivation, xq) -> sp.Expr:
     d.add("saddle_curvature_integrand", "I''(q) = <this>_t (by parts in t again)", stable_form(curv_i, xq, kappa))
     d.add("spinodal", "stationary points of alpha(q) (spinodals, ends of the root brackets): I - q I' = 0",
           sp.Eq(I - q * dI, 0))
+    i_of_q = sp.Function("I")(q)
+    log_slope = sp.expand(sp.diff(q / i_of_q, q) * i_of_q)  # q alpha'(q) / alpha(q), alpha = q / I
+    d.add("spinodal_gap", "q alpha'(q)/alpha(q) = 1 - q I'/I: the sign of alpha'(q), zero at the spinodals",
+          log_slope.subs(sp.Derivative(i_of_q, q), dI).subs(i_of_q, I))
     return dint
 
 

@@ -48,25 +48,12 @@ def _perturbation_panel(ax, errors, pert, entropy, symbol, title, inset_at):
     inset.tick_params(labelsize=8)
 
 
-def li_saad_fig2(ctx) -> None:
-    """Fig. 2 (a)-(f) of Li & Saad: function-space entropy, generalization, MAJ-3 networks."""
-    import matplotlib.pyplot as plt
-    import sympy as sp
-
-    from numerics.function_space import generalization_curve, max_entropy_perturbation
-    from numerics.majority import critical_perturbation, majority_recursion, majority_stationary
-    from numerics.simulate_networks import simulate_majority
-    from theory.function_space import entropy_growth_exponent
-
-    quick = ctx.quick
-    seeds = np.random.SeedSequence(ctx.seed).spawn(len(MAJ_PS))
-    grid_points = 150 if quick else 600
-    errors = np.linspace(0.005, 0.495, 30 if quick else 99)
-    data = {"layers": LAYERS, "error": errors}
-    fig, axes = plt.subplots(2, 3, figsize=(15, 9))
+def _panels_ab(ctx, axes, data, errors, grid_points) -> None:
+    """(a), (b): maximum-entropy perturbations against the output error, entropy inset; the reference numbers."""
+    from numerics.function_space import max_entropy_perturbation
 
     ctx.progress("(a), (b) maximum-entropy perturbations")
-    panels = ((axes[0, 0], "continuous", "η", "a", [0.12, 0.45, 0.38, 0.33]), (axes[0, 1], "binary", "p", "b", [0.09, 0.48, 0.27, 0.27]))
+    panels = ((axes[0], "continuous", "η", "a", [0.12, 0.45, 0.38, 0.33]), (axes[1], "binary", "p", "b", [0.09, 0.48, 0.27, 0.27]))
     for ax, weights, symbol, letter, inset_at in panels:
         errs, pert, ent, switches = _max_entropy_table(errors, weights, grid_points)
         data[f"{weights}_error"], data[f"{weights}_perturbation"], data[f"{weights}_entropy"] = errs, pert, ent
@@ -80,20 +67,32 @@ def li_saad_fig2(ctx) -> None:
                    f"max entropy S_{weights[:3]} at ε = {REFERENCE_ERROR:g}, L = {LAYERS} (Eq. {9 if weights == 'continuous' else 12})")
         data[f"{weights}_reference"] = {"error": REFERENCE_ERROR, "perturbation": ref.perturbation, "entropy": ref.entropy}
 
+
+def _panel_c(ctx, ax, data) -> None:
+    """(c): the annealed generalization curve against the large-alpha law eps* = K/(alpha + K) of the theory."""
+    import sympy as sp
+
+    from numerics.function_space import generalization_curve
+    from theory import function_space as fs
+
     ctx.progress("(c) generalization curve")
+    quick = ctx.quick
     alphas = np.geomspace(0.5, 1000.0, 14 if quick else 60)
     gen = generalization_curve(alphas, LAYERS, "continuous", table_points=20 if quick else 64, grid_points=100 if quick else 300)
-    K = float(entropy_growth_exponent().subs(sp.Symbol("L", positive=True, integer=True), LAYERS))
-    ax = axes[0, 2]
+    K = float(fs.entropy_growth_exponent().subs(sp.Symbol("L", positive=True, integer=True), LAYERS))
+    eps_star, series = fs.generalization_asymptote()
+    k_sym = sp.Symbol("K", positive=True)
+    law = sp.lambdify((k_sym, fs.alpha), eps_star)  # K/(alpha + K)
+    leading = sp.lambdify((k_sym, fs.alpha), sp.series(eps_star, fs.alpha, sp.oo, 2).removeO())  # K/alpha
     ax.semilogx(alphas, gen.error, "o", ms=3, label="annealed ε*(α)")
     guide = np.geomspace(K, alphas[-1], 200)  # K/(α + K) <= 1/2, the largest error there is
-    ax.semilogx(guide, K / (guide + K), "k:", label=f"K/(α + K), K = (2^L − 1)/L = {K:g}")
+    ax.semilogx(guide, law(K, guide), "k:", label=f"K/(α + K), K = (2^L − 1)/L = {K:g}")
     ax.set(xlabel="examples per weight α = P/(L N²)", ylabel="generalization error ε*", title="(c) generalization, continuous weights")
     ax.legend(loc="lower left")
     inset = ax.inset_axes([0.62, 0.55, 0.35, 0.35])
     large = alphas >= 20.0
     inset.plot(1.0 / alphas[large], gen.error[large], "o", ms=3)
-    inset.plot(1.0 / alphas[large], K / alphas[large], "k:")
+    inset.plot(1.0 / alphas[large], leading(K, alphas[large]), "k:")
     inset.set_xlabel("1/α", fontsize=8)
     inset.set_ylabel("ε*", fontsize=8)
     inset.tick_params(labelsize=8)
@@ -103,12 +102,16 @@ def li_saad_fig2(ctx) -> None:
     jump = int(np.flatnonzero(gen.error < 0.5)[0])
     ctx.number("generalization_onset_alpha", float(alphas[jump]), "first α on the grid with ε* < 1/2 (the curve jumps from ε* = 1/2)")
 
+
+def _panel_d(ctx, ax, data) -> float:
+    """(d): MAJ-k stationary magnetization and error against p; returns p_c."""
+    from numerics.majority import critical_perturbation, majority_stationary
+
     ctx.progress("(d) MAJ-3 stationary state")
     p_c = critical_perturbation(MAJ_K)
-    ps = np.linspace(0.0, 0.3, 61 if quick else 301)
+    ps = np.linspace(0.0, 0.3, 61 if ctx.quick else 301)
     stat = [majority_stationary(MAJ_K, p) for p in ps]
     m_inf, eps_inf = np.array([s.m for s in stat]), np.array([s.error for s in stat])
-    ax = axes[1, 0]
     ax.plot(ps, m_inf, label="magnetization m$^∞$")
     ax.plot(ps, eps_inf, label="function error ε = (1 − q$^∞$)/2")
     ax.axvline(p_c, color="k", ls=":", label=f"p$_c$ = {p_c:.4f}")
@@ -116,27 +119,52 @@ def li_saad_fig2(ctx) -> None:
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=2, fontsize=8, frameon=False)  # above, clear of p_c
     data.update(p=ps, m_stationary=m_inf, error_stationary=eps_inf, p_c=p_c)
     ctx.number("p_c_k3", p_c, "critical perturbation of MAJ-3 networks (1/6)")
+    return p_c
+
+
+def _panels_ef(ctx, axes, data) -> int:
+    """(e), (f): MAJ-k magnetization and internal error over layers, recursion against simulation; returns the width."""
+    from numerics.majority import majority_recursion
+    from numerics.simulate_networks import simulate_majority
 
     ctx.progress("(e), (f) MAJ-3 over layers")
-    depth = 30 if quick else 50
-    maj_width, maj_replicas = (20_000, 2) if quick else (200_000, 8)
+    seeds = np.random.SeedSequence(ctx.seed).spawn(len(MAJ_PS))
+    depth = 30 if ctx.quick else 50
+    maj_width, maj_replicas = (20_000, 2) if ctx.quick else (200_000, 8)
     layers = np.arange(depth + 1)
     for p, child in zip(MAJ_PS, seeds):
         traj = majority_recursion(MAJ_K, p, depth, MAJ_M0)
         sim = simulate_majority(MAJ_K, p, depth, MAJ_M0, width=maj_width, replicas=maj_replicas, seed=child, workers=2)
-        line, = axes[1, 1].plot(layers, traj.m, label=f"p = {p:g}")
-        axes[1, 1].plot(layers[::3], sim.m[::3], "o", ms=3, color=line.get_color())
-        axes[1, 2].plot(layers, traj.error_per_layer, color=line.get_color(), label=f"p = {p:g}")
-        axes[1, 2].plot(layers[::3], (1.0 - sim.q[::3]) / 2.0, "o", ms=3, color=line.get_color())
+        line, = axes[0].plot(layers, traj.m, label=f"p = {p:g}")
+        axes[0].plot(layers[::3], sim.m[::3], "o", ms=3, color=line.get_color())
+        axes[1].plot(layers, traj.error_per_layer, color=line.get_color(), label=f"p = {p:g}")
+        axes[1].plot(layers[::3], (1.0 - sim.q[::3]) / 2.0, "o", ms=3, color=line.get_color())
         data[f"maj_p_{p:g}"] = {"m": traj.m, "delta": traj.error_per_layer, "m_simulated": sim.m,
                                 "m_simulated_stderr": sim.m_stderr, "delta_simulated": (1.0 - sim.q) / 2.0,
                                 "delta_simulated_stderr": sim.q_stderr / 2.0}
-    axes[1, 1].set(xlabel="layer l", ylabel="magnetization m$^l$", title=f"(e) MAJ-{MAJ_K}, m$^0$ = {MAJ_M0:g}")
-    axes[1, 2].set(xlabel="layer l", ylabel="internal error δ(l) = (1 − q$^l$)/2", title=f"(f) MAJ-{MAJ_K}, m$^0$ = {MAJ_M0:g}")
-    for ax, height in ((axes[1, 1], 0.68), (axes[1, 2], 0.3)):
+    axes[0].set(xlabel="layer l", ylabel="magnetization m$^l$", title=f"(e) MAJ-{MAJ_K}, m$^0$ = {MAJ_M0:g}")
+    axes[1].set(xlabel="layer l", ylabel="internal error δ(l) = (1 − q$^l$)/2", title=f"(f) MAJ-{MAJ_K}, m$^0$ = {MAJ_M0:g}")
+    for ax, height in ((axes[0], 0.68), (axes[1], 0.3)):
         ax.plot([], [], "ko", ms=3, label="simulation")
         ax.legend(loc="center right", bbox_to_anchor=(1.0, height), ncol=2)
     data.update(maj_m0=MAJ_M0, maj_width=maj_width, maj_replicas=maj_replicas)
+    ctx.note(f"MAJ-3 simulations: width {maj_width}, {maj_replicas} replicas per p, wiring with replacement; "
+             "the generalization curve uses the annealed approximation of the letter.")
+    return maj_width
+
+
+def li_saad_fig2(ctx) -> None:
+    """Fig. 2 (a)-(f) of Li & Saad: function-space entropy, generalization, MAJ-3 networks."""
+    import matplotlib.pyplot as plt
+
+    grid_points = 150 if ctx.quick else 600
+    errors = np.linspace(0.005, 0.495, 30 if ctx.quick else 99)
+    data = {"layers": LAYERS, "error": errors}
+    fig, axes = plt.subplots(2, 3, figsize=(15, 9))
+    _panels_ab(ctx, axes[0, :2], data, errors, grid_points)
+    _panel_c(ctx, axes[0, 2], data)
+    p_c = _panel_d(ctx, axes[1, 0], data)
+    maj_width = _panels_ef(ctx, axes[1, 1:], data)
     fig.tight_layout()
     ctx.figure("li_saad_fig2", fig,
                f"Li & Saad Fig. 2 (β → ∞): (a, b) maximum-entropy perturbations of a {LAYERS}-layer network against the output "
@@ -144,9 +172,6 @@ def li_saad_fig2(ctx) -> None:
                f"stationary magnetization and error against p with p_c = {p_c:.4f}; (e, f) magnetization and internal error "
                f"over layers from m^0 = {MAJ_M0:g} (lines: Eqs. 13-14; dots: simulated networks of width {maj_width}).",
                data)
-
-    ctx.note(f"MAJ-3 simulations: width {maj_width}, {maj_replicas} replicas per p, wiring with replacement; "
-             "the generalization curve uses the annealed approximation of the letter.")
 
 
 ESP_BETAS = (0.3, 1.0, 3.0, 30.0)
@@ -156,22 +181,23 @@ OVERLAP_SIGMA_W = math.sqrt(2.0)  # weight scale of the overlap-map figure (ReLU
 UNITS = tuple((f"ESP, β = {b:g}", "esp", b) for b in ESP_BETAS) + (("ReLU", "relu", None), ("tanh", "tanh", 1.0))
 
 
-def esp_function_space(ctx) -> None:
-    """Beyond the papers: overlap map and order-to-chaos line of ESP networks across beta, next to ReLU and tanh."""
+def _overlap_map_figure(ctx) -> None:
+    """The one-layer overlap map of ESP across beta, ReLU and tanh, and its iteration over layers."""
     import matplotlib.pyplot as plt
+    import sympy as sp
 
     from numerics.function_space import overlap_recursion
-    from numerics.propagation import critical_sigma_w
+    from theory import function_space as fs
 
-    quick = ctx.quick
-    rhos = np.linspace(0.0, 1.0, 6 if quick else 21)
-    depth = 8 if quick else 15
+    rhos = np.linspace(0.0, 1.0, 6 if ctx.quick else 21)
+    depth = 8 if ctx.quick else 15
     eta_first = 0.8  # perturbation of layer 1 only; deeper layers copy the reference weights
+    eta_of_x = sp.lambdify(fs.x, fs.perturbation_of_x("continuous"))  # eta = sqrt(x (2 - x)), x = 1 - c
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.5))
     data = {"sigma_w": OVERLAP_SIGMA_W, "rho": rhos, "eta_first_layer": eta_first}
     for label, name, beta in UNITS:
         ctx.progress(f"overlap map, {label}")
-        etas = np.sqrt((1.0 - rhos) * (1.0 + rhos))  # input-field correlation rho = sqrt(1 - eta^2)
+        etas = eta_of_x(1.0 - rhos)  # input-field correlation rho = c = sqrt(1 - eta^2)
         q_map = np.array([overlap_recursion([e], activation=name, beta=beta, sigma=OVERLAP_SIGMA_W).q[0] for e in etas])
         q_layers = overlap_recursion([eta_first] + [0.0] * (depth - 1), activation=name, beta=beta, sigma=OVERLAP_SIGMA_W).q
         style = "--" if name != "esp" else "-"
@@ -192,8 +218,15 @@ def esp_function_space(ctx) -> None:
                "layer is perturbed (right); ESP moves from the linear map (β → 0) to ReLU's (β → ∞), tanh at σ_w = √2 is "
                "chaotic and decorrelates.", data)
 
-    sigma_bs = np.linspace(0.0, 1.5, 4 if quick else 16)
-    rtol = 1e-5 if quick else 1e-8
+
+def _order_to_chaos_figure(ctx) -> None:
+    """The critical sigma_w against sigma_b of the same units, and ESP's edge at sigma_b = 0 as numbers."""
+    import matplotlib.pyplot as plt
+
+    from numerics.propagation import critical_sigma_w
+
+    sigma_bs = np.linspace(0.0, 1.5, 4 if ctx.quick else 16)
+    rtol = 1e-5 if ctx.quick else 1e-8
     fig, ax = plt.subplots(figsize=(6.5, 4.8))
     data = {"sigma_b": sigma_bs, "rtol": rtol, "q0": 1.0}
     for label, name, beta in UNITS:
@@ -218,6 +251,12 @@ def esp_function_space(ctx) -> None:
     top = data[label]["sigma_w_critical"][0]
     ctx.number("esp_critical_sigma_w_sb0", float(top), f"ESP critical σ_w at σ_b = 0, β = {beta:g} (ReLU: √2 = {math.sqrt(2):.6f})")
     ctx.number("esp_critical_sigma_w_sb0_minus_sqrt2", float(top - math.sqrt(2.0)), f"its distance from √2 at β = {beta:g}")
+
+
+def esp_function_space(ctx) -> None:
+    """Beyond the papers: overlap map and order-to-chaos line of ESP networks across beta, next to ReLU and tanh."""
+    _overlap_map_figure(ctx)
+    _order_to_chaos_figure(ctx)
 
 
 STAGES = (

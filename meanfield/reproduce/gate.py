@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 
 import numpy as np
-import sympy as sp
 
 from meanfield.reproduce import Stage
 
@@ -50,10 +49,11 @@ def derivations(ctx) -> None:
 def activations(ctx) -> None:
     """ESP across beta with its ReLU and linear limits; g(h) of ESP against the sigmoid unit; erf vs logistic."""
     import matplotlib.pyplot as plt
+    import sympy as sp
     from scipy.special import ndtr
 
     import numerics
-    from theory import noise
+    from theory import gate, noise
 
     esp, sig, relu = (numerics.activation(n) for n in ("esp", "sigmoid", "relu"))
     h = np.linspace(-6, 6, 601)
@@ -64,7 +64,8 @@ def activations(ctx) -> None:
         data[f"esp_beta_{beta}"] = esp.value(h, beta)
         a.plot(h, data[f"esp_beta_{beta}"], label=f"ESP, β = {beta:g}")
     a.plot(h, relu.value(h, 1.0), "k--", label="ReLU (β → ∞)")
-    a.plot(h, h / 2, "k:", label="h/2 (β → 0)")
+    linear = sp.lambdify(gate.h, gate.derivation()["noisy_series"].removeO().subs(gate.beta, 0))  # h/2
+    a.plot(h, linear(h), "k:", label="h/2 (β → 0)")
     a.set(xlabel="field h", ylabel="⟨j⟩ = h σ(βh)", title="ESP interpolates linear → ReLU", ylim=(-1.5, 6))
     a.legend()
     hh = np.linspace(-4, 12, 801)
@@ -81,7 +82,7 @@ def activations(ctx) -> None:
 
     c_star, err = noise.minimax_constant()
     u = np.linspace(-4, 4, 801)
-    slope = float(sp.sqrt(8 / sp.pi))
+    slope = float(noise.matched_beta().subs(noise.delta, 1))  # sqrt(8/pi)
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     erf_law = ndtr(u)
     a.plot(u, erf_law, "k", label="½[1 + erf(u/√2)]")

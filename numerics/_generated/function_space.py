@@ -1,6 +1,7 @@
-"""Kernels of the function-space theory: dense overlap maps, entropies, MAJ-k pair probabilities.
+"""Kernels of the function-space theory: dense overlap maps, entropies, MAJ-k pair probabilities;
+the annealed objective and the signal-propagation maps.
 
-Generated from theory/function_space.py and theory/majority.py by
+Generated from theory/function_space.py, theory/majority.py and theory/propagation.py by
 `python -m numerics.generate`; do not edit.
 """
 
@@ -24,6 +25,18 @@ ACTIVATION_SCALING = {
     'relu': (1, 0),
     'linear': (1, 0),
 }
+
+
+@njit(cache=True)
+def tanh_pair_sum(A, D):
+    """tanh(A + D) + tanh(A - D) = 2 sinh(2A) / (cosh 2A + cosh 2D), scaled so nothing overflows."""
+    x0 = abs(A)
+    x1 = 2*x0
+    x2 = 2*abs(D)
+    x3 = max(x1, x2)
+    x4 = -x3
+    x5 = math.exp(x1 + x4)
+    return -2*x5*math.expm1(-4*x0)*(0.0 if A == 0 else math.copysign(1, A))/(x5 + math.exp(-x1 - x3) + math.exp(-x2 - x3) + math.exp(x2 + x4))
 
 
 @njit(cache=True)
@@ -86,10 +99,7 @@ def log_budget_x(ltheta, ly):
     return ly + log1mexp(ltheta) - log1mexp(ltheta + ly)
 
 
-@njit(cache=True)
-def layer_entropy_continuous(lx):
-    """log eta of one layer from log x (Eq. 9)."""
-    return (1/2)*lx + (1/2)*math.log1p(-1/2*math.exp(lx)) + (1/2)*math.log(2)
+layer_entropy_continuous = log_eta_of_log_x  # log eta of one layer from log x (Eq. 9).
 
 
 @njit(cache=True)
@@ -118,3 +128,28 @@ def majority_slope(n):
 def majority_critical_perturbation(n):
     """p_c for k = 2n + 1."""
     return (-4**n*math.factorial(n)**2 + math.factorial(2*n + 1))/((2*math.factorial(2*n + 1)))
+
+
+def propagation_variance_map(sigma_w, sigma_b, mean_phi_squared):
+    """q_l = sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2; mean_phi_squared = E[phi(sqrt(q) z)^2] (theory.propagation)."""
+    return mean_phi_squared*sigma_w**2 + sigma_b**2
+
+
+def propagation_chi1(sigma_w, mean_dphi_squared):
+    """chi_1 = sigma_w^2 E[phi'(sqrt(q) z)^2]; mean_dphi_squared = E[phi'(sqrt(q) z)^2] (theory.propagation)."""
+    return mean_dphi_squared*sigma_w**2
+
+
+def entropy_growth_exponent(L):
+    """K(L) = (2^L - 1)/L: S_con ~ K log(epsilon) as epsilon -> 0."""
+    return (2**L - 1)/L
+
+
+def annealed_objective(S, alpha, epsilon):
+    """S(eps) + alpha log(1 - eps), maximized by the annealed error eps* (Li & Saad)."""
+    return S + alpha*math.log1p(-epsilon)
+
+
+def annealed_objective_of_log_error(S, alpha, lr):
+    """The annealed objective in log r_L = log(2 eps)."""
+    return S + alpha*math.log1p(-1/2*math.exp(lr))

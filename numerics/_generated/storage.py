@@ -1,7 +1,10 @@
-"""Storage-problem kernels: integrands of the RS saddle points and closed forms.
+"""Storage-problem kernels: integrands, closed forms and the RS equations in their Gaussian averages.
 
-Generated from theory/storage.py by `python -m numerics.generate`; do not edit.
+Generated from theory/storage.py by
+`python -m numerics.generate`; do not edit.
 """
+
+import math
 
 from numpy import arcsin, exp, log, pi, sqrt  # noqa: F401
 
@@ -47,14 +50,6 @@ def gardner_energetic_integrand(t, q, kappa):
     LogH((kappa + sqrt(q)*t)/sqrt(1 - q))
     """
     return log_tail((kappa + sqrt(q)*t)/sqrt(1 - q))
-
-
-def gardner_entropic_part(q):
-    """entropic part of S: volume of the sphere at overlap q (theory.storage: entropic_part).
-
-    q/(2 - 2*q) + log(1 - q)/2
-    """
-    return q/(2 - 2*q) + (1/2)*log(1 - q)
 
 
 def gardner_replicon_integrand(t, q, kappa):
@@ -120,14 +115,6 @@ def ising_spin_integrand(z, qhat):
     return log_two_cosh(sqrt(qhat)*z)
 
 
-def ising_entropic_part(q, qhat):
-    """-qhat (1-q)/2 (theory.storage: ising_entropic_part).
-
-    -qhat*(1 - q)/2
-    """
-    return -1/2*qhat*(1 - q)
-
-
 def ising_spin_replicon_integrand(z, qhat):
     """spin factor of the replicon: sech^4(sqrt(qhat) z) (theory.storage: ising_spin_replicon_integrand).
 
@@ -159,3 +146,75 @@ def teacher_error(R):
     2*asin(sqrt(1/2 - R/2))/pi
     """
     return 2*arcsin(sqrt(1/2 - 1/2*R))/pi
+
+
+def gardner_log_alpha_of_q(q, mean_saddle):
+    """the saddle point solved for alpha: alpha(q) = q / I(q), I(q) = <(1-q) M(x)^2>_t (theory.storage: alpha_of_q; mean_saddle = <gardner_saddle_integrand>).
+
+    -log(mean_saddle) + log(q)
+    """
+    return -math.log(mean_saddle) + math.log(q)
+
+
+def gardner_spinodal_gap(q, mean_saddle, mean_saddle_slope):
+    """q alpha'(q)/alpha(q) = 1 - q I'/I: the sign of alpha'(q), zero at the spinodals (theory.storage: spinodal_gap; mean_saddle = <gardner_saddle_integrand>; mean_saddle_slope = <gardner_saddle_slope_integrand>).
+
+    1 - mean_saddle_slope*q/mean_saddle
+    """
+    return 1 - mean_saddle_slope*q/mean_saddle
+
+
+def gardner_entropy(q, alpha, mean_log_tail):
+    """RS log-volume S(q) (minimized over q) (theory.storage: entropy; mean_log_tail = <gardner_energetic_integrand>).
+
+    alpha*mean_log_tail + q/(2 - 2*q) + log(1 - q)/2
+    """
+    return alpha*mean_log_tail + q/(2 - 2*q) + (1/2)*math.log(1 - q)
+
+
+def gardner_replicon(alpha, mean_replicon):
+    """replicon ratio lambda = alpha <[(ln H)''(x)]^2>; RS is stable while lambda < 1 (theory.storage: replicon; mean_replicon = <gardner_replicon_integrand>).
+
+    alpha*mean_replicon
+    """
+    return alpha*mean_replicon
+
+
+def ising_conjugate(q, alpha, mean_saddle):
+    """ds/dq = 0: qhat = alpha <(1-q) M(x)^2>_t / (1-q)^2 (theory.storage: ising_conjugate; mean_saddle = <gardner_saddle_integrand>).
+
+    alpha*mean_saddle/(q - 1)**2
+    """
+    return alpha*mean_saddle/(q - 1)**2
+
+
+def ising_overlap_residual(q, mean_sech2):
+    """ds/dqhat = 0: 1 - q = <sech^2(sqrt(qhat) z)>_z (theory.storage: ising_overlap; mean_sech2 = <ising_overlap_integrand>).
+
+    Eq(1 - q, mean_sech2)
+    """
+    return (1 - q) - (mean_sech2)
+
+
+def ising_entropy(q, qhat, alpha, mean_log_two_cosh, mean_log_tail):
+    """RS entropy s(q, qhat) for J_i = +-1 (theory.storage: ising_entropy; mean_log_two_cosh = <ising_spin_integrand>; mean_log_tail = <gardner_energetic_integrand>).
+
+    alpha*mean_log_tail + mean_log_two_cosh - qhat*(1 - q)/2
+    """
+    return alpha*mean_log_tail + mean_log_two_cosh - 1/2*qhat*(1 - q)
+
+
+def ising_replicon(q, alpha, mean_replicon, mean_sech4):
+    """replicon ratio alpha <[(ln H)'']^2>_t <sech^4>_z / (1-q)^2 (theory.storage: ising_replicon; mean_replicon = <gardner_replicon_integrand>; mean_sech4 = <ising_spin_replicon_integrand>).
+
+    alpha*mean_replicon*mean_sech4/(1 - q)**2
+    """
+    return alpha*mean_replicon*mean_sech4/(1 - q)**2
+
+
+def teacher_saddle_residual(R, alpha, mean_teacher):
+    """ds/dR = 0, times 2 sqrt(1-R) (theory.storage: ts_saddle; mean_teacher = <teacher_saddle_integrand>).
+
+    Eq(R/sqrt(1 - R), alpha*mean_teacher)
+    """
+    return (R/math.sqrt(1 - R)) - (alpha*mean_teacher)
