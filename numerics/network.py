@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import namedtuple
 
 import numba
 import numpy as np
@@ -298,6 +299,11 @@ SOURCES = engine.SOURCES + (__file__,)  # every file compiled into this module's
 flush_stale_caches(__name__, SOURCES)
 
 
+# The work arrays of batch_loss_grad: partial gradient sums per group, flat block buffers per thread
+# (numerics.engine.block_views), partial losses per group, the gradient.
+Workspace = namedtuple("Workspace", "sums blocks losses grad")
+
+
 # -- the network ---------------------------------------------------------------------------------
 
 
@@ -541,19 +547,19 @@ class Network(Layers):
 
     # evaluation --------------------------------------------------------------------------------
 
-    def workspace(self, batch: int) -> tuple:
-        """Work arrays for :func:`batch_loss_grad` on batches of up to ``batch`` samples: partial gradient
-        sums per group, flat block buffers per thread (:func:`numerics.engine.block_views`), partial losses,
-        the gradient."""
+    def workspace(self, batch: int) -> Workspace:
+        """Work arrays for :func:`batch_loss_grad` on batches of up to ``batch`` samples (``*work`` is its last
+        four arguments)."""
         nt = numba.config.NUMBA_NUM_THREADS  # numba.get_thread_id() stays below it
-        return (np.zeros((n_groups(batch), self.n_full)), np.zeros((nt, block_doubles(self.layout, max(1, min(BLOCK, batch))))),
-                np.zeros(n_groups(batch)), np.zeros(self.n_full))
+        return Workspace(np.zeros((n_groups(batch), self.n_full)),
+                         np.zeros((nt, block_doubles(self.layout, max(1, min(BLOCK, batch))))),
+                         np.zeros(n_groups(batch)), np.zeros(self.n_full))
 
     def forward_packed(self, theta, X, work=None, outputs_only=False) -> tuple[np.ndarray, np.ndarray]:
         """(H, A) for a packed parameter vector and validated X: H (m, units), A (m, inputs + units); with
         ``outputs_only`` H (m, 0) and A (m, n_L), the outputs."""
         m = X.shape[0]
-        if work is None or work[1].shape[1] < block_doubles(self.layout, max(1, min(BLOCK, m))):
+        if work is None or work.blocks.shape[1] < block_doubles(self.layout, max(1, min(BLOCK, m))):
             work = self.workspace(m)
         width = self.sizes[0] + self.n_units
         H = np.empty((m, 0 if outputs_only else self.n_units))
@@ -561,9 +567,9 @@ class Network(Layers):
         a0 = width - A.shape[1]
         with using_blas_threads(1, self.uses_blas):  # BLAS on one thread: threads take whole groups
             if self.threads(m, False) == GROUPS:
-                _forward_all(theta, X, self.layout, self.out_kind, work[1], H, A, a0)
+                _forward_all(theta, X, self.layout, self.out_kind, work.blocks, H, A, a0)
             else:
-                _forward_rows(theta, X, self.layout, self.out_kind, 0, m, work[1][0], H, A, a0)
+                _forward_rows(theta, X, self.layout, self.out_kind, 0, m, work.blocks[0], H, A, a0)
         return H, A
 
     @property
@@ -606,7 +612,7 @@ class Network(Layers):
         threads = self.threads(X.shape[0], want_grad)
         with using_blas_threads(1, self.uses_blas):  # BLAS on one thread: the numba threads share the work
             loss = batch_loss_grad(theta, X, Y, rows, self.layout, self.out_kind, want_grad, threads, *work)
-        return loss, work[-1]
+        return loss, work.grad
 
     def loss(self, params: dict, X, y) -> float:
         """Mean loss over the samples."""

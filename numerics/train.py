@@ -85,14 +85,15 @@ def _run_epochs(theta, runs, m1, m2, step, X, Y, order, batch, lay, out_kind, th
         loss = total = 0.0
         for s in range(starts):
             rows = rows_all if full else order[e, s * batch : min((s + 1) * batch, m)]
-            loss = batch_loss_grad(theta, X, Y, rows, lay, out_kind, True, threads, *work)
+            loss = batch_loss_grad(theta, X, Y, rows, lay, out_kind, True, threads, work.sums, work.blocks, work.losses,
+                                   work.grad)
             if not math.isfinite(loss):
                 losses[e] = loss
                 return e
             total += loss * rows.shape[0]
             rate = lr * decay_rate ** (step[0] / decay_steps)
             step[0] += 1
-            _apply_step(theta, runs, work[-1], m1, m2, step[0], adam, rate, b1, b2, eps)
+            _apply_step(theta, runs, work.grad, m1, m2, step[0], adam, rate, b1, b2, eps)
         losses[e] = loss if full else total / m
     return losses.shape[0]
 

@@ -107,7 +107,7 @@ def minibatch_gradient_error(example) -> float:
     worst = 0.0
     for threads in (SERIAL, GROUPS, PRODUCTS):
         batch_loss_grad(net.pack(params), X, Y, rows, net.layout, net.out_kind, True, threads, *work)
-        grad = net.unpack(work[-1])
+        grad = net.unpack(work.grad)
         ref = _reference(net, params, X[rows], Y[rows])[1]
         for name in ref:
             if name.startswith("beta") and not net.train_beta[int(name[4:]) - 1].any():
