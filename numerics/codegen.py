@@ -419,14 +419,29 @@ def generate() -> str:
 # logarithms in closed form (log of exp(u) is u, of Phi(u) log_ndtr(u), ...).
 
 USER_PRIMITIVES = (
-    "exact_product_low, fast_range, field, heaviside, log_abs_sinh, log_cosh, log_erfc, log_logistic, log_ndtr, "
-    "log_sigmoid, log_softplus, log_sum_exp, log_tanh_ratio, logistic, mul_add, ndtr, normal, product_low, sech2, sgn, sigmoid_pair, "
-    "sigmoid_tanh, sign, softplus, two_product, two_sum"
+    "erfc_fast, exact_product_low, exp_fast, fast_range, field, gauss_fast, heaviside, log_abs_sinh, log_cosh, "
+    "log_erfc, log_logistic, log_ndtr, log_sigmoid, log_softplus, log_sum_exp, log_tanh_ratio, logistic, mul_add, "
+    "ndtr_fast, ndtr_gauss, normal, product_low, sech2, sgn, sigmoid_pair, sigmoid_tanh, sign, softplus, two_product, "
+    "two_sum"
 )
 _ROW_SIGNATURE = "types.void(P, types.int64, types.float64, P, P, P)"
 
 
+def _gaussian_argument(e: sp.Expr) -> sp.Expr | None:
+    """u where ``e`` is exp(-u^2/2) with u a product of powers (the Gaussian density's factor), else None."""
+    if not isinstance(e, sp.exp):
+        return None
+    c, m = e.args[0].as_coeff_Mul()
+    powers = m.as_powers_dict()
+    if c != sp.Rational(-1, 2) or not all(n.is_Integer and n > 0 and n % 2 == 0 for n in powers.values()):
+        return None
+    return sp.Mul(*[b ** (n // 2) for b, n in powers.items()])
+
+
 def _printer():
+    """Printer of kernel bodies, with the stable primitives for the activation functions; e^u, e^(-u^2/2), Phi
+    and erfc by the branch-free primitives exp_fast, gauss_fast, ndtr_fast, erfc_fast (loops over samples
+    calling them compile to SIMD code)."""
     from sympy.printing.pycode import PythonCodePrinter
 
     class Printer(PythonCodePrinter):
@@ -435,6 +450,13 @@ def _printer():
         def _call(self, name, e):
             return f"{name}({', '.join(self._print(a) for a in e.args)})"
 
+        def _print_exp(self, e):
+            u = _gaussian_argument(e)
+            return self._call("exp_fast", e) if u is None else f"gauss_fast({self._print(u)})"
+
+        def _print_erfc(self, e):
+            return self._call("erfc_fast", e)
+
         def _print_sigmoid(self, e):
             return self._call("logistic", e)
 
@@ -442,7 +464,7 @@ def _printer():
             return self._call("softplus", e)
 
         def _print_Phi(self, e):
-            return self._call("ndtr", e)
+            return self._call("ndtr_fast", e)
 
         def _print_stanh(self, e):
             return self._call("math.tanh", e)
@@ -557,9 +579,20 @@ def _calls(exprs) -> dict:
 
 
 def _call_lines(exprs, calls: dict, p, indent: str) -> list[str]:
-    """Definitions of the named function applications that ``exprs`` use."""
+    """Definitions of the named function applications that ``exprs`` use; Phi(u) and e^(-u^2/2) together from
+    one exponential (ndtr_gauss)."""
     used = [a for a in calls if any(e.has(a) for e in exprs)]
-    return [f"{indent}{calls[a]} = {p(type(a)(*(arg.xreplace(calls) for arg in a.args)))}" for a in used]
+    lines, done = [], set()
+    for a in used:
+        if a in done:
+            continue
+        density = sp.exp(-a.args[0] ** 2 / 2) if isinstance(a, act.Phi) else None
+        if density in used:
+            lines.append(f"{indent}{calls[a]}, {calls[density]} = ndtr_gauss({p(a.args[0].xreplace(calls))})")
+            done.add(density)
+        else:
+            lines.append(f"{indent}{calls[a]} = {p(type(a)(*(b.xreplace(calls) for b in a.args)))}")
+    return lines
 
 
 def _generic_body(expr: sp.Expr, calls: dict, p, indent: str) -> list[str]:
