@@ -29,8 +29,8 @@ from numerics import user_activations as _user
 from numerics._generated import activations as _gen
 from numerics._numba import KERNEL_SOURCES, flush_stale_caches
 
-BUILTIN = ("esp", "sigmoid", "tanh", "relu", "linear")
-KEYS = ("value", "d_h", "d_beta", "d_hh", "d_hbeta", "d_betabeta")
+BUILTIN = _gen.NAMES  # theory.activations.REGISTRY's names, as generated
+KEYS = _gen.KEYS
 Kernels = namedtuple("Kernels", KEYS + ("first", "second", "first_row", "second_row"))
 PARALLEL_MIN_SIZE = 1 << 16  # below this, threads cost more than they save
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 import mpmath
@@ -135,6 +136,7 @@ def _roots(expr: sp.Expr, g: int) -> list:
     return out
 
 
+@cache  # the kernels and the registry's root table both ask; a form is never modified once made
 def product_form(expr: sp.Expr) -> ProductForm | None:
     """The product form of a kernel, or None when it has no sigmoid or tanh."""
     g = _family(expr)
@@ -383,6 +385,30 @@ def _row_source(name: str, group: str) -> str:
     ])
 
 
+def _registry_lines() -> list[str]:
+    """The registry's names, derivative keys, beta dependence and residual roots, for the modules that list
+    them (numerics.activations, numerics.function_space, verify.gate)."""
+    roots = {}
+    for name in act.REGISTRY:
+        found = []
+        for expr in act.derivatives(name).values():
+            form = product_form(expr)
+            found += [hi for r in (form.residuals if form else []) for hi, _, _ in r.roots]
+        if found:
+            roots[name] = tuple(dict.fromkeys(found))
+    beta_dependent = tuple(name for name, expr in act.REGISTRY.items() if act.beta in expr.free_symbols)
+    return [
+        f"NAMES = {tuple(act.REGISTRY)!r}  # the built-in activations, in registry order",
+        f"KEYS = {tuple(key for key, _, _ in act.DERIVATIVES)!r}  # the kernels of each",
+        f"BETA_DEPENDENT = {beta_dependent!r}  # the activations whose value depends on beta",
+        "# real roots in x = beta*h of the residual factors whose kernels patch them by Taylor series",
+        "ROOTS = {",
+        *[f"    {name!r}: {r!r}," for name, r in roots.items()],
+        "}",
+        "",
+    ]
+
+
 def generate() -> str:
     """Source of numerics/_generated/activations.py."""
     parts = [
@@ -400,6 +426,7 @@ def generate() -> str:
         "    sign, two_product, two_sum,",
         ")",
         "",
+        *_registry_lines(),
     ]
     for name in act.REGISTRY:
         for key, expr in act.derivatives(name).items():
