@@ -173,6 +173,15 @@ def activation(name) -> Activation:
     return _CACHE[name]
 
 
+def depends_on_beta(name: str) -> bool:
+    """Whether the value of activation ``name`` depends on beta (not only its derivatives' bookkeeping)."""
+    if name in BUILTIN:
+        return name in _gen.BETA_DEPENDENT
+    from theory.activations import beta, parse
+
+    return beta in parse(activation(name).expression).free_symbols
+
+
 def sympy_text(name: str) -> str:
     """The expression text of a built-in activation (theory/activations.py)."""
     import sympy as sp

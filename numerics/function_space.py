@@ -30,7 +30,6 @@ from scipy import LowLevelCallable, optimize
 from scipy.integrate import quad
 
 from numerics._generated import function_space as gen
-from numerics._generated.activations import BETA_DEPENDENT as BETA_ACTIVATIONS  # noqa: F401  (for numerics.propagation)
 from numerics._numba import flush_stale_caches
 
 WEIGHTS = ("continuous", "binary")

@@ -94,3 +94,9 @@ def test_bad_input():
         a.value(np.ones(3), np.ones(2))
     with pytest.raises(ValueError, match="known activations: esp, sigmoid, tanh, relu, linear"):
         numerics.activation("swish")
+
+
+def test_which_builtins_depend_on_beta():
+    from numerics.activations import depends_on_beta
+
+    assert [depends_on_beta(n) for n in ("esp", "sigmoid", "tanh", "relu", "linear")] == [True, True, True, False, False]
