@@ -305,7 +305,7 @@ def ndtr_pair(x, xl):
     """(Phi(x + xl), e^(-x^2/2)) for a small correction xl (the rounding error of x), without branches:
     Cody's three rational approximations all evaluated (the third as polynomials in x^2), numerator
     and denominator selected, one division; e^(-x^2/2) by gauss_fast and xl entering as e^(-x xl).
-    Accurate to a few ulp for x >= NDTR_MIN (0 below)."""
+    Accurate to a few ulp for x >= NDTR_MIN; below, a value under the smallest normal float."""
     x = min(max(x, -40.0), 40.0)  # Phi = 0 or 1 beyond; no overflow in x^2
     a = abs(x)
     w = x * x
