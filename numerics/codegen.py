@@ -440,8 +440,8 @@ def generate() -> str:
 #
 # A user expression built from sigmoid(+-beta h) or tanh(beta h) alone gets the product forms above.
 # Any other is differentiated in the stable families of theory.activations (softplus, Phi, sech2:
-# no 1 - tanh^2, no 1 + erf) and printed with stable primitives (expm1, log1p, logistic, softplus,
-# ndtr); where that direct evaluation is not a normal float (overflow in an intermediate, an
+# no 1 - tanh^2, no 1 + erf) and printed with stable primitives (expm1, log1p, logistic, softplus; the
+# branch-free exp_fast, gauss_fast, ndtr_fast, erfc_fast); where that direct evaluation is not a normal float (overflow in an intermediate, an
 # underflowed factor), each term c prod f_m^n_m is summed as sign * exp(sum n_m log|f_m|), with the
 # logarithms in closed form (log of exp(u) is u, of Phi(u) log_ndtr(u), ...).
 
