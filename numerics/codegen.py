@@ -656,8 +656,16 @@ def _generic_kernel_source(fname: str, expr: sp.Expr, calls: dict) -> str:
     return "\n".join(lines)
 
 
+def _irrational_constant(e: sp.Expr) -> bool:
+    return e.is_number and not e.is_Rational and isinstance(e, (sp.Pow, sp.NumberSymbol, sp.Function))
+
+
 def _prepared(expr: sp.Expr) -> sp.Expr:
-    return sp.piecewise_fold(_stable(expr))
+    """The expression as printed: stable forms, Piecewise folded, and irrational constants (sqrt(2), 1/sqrt(pi),
+    ...) as 25-digit floats that sympy multiplies into one coefficient, printed as one correctly rounded
+    float64 (no division by a constant in the compiled code)."""
+    folded = sp.piecewise_fold(_stable(expr))
+    return folded.replace(_irrational_constant, lambda e: sp.Float(e.evalf(25), 25))
 
 
 def _generic_fused_source(name: str, group: str, derivatives: dict, calls: dict) -> str:
