@@ -352,6 +352,29 @@ def ndtr_gauss(x):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def ndtr_gauss_product(a, b):
+    """(Phi(a b), e^(-(a b)^2/2)) of the exact product a b: its rounding error xl enters as in ndtr_pair,
+    and as e^(-x xl) in the density; without branches."""
+    x = a * b
+    xl = _fma(a, b, -x)
+    xl = xl if abs(x) <= 40.0 else 0.0  # beyond, both saturate (and a*b may overflow)
+    phi, g = ndtr_pair(x, xl)
+    return phi, g * mul_add(-min(max(x, -40.0), 40.0), xl, 1.0)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def ndtr_product(a, b):
+    """Phi(a b) of the exact product a b (see ndtr_gauss_product)."""
+    return ndtr_gauss_product(a, b)[0]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def gauss_product(a, b):
+    """e^(-(a b)^2/2) of the exact product a b (see ndtr_gauss_product)."""
+    return ndtr_gauss_product(a, b)[1]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def erfc_fast(u):
     """erfc(u) = 2 Phi(-u sqrt 2), with u sqrt 2 carried to twice double precision (see ndtr_pair), without
     branches; accurate to a few ulp for u <= 26.5 (erfc(u) a normal float)."""

@@ -446,10 +446,10 @@ def generate() -> str:
 # logarithms in closed form (log of exp(u) is u, of Phi(u) log_ndtr(u), ...).
 
 USER_PRIMITIVES = (
-    "erfc_fast, exact_product_low, exp_fast, fast_range, field, gauss_fast, heaviside, log_abs_sinh, log_cosh, "
-    "log_erfc, log_logistic, log_ndtr, log_sigmoid, log_softplus, log_sum_exp, log_tanh_ratio, logistic, mul_add, "
-    "ndtr_fast, ndtr_gauss, normal, product_low, sech2, sgn, sigmoid_pair, sigmoid_tanh, sign, softplus, two_product, "
-    "two_sum"
+    "erfc_fast, exact_product_low, exp_fast, fast_range, field, gauss_fast, gauss_product, heaviside, log_abs_sinh, "
+    "log_cosh, log_erfc, log_logistic, log_ndtr, log_sigmoid, log_softplus, log_sum_exp, log_tanh_ratio, logistic, "
+    "mul_add, ndtr_fast, ndtr_gauss, ndtr_gauss_product, ndtr_product, normal, product_low, sech2, sgn, sigmoid_pair, "
+    "sigmoid_tanh, sign, softplus, two_product, two_sum"
 )
 _ROW_SIGNATURE = "types.void(P, types.int64, types.float64, P, P, P)"
 
@@ -465,10 +465,18 @@ def _gaussian_argument(e: sp.Expr) -> sp.Expr | None:
     return sp.Mul(*[b ** (n // 2) for b, n in powers.items()])
 
 
+def _two_factors(u: sp.Expr) -> tuple | None:
+    """(a, b) where u = a*b with neither a number (beta*h): the primitives then take the product's rounding
+    error into account; else None."""
+    if u.is_Mul and len(u.args) == 2 and not any(a.is_Number for a in u.args):
+        return u.args
+    return None
+
+
 def _printer():
     """Printer of kernel bodies, with the stable primitives for the activation functions; e^u, e^(-u^2/2), Phi
     and erfc by the branch-free primitives exp_fast, gauss_fast, ndtr_fast, erfc_fast (loops over samples
-    calling them compile to SIMD code)."""
+    calling them compile to SIMD code), for u = a*b (beta*h) with the product's rounding error."""
     from sympy.printing.pycode import PythonCodePrinter
 
     class Printer(PythonCodePrinter):
@@ -479,7 +487,10 @@ def _printer():
 
         def _print_exp(self, e):
             u = _gaussian_argument(e)
-            return self._call("exp_fast", e) if u is None else f"gauss_fast({self._print(u)})"
+            if u is None:
+                return self._call("exp_fast", e)
+            ab = _two_factors(u)
+            return f"gauss_fast({self._print(u)})" if ab is None else f"gauss_product({self._print(ab[0])}, {self._print(ab[1])})"
 
         def _print_erfc(self, e):
             return self._call("erfc_fast", e)
@@ -491,7 +502,8 @@ def _printer():
             return self._call("softplus", e)
 
         def _print_Phi(self, e):
-            return self._call("ndtr_fast", e)
+            ab = _two_factors(e.args[0])
+            return self._call("ndtr_fast", e) if ab is None else f"ndtr_product({self._print(ab[0])}, {self._print(ab[1])})"
 
         def _print_stanh(self, e):
             return self._call("math.tanh", e)
@@ -615,7 +627,10 @@ def _call_lines(exprs, calls: dict, p, indent: str) -> list[str]:
             continue
         density = sp.exp(-a.args[0] ** 2 / 2) if isinstance(a, act.Phi) else None
         if density in used:
-            lines.append(f"{indent}{calls[a]}, {calls[density]} = ndtr_gauss({p(a.args[0].xreplace(calls))})")
+            u = a.args[0].xreplace(calls)
+            ab = _two_factors(u)
+            pair = f"ndtr_gauss({p(u)})" if ab is None else f"ndtr_gauss_product({p(ab[0])}, {p(ab[1])})"
+            lines.append(f"{indent}{calls[a]}, {calls[density]} = {pair}")
             done.add(density)
         else:
             lines.append(f"{indent}{calls[a]} = {p(type(a)(*(b.xreplace(calls) for b in a.args)))}")

@@ -18,6 +18,7 @@ from numerics._primitives import (
     log1p_unit,
     ndtr_fast,
     ndtr_gauss,
+    ndtr_gauss_product,
     sigmoid_tanh,
 )
 
@@ -152,3 +153,16 @@ def test_erfc_fast_against_mpmath():
                          [0.0, -1e300]))
     us = us[us <= 26.5]
     assert _worst([erfc_fast(float(u)) for u in us], [mpmath.erfc(mpmath.mpf(float(u))) for u in us]) <= 1e-15
+
+
+def test_gaussian_cdf_and_density_of_an_exact_product():
+    """ndtr_gauss_product(b, h): Phi and e^(-x^2/2) of the exact product x = b h, not of its rounding."""
+    rng = np.random.default_rng(RNG_SEED)
+    xs = np.concatenate((rng.uniform(-37, 37, 600), rng.uniform(-2, 2, 200)))
+    bs = _signed_decades(rng, -6, 6, xs.size)
+    points = [(float(b), float(x / b)) for x, b in zip(xs, bs)]
+    exact = [mpmath.mpf(b) * mpmath.mpf(h) for b, h in points]
+    phi, density = zip(*(ndtr_gauss_product(b, h) for b, h in points))
+    assert _worst(phi, [mpmath.ncdf(x) for x in exact]) <= 1e-15
+    assert _worst(density, [mpmath.exp(-x * x / 2) for x in exact]) <= 1e-15
+    assert ndtr_gauss_product(1e300, 1e300) == (1.0, 0.0) and ndtr_gauss_product(-1e300, 1e300) == (0.0, 0.0)
