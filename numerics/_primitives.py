@@ -244,12 +244,149 @@ def two_product(a, b):
     return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
+# ---- branch-free exponential and Gaussian CDF for the fused kernels of user activations ----------
+
+_EXP_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(14))  # e^r to r^13: truncation < 5e-18 for |r| <= ln2/2
+EXP_MIN = -708.0  # e^z is a normal float for EXP_MIN <= z <= EXP_MAX
+EXP_MAX = 709.782712893384  # log of the largest float64
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def exp_fast(z):
+    """e^z to a few ulp for EXP_MIN <= z <= EXP_MAX, without branches; inf above, 0 below (where e^z
+    is subnormal: callers that need those values check the range).
+
+    Cody-Waite reduction z = k ln2 + r, |r| <= ln2/2, and e^r by its Taylor polynomial to r^13
+    (Estrin's scheme), scaled by 2 * 2^(k-1) built from its bits (k <= 1024).
+    """
+    y = min(max(z, EXP_MIN), EXP_MAX)
+    shifted = mul_add(y, _LOG2E, _SHIFTER)
+    k = shifted - _SHIFTER
+    r = _fma(-k, _LN2_LO, _fma(-k, _LN2_HI, y))
+    c = _EXP_TAYLOR
+    r2 = r * r
+    r4 = r2 * r2
+    r8 = r4 * r4
+    p03 = mul_add(mul_add(c[3], r, c[2]), r2, mul_add(c[1], r, c[0]))
+    p47 = mul_add(mul_add(c[7], r, c[6]), r2, mul_add(c[5], r, c[4]))
+    p811 = mul_add(mul_add(c[11], r, c[10]), r2, mul_add(c[9], r, c[8]))
+    p1213 = mul_add(c[13], r, c[12])
+    p = mul_add(mul_add(p1213, r4, p811), r8, mul_add(p47, r4, p03))
+    e = 2.0 * p * _float_from_bits((_bits_of_float(shifted) - _SHIFTER_BITS + 1022) << 52)
+    return math.inf if z > EXP_MAX else (0.0 if z < EXP_MIN else e)
+
+
+# W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23 (1969) 631, in the
+# form of his ANORM (ACM TOMS 715, 1993) for Phi: |x| <= 0.67448975: Phi = 1/2 + x N1(x^2)/D1(x^2);
+# up to sqrt 32: Phi(-|x|) = e^(-x^2/2) N2(|x|)/D2(|x|); beyond: Phi(-|x|) = e^(-x^2/2) (1/sqrt(2 pi) - v N3(v)/D3(v))/|x|,
+# v = 1/x^2. Coefficients lowest order last, as published.
+_CODY_A = (2.2352520354606839287, 161.02823106855587881, 1067.6894854603709582, 18154.981253343561249,
+           0.065682337918207449113)
+_CODY_B = (47.20258190468824187, 976.09855173777669322, 10260.932208618978205, 45507.789335026729956)
+_CODY_C = (0.39894151208813466764, 8.8831497943883759412, 93.506656132177855979, 597.27027639480026226,
+           2494.5375852903726711, 6848.1904505362823326, 11602.651437647350124, 9842.7148383839780218,
+           1.0765576773720192317e-8)
+_CODY_D = (22.266688044328115691, 235.38790178262499861, 1519.377599407554805, 6485.558298266760755,
+           18615.571640885098091, 34900.952721145977266, 38912.003286093271411, 19685.429676859990727)
+_CODY_P = (0.21589853405795699, 0.1274011611602473639, 0.022235277870649807, 0.001421619193227893466,
+           2.9112874951168792e-5, 0.02307344176494017303)
+_CODY_Q = (1.28426009614491121, 0.468238212480865118, 0.0659881378689285515, 0.00378239633202758244,
+           7.29751555083966205e-5)
+_CODY_SMALL = 0.67448975
+_CODY_MID = 5.656854249492381  # sqrt 32
+_RSQRT_2PI = 0.3989422804014327
+NDTR_MIN = -37.5  # Phi(x) is a normal float for x >= NDTR_MIN
+_SQRT2_HI = 1.4142135623730951  # sqrt 2 = _SQRT2_HI + _SQRT2_LO
+_SQRT2_LO = -9.667293313452913e-17
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def ndtr_pair(x, xl):
+    """(Phi(x + xl), e^(-x^2/2)) for a small correction xl (the rounding error of x), without branches:
+    Cody's three rational approximations all evaluated (the third as polynomials in x^2), numerator
+    and denominator selected, one division; e^(-x^2/2) by gauss_fast and xl entering as e^(-x xl).
+    Accurate to a few ulp for x >= NDTR_MIN; below, a value under the smallest normal float."""
+    x = min(max(x, -40.0), 40.0)  # Phi = 0 or 1 beyond; no overflow in x^2
+    a = abs(x)
+    w = x * x
+    n1 = mul_add(mul_add(mul_add(mul_add(_CODY_A[4], w, _CODY_A[0]), w, _CODY_A[1]), w, _CODY_A[2]), w, _CODY_A[3])
+    d1 = mul_add(mul_add(mul_add(w + _CODY_B[0], w, _CODY_B[1]), w, _CODY_B[2]), w, _CODY_B[3])
+    c, d, q = _CODY_C, _CODY_D, _CODY_Q
+    n2 = mul_add(mul_add(mul_add(mul_add(mul_add(mul_add(mul_add(mul_add(c[8], a, c[0]), a, c[1]), a, c[2]), a, c[3]),
+                                         a, c[4]), a, c[5]), a, c[6]), a, c[7])
+    d2 = mul_add(mul_add(mul_add(mul_add(mul_add(mul_add(mul_add(a + d[0], a, d[1]), a, d[2]), a, d[3]), a, d[4]),
+                                 a, d[5]), a, d[6]), a, d[7])
+    pp = _CODY_P  # the large-|x| form times w^6: polynomials in w, no division by w
+    n3 = mul_add(mul_add(mul_add(mul_add(mul_add(pp[4], w, pp[3]), w, pp[2]), w, pp[1]), w, pp[0]), w, pp[5])
+    d3 = w * mul_add(mul_add(mul_add(mul_add(mul_add(q[4], w, q[3]), w, q[2]), w, q[1]), w, q[0]), w, 1.0)
+    small = a <= _CODY_SMALL
+    mid = a <= _CODY_MID
+    num = x * n1 if small else (n2 if mid else mul_add(_RSQRT_2PI, d3, -n3))
+    den = d1 if small else (d2 if mid else a * d3)
+    ratio = num / den
+    g = gauss_fast(x)
+    tail = g * mul_add(-x, xl, 1.0) * ratio  # Phi(-|x|) off the central range
+    central = 0.5 + mul_add(xl, _RSQRT_2PI, ratio)
+    return central if small else (tail if x < 0.0 else 1.0 - tail), g
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def gauss_fast(u):
+    """e^(-u^2/2) to a few ulp, u^2 = p + pl exact (FMA): e^(-p/2) (1 - pl/2), without branches; 0 where
+    it is below e^EXP_MIN (subnormal)."""
+    x = min(max(u, -40.0), 40.0)  # no overflow in x^2
+    p = x * x
+    return exp_fast(-0.5 * p) * mul_add(-0.5, _fma(x, x, -p), 1.0)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def ndtr_fast(x):
+    """Gaussian CDF Phi(x) (see ndtr_pair), without branches."""
+    return ndtr_pair(x, 0.0)[0]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def ndtr_gauss(x):
+    """(Phi(x), e^(-x^2/2)) from one exponential (see ndtr_pair), without branches."""
+    return ndtr_pair(x, 0.0)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def ndtr_gauss_product(a, b):
+    """(Phi(a b), e^(-(a b)^2/2)) of the exact product a b: its rounding error xl enters as in ndtr_pair,
+    and as e^(-x xl) in the density; without branches."""
+    x = a * b
+    xl = _fma(a, b, -x)
+    xl = xl if abs(x) <= 40.0 else 0.0  # beyond, both saturate (and a*b may overflow)
+    phi, g = ndtr_pair(x, xl)
+    return phi, g * mul_add(-min(max(x, -40.0), 40.0), xl, 1.0)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def ndtr_product(a, b):
+    """Phi(a b) of the exact product a b (see ndtr_gauss_product)."""
+    return ndtr_gauss_product(a, b)[0]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def gauss_product(a, b):
+    """e^(-(a b)^2/2) of the exact product a b (see ndtr_gauss_product)."""
+    return ndtr_gauss_product(a, b)[1]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def erfc_fast(u):
+    """erfc(u) = 2 Phi(-u sqrt 2), with u sqrt 2 carried to twice double precision (see ndtr_pair), without
+    branches; accurate to a few ulp for u <= 26.5 (erfc(u) a normal float)."""
+    x = -u * _SQRT2_HI
+    xl = _fma(-u, _SQRT2_HI, -x) - u * _SQRT2_LO
+    return 2.0 * ndtr_pair(x, xl)[0]
+
+
 # ---- stable forms of the functions user activations may hold (theory.activations.FUNCTIONS) ----
 
 _TINY = 2.2250738585072014e-308  # smallest normal float64
-_RSQRT2_HI = 0.7071067811865476  # 1/sqrt(2) = _RSQRT2_HI + _RSQRT2_LO
-_RSQRT2_LO = -4.833646656726457e-17
-_TWO_RSQRTPI = 1.1283791670955126  # 2/sqrt(pi)
+_RSQRT2_HI = 0.7071067811865476  # 1/sqrt(2)
 _LOG_SQRT_2PI = 0.9189385332046728
 
 
@@ -282,26 +419,13 @@ def log_softplus(x):
 
 
 @njit(cache=True)
-def ndtr(x):
-    """Gaussian CDF Phi(x) = erfc(u)/2, u = -x/sqrt 2 carried to twice double precision where it matters: the
-    rounding ul of u enters as erfc(u + ul) = erfc(u) - (2/sqrt pi) e^-u^2 ul, a relative correction of about
-    2 u^2 eps, kept for u > 1 (the lower tail), where it exceeds eps."""
-    u = -x * _RSQRT2_HI
-    e = math.erfc(u)
-    if u > 1.0:
-        ul = _fma(-x, _RSQRT2_HI, -u) - x * _RSQRT2_LO
-        e -= _TWO_RSQRTPI * math.exp(-u * u) * ul
-    return 0.5 * e
-
-
-@njit(cache=True)
 def log_ndtr(x):
     """log Phi(x); below x = -37 (Phi subnormal) the asymptotic series
     log Phi(x) = -x^2/2 - log(-x) - log sqrt(2 pi) + log(1 - 1/x^2 + 3/x^4 - ...) (Abramowitz-Stegun 7.1.23)."""
     if x > 5.0:
-        return math.log1p(-ndtr(-x))
+        return math.log1p(-ndtr_fast(-x))
     if x > -37.0:
-        return math.log(ndtr(x))
+        return math.log(ndtr_fast(x))
     w = 1.0 / (x * x)
     term, total = 1.0, 1.0
     for k in range(1, 10):
@@ -381,3 +505,4 @@ def log_tanh_ratio(u):
     if abs(u) < 1e-4:
         return -u * u / 3.0
     return math.log(math.tanh(u) / u)
+

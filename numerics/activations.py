@@ -30,8 +30,8 @@ from numerics import user_activations as _user
 from numerics._generated import activations as _gen
 from numerics._numba import KERNEL_SOURCES, flush_stale_caches
 
-BUILTIN = ("esp", "sigmoid", "tanh", "relu", "linear")
-KEYS = ("value", "d_h", "d_beta", "d_hh", "d_hbeta", "d_betabeta")
+BUILTIN = _gen.NAMES  # theory.activations.REGISTRY's names, as generated
+KEYS = _gen.KEYS
 Kernels = namedtuple("Kernels", KEYS + ("first", "second", "first_rows", "second_rows"))
 PARALLEL_MIN_SIZE = 1 << 16  # below this, threads cost more than they save
 
@@ -172,6 +172,15 @@ def activation(name) -> Activation:
             _user.set_slot(_user.names(BUILTIN).index(name), module)
             _CACHE[name] = Activation(name, module, "act", text)
     return _CACHE[name]
+
+
+def depends_on_beta(name: str) -> bool:
+    """Whether the value of activation ``name`` depends on beta (not only its derivatives' bookkeeping)."""
+    if name in BUILTIN:
+        return name in _gen.BETA_DEPENDENT
+    from theory.activations import beta, parse
+
+    return beta in parse(activation(name).expression).free_symbols
 
 
 def sympy_text(name: str) -> str:

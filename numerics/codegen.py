@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 import mpmath
@@ -135,6 +136,7 @@ def _roots(expr: sp.Expr, g: int) -> list:
     return out
 
 
+@cache  # the kernels and the registry's root table both ask; a form is never modified once made
 def product_form(expr: sp.Expr) -> ProductForm | None:
     """The product form of a kernel, or None when it has no sigmoid or tanh."""
     g = _family(expr)
@@ -387,6 +389,30 @@ def _rows_source(name: str, group: str) -> str:
     ])
 
 
+def _registry_lines() -> list[str]:
+    """The registry's names, derivative keys, beta dependence and residual roots, for the modules that list
+    them (numerics.activations, numerics.function_space, verify.gate)."""
+    roots = {}
+    for name in act.REGISTRY:
+        found = []
+        for expr in act.derivatives(name).values():
+            form = product_form(expr)
+            found += [hi for r in (form.residuals if form else []) for hi, _, _ in r.roots]
+        if found:
+            roots[name] = tuple(dict.fromkeys(found))
+    beta_dependent = tuple(name for name, expr in act.REGISTRY.items() if act.beta in expr.free_symbols)
+    return [
+        f"NAMES = {tuple(act.REGISTRY)!r}  # the built-in activations, in registry order",
+        f"KEYS = {tuple(key for key, _, _ in act.DERIVATIVES)!r}  # the kernels of each",
+        f"BETA_DEPENDENT = {beta_dependent!r}  # the activations whose value depends on beta",
+        "# real roots in x = beta*h of the residual factors whose kernels patch them by Taylor series",
+        "ROOTS = {",
+        *[f"    {name!r}: {r!r}," for name, r in roots.items()],
+        "}",
+        "",
+    ]
+
+
 def generate() -> str:
     """Source of numerics/_generated/activations.py."""
     parts = [
@@ -404,6 +430,7 @@ def generate() -> str:
         "    sign, two_product, two_sum,",
         ")",
         "",
+        *_registry_lines(),
     ]
     for name in act.REGISTRY:
         for key, expr in act.derivatives(name).items():
@@ -417,20 +444,43 @@ def generate() -> str:
 #
 # A user expression built from sigmoid(+-beta h) or tanh(beta h) alone gets the product forms above.
 # Any other is differentiated in the stable families of theory.activations (softplus, Phi, sech2:
-# no 1 - tanh^2, no 1 + erf) and printed with stable primitives (expm1, log1p, logistic, softplus,
-# ndtr); where that direct evaluation is not a normal float (overflow in an intermediate, an
+# no 1 - tanh^2, no 1 + erf) and printed with stable primitives (expm1, log1p, logistic, softplus; the
+# branch-free exp_fast, gauss_fast, ndtr_fast, erfc_fast); where that direct evaluation is not a normal float (overflow in an intermediate, an
 # underflowed factor), each term c prod f_m^n_m is summed as sign * exp(sum n_m log|f_m|), with the
 # logarithms in closed form (log of exp(u) is u, of Phi(u) log_ndtr(u), ...).
 
 USER_PRIMITIVES = (
-    "exact_product_low, fast_range, field, heaviside, log_abs_sinh, log_cosh, log_erfc, log_logistic, log_ndtr, "
-    "log_sigmoid, log_softplus, log_sum_exp, log_tanh_ratio, logistic, mul_add, ndtr, normal, product_low, sech2, sgn, sigmoid_pair, "
+    "erfc_fast, exact_product_low, exp_fast, fast_range, field, gauss_fast, gauss_product, heaviside, log_abs_sinh, "
+    "log_cosh, log_erfc, log_logistic, log_ndtr, log_sigmoid, log_softplus, log_sum_exp, log_tanh_ratio, logistic, "
+    "mul_add, ndtr_fast, ndtr_gauss, ndtr_gauss_product, ndtr_product, normal, product_low, sech2, sgn, sigmoid_pair, "
     "sigmoid_tanh, sign, softplus, two_product, two_sum"
 )
 _ROWS_SIGNATURE = "types.void(P, types.int64, types.int64, P, P, P, P)"
 
 
+def _gaussian_argument(e: sp.Expr) -> sp.Expr | None:
+    """u where ``e`` is exp(-u^2/2) with u a product of powers (the Gaussian density's factor), else None."""
+    if not isinstance(e, sp.exp):
+        return None
+    c, m = e.args[0].as_coeff_Mul()
+    powers = m.as_powers_dict()
+    if c != sp.Rational(-1, 2) or not all(n.is_Integer and n > 0 and n % 2 == 0 for n in powers.values()):
+        return None
+    return sp.Mul(*[b ** (n // 2) for b, n in powers.items()])
+
+
+def _two_factors(u: sp.Expr) -> tuple | None:
+    """(a, b) where u = a*b with neither a number (beta*h): the primitives then take the product's rounding
+    error into account; else None."""
+    if u.is_Mul and len(u.args) == 2 and not any(a.is_Number for a in u.args):
+        return u.args
+    return None
+
+
 def _printer():
+    """Printer of kernel bodies, with the stable primitives for the activation functions; e^u, e^(-u^2/2), Phi
+    and erfc by the branch-free primitives exp_fast, gauss_fast, ndtr_fast, erfc_fast (loops over samples
+    calling them compile to SIMD code), for u = a*b (beta*h) with the product's rounding error."""
     from sympy.printing.pycode import PythonCodePrinter
 
     class Printer(PythonCodePrinter):
@@ -439,6 +489,16 @@ def _printer():
         def _call(self, name, e):
             return f"{name}({', '.join(self._print(a) for a in e.args)})"
 
+        def _print_exp(self, e):
+            u = _gaussian_argument(e)
+            if u is None:
+                return self._call("exp_fast", e)
+            ab = _two_factors(u)
+            return f"gauss_fast({self._print(u)})" if ab is None else f"gauss_product({self._print(ab[0])}, {self._print(ab[1])})"
+
+        def _print_erfc(self, e):
+            return self._call("erfc_fast", e)
+
         def _print_sigmoid(self, e):
             return self._call("logistic", e)
 
@@ -446,7 +506,8 @@ def _printer():
             return self._call("softplus", e)
 
         def _print_Phi(self, e):
-            return self._call("ndtr", e)
+            ab = _two_factors(e.args[0])
+            return self._call("ndtr_fast", e) if ab is None else f"ndtr_product({self._print(ab[0])}, {self._print(ab[1])})"
 
         def _print_stanh(self, e):
             return self._call("math.tanh", e)
@@ -561,9 +622,23 @@ def _calls(exprs) -> dict:
 
 
 def _call_lines(exprs, calls: dict, p, indent: str) -> list[str]:
-    """Definitions of the named function applications that ``exprs`` use."""
+    """Definitions of the named function applications that ``exprs`` use; Phi(u) and e^(-u^2/2) together from
+    one exponential (ndtr_gauss)."""
     used = [a for a in calls if any(e.has(a) for e in exprs)]
-    return [f"{indent}{calls[a]} = {p(type(a)(*(arg.xreplace(calls) for arg in a.args)))}" for a in used]
+    lines, done = [], set()
+    for a in used:
+        if a in done:
+            continue
+        density = sp.exp(-a.args[0] ** 2 / 2) if isinstance(a, act.Phi) else None
+        if density in used:
+            u = a.args[0].xreplace(calls)
+            ab = _two_factors(u)
+            pair = f"ndtr_gauss({p(u)})" if ab is None else f"ndtr_gauss_product({p(ab[0])}, {p(ab[1])})"
+            lines.append(f"{indent}{calls[a]}, {calls[density]} = {pair}")
+            done.add(density)
+        else:
+            lines.append(f"{indent}{calls[a]} = {p(type(a)(*(b.xreplace(calls) for b in a.args)))}")
+    return lines
 
 
 def _generic_body(expr: sp.Expr, calls: dict, p, indent: str) -> list[str]:
@@ -600,8 +675,16 @@ def _generic_kernel_source(fname: str, expr: sp.Expr, calls: dict) -> str:
     return "\n".join(lines)
 
 
+def _irrational_constant(e: sp.Expr) -> bool:
+    return e.is_number and not e.is_Rational and isinstance(e, (sp.Pow, sp.NumberSymbol, sp.Function))
+
+
 def _prepared(expr: sp.Expr) -> sp.Expr:
-    return sp.piecewise_fold(_stable(expr))
+    """The expression as printed: stable forms, Piecewise folded, and irrational constants (sqrt(2), 1/sqrt(pi),
+    ...) as 25-digit floats that sympy multiplies into one coefficient, printed as one correctly rounded
+    float64 (no division by a constant in the compiled code)."""
+    folded = sp.piecewise_fold(_stable(expr))
+    return folded.replace(_irrational_constant, lambda e: sp.Float(e.evalf(25), 25))
 
 
 def _generic_fused_source(name: str, group: str, derivatives: dict, calls: dict) -> str:

@@ -33,7 +33,6 @@ from numerics._generated import function_space as gen
 from numerics._numba import flush_stale_caches
 
 WEIGHTS = ("continuous", "binary")
-BETA_ACTIVATIONS = ("esp", "sigmoid", "tanh")  # activations whose value depends on beta
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 GAUSS_CUTOFF = 12.0  # |z| beyond which a standard Gaussian has mass < 1e-32
 QUAD_RTOL = 1e-12

@@ -21,7 +21,7 @@ from scipy.integrate import quad
 from scipy.optimize import brentq
 
 from numerics._generated import function_space as gen
-from numerics.function_space import BETA_ACTIVATIONS, GAUSS_CUTOFF, INV_SQRT_2PI, QUAD_RTOL, check_activation
+from numerics.function_space import GAUSS_CUTOFF, INV_SQRT_2PI, QUAD_RTOL, check_activation
 
 Q_MAX = 1e30  # variance treated as divergent
 Q_MIN = 1e-300  # variance treated as zero
@@ -149,6 +149,8 @@ def critical_sigma_w(name: str, sigma_b: float, beta: float | None = None, q0: f
     q_0 below the unstable fixed point) and sqrt(2) (beta -> oo), a function of beta sigma_b and
     beta^2 q_0 only (theory.propagation.beta_scaling).
     """
+    from numerics.activations import depends_on_beta
+
     check_activation(name)
     sigma_b = _check_nonnegative(sigma_b, "sigma_b", SIGMA_B_MAX)
     q0 = _check_nonnegative(q0, "q0", Q0_MAX)
@@ -174,7 +176,7 @@ def critical_sigma_w(name: str, sigma_b: float, beta: float | None = None, q0: f
         q_star, c1 = math.inf, chi1_limit(name, sigma_w=hi, beta=beta)
     return Criticality(
         activation=name,
-        beta=beta_in if name in BETA_ACTIVATIONS else None,
+        beta=beta_in if depends_on_beta(name) else None,
         sigma_b=sigma_b,
         sigma_w=0.5 * (lo + hi),
         q_star=q_star,

@@ -18,6 +18,7 @@ import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
+from numerics._generated.activations import ROOTS as ROOTS_BY_NAME
 from numerics.activations import BUILTIN, KEYS, NAMES, activation, first_rows, second_rows
 from theory import activations as ta
 from verify.metrics import relative_error
@@ -107,8 +108,7 @@ def _jax():
 
 @cache
 def jax_unit(name: str):
-    """A registered activation's value expression in jax.numpy (sympy.lambdify of the registered text, not
-    of any derivative)."""
+    """An activation's value expression in jax.numpy (sympy.lambdify of its text, not of any derivative)."""
     jax = _jax()
     functions = {"sigmoid": jax.nn.sigmoid, "softplus": jax.nn.softplus, "Phi": jax.scipy.stats.norm.cdf}
     return sp.lambdify((ta.h, ta.beta), ta.parse(activation(name).expression), modules=[functions, "jax"])
@@ -128,16 +128,14 @@ def jax_derivative(name: str, key: str):
     """JAX autodiff of the activation written directly in jax.numpy."""
     jax = _jax()
     jnp = jax.numpy
-    if name not in BUILTIN:
-        return _jax_derivative(jax_unit(name), key)
-    forms = {
+    forms = {  # the built-ins written out; any other activation lambdified from its expression
         "esp": lambda h, b: h * jax.nn.sigmoid(b * h),
         "sigmoid": lambda h, b: jax.nn.sigmoid(b * h),
         "tanh": lambda h, b: jnp.tanh(b * h),
         "relu": lambda h, b: jax.nn.relu(h),
         "linear": lambda h, b: h + 0.0 * b,
     }
-    return _jax_derivative(forms[name], key)
+    return _jax_derivative(forms[name] if name in forms else jax_unit(name), key)
 
 
 def _jax_derivative(f, key: str):
@@ -153,7 +151,7 @@ def _jax_derivative(f, key: str):
 # Points every kernel check runs: extremes of h and beta, signs, roots of residual factors.
 EXTREMES = tuple(
     (h, b)
-    for h in (1e-300, -1e-300, 1e300, -1e300, 7.1e8, -7.4e8, -1.2784645427610737, 2.3993572805154675, 1.5434046384182074)
+    for h in (1e-300, -1e-300, 1e300, -1e300, 7.1e8, -7.4e8, *(roots[0] for roots in ROOTS_BY_NAME.values()))
     for b in (1e-6, -1e-6, 1.0, 1e3, -1e3)
 )
 
@@ -225,10 +223,8 @@ def kernel_checks(names=None) -> list[Check]:
 
 
 GROUPS = {"first": (first_rows, ("value", "d_h", "d_beta")), "second": (second_rows, ("d_hh", "d_hbeta", "d_betabeta"))}
-# Real roots in x = beta*h of the residual factors that the fused kernels patch by Taylor series:
-# esp d_h, esp, sigmoid and tanh second derivatives (tanh's are sigmoid's halved).
-ROOTS = (-1.2784645427610737, 2.3993572805154675, -2.3993572805154675, 1.5434046384182085, -1.5434046384182085,
-         0.7717023192091043, -0.7717023192091043)
+# Real roots in x = beta*h of the residual factors that the fused kernels patch by Taylor series (as generated).
+ROOTS = tuple(r for roots in ROOTS_BY_NAME.values() for r in roots)
 # beta*h of the points that share a row with each drawn one: in the fast range, so that fast and fallback
 # entries mix, and enough of them for the SIMD loop body (not only its remainder) to run
 COMPANIONS = np.linspace(-62.5, 62.5, 16)

@@ -136,9 +136,8 @@ def _perturbation_options(p) -> None:
     p.add_argument("--weights", choices=WEIGHTS, default="continuous", help="weight ensemble (default continuous)")
     p.add_argument("--perturb", required=True, metavar="V1,...,VL", help="per-layer eta in [0, 1] (continuous) or p in [0, 0.5] (binary)")
     p.add_argument("--beta", type=float, default=None, help="inverse temperature > 0 (omit: beta -> oo, sign units)")
-    p.add_argument(
-        "--activation", default=None, metavar="NAME", help="deterministic units phi(h, beta) of the registry (esp, sigmoid, tanh, relu, linear)"
-    )
+    p.add_argument("--activation", default=None, metavar="NAME",
+                   help="deterministic units phi(h, beta): a built-in or registered activation (`meanfield activation list`)")
     p.add_argument("--sigma", type=float, default=1.0, help="std of the continuous weights (default 1)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
 
@@ -171,7 +170,7 @@ def register(commands) -> None:
     p.set_defaults(func=run_majority)
 
     p = commands.group("solve", "propagation", "edge of the ordered phase sigma_w,c(sigma_b): q*, chi_1 (Poole et al. 2016)")
-    p.add_argument("--activation", required=True, metavar="NAME", help="registry activation (esp, sigmoid, tanh, relu, linear)")
+    p.add_argument("--activation", required=True, metavar="NAME", help="built-in or registered activation (see `meanfield activation list`)")
     p.add_argument("--beta", type=float, default=None, help="inverse temperature > 0 (default 1; ignored by relu, linear)")
     p.add_argument("--sigma-b", type=float, required=True, help="bias std >= 0")
     p.add_argument("--q0", type=float, default=1.0, help="input pre-activation variance (default 1)")

@@ -12,6 +12,16 @@ from numerics._primitives import (  # noqa: F401
     sign, two_product, two_sum,
 )
 
+NAMES = ('esp', 'sigmoid', 'tanh', 'relu', 'linear')  # the built-in activations, in registry order
+KEYS = ('value', 'd_h', 'd_beta', 'd_hh', 'd_hbeta', 'd_betabeta')  # the kernels of each
+BETA_DEPENDENT = ('esp', 'sigmoid', 'tanh')  # the activations whose value depends on beta
+# real roots in x = beta*h of the residual factors whose kernels patch them by Taylor series
+ROOTS = {
+    'esp': (-1.2784645427610737, -2.3993572805154675, 2.3993572805154675),
+    'sigmoid': (-1.5434046384182085, 1.5434046384182085),
+    'tanh': (-0.7717023192091043, 0.7717023192091043),
+}
+
 
 @njit(cache=True)
 def esp_value(h, beta):

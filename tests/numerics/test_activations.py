@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import numerics
+from numerics._generated.activations import BETA_DEPENDENT
 from numerics.activations import KEYS, NAMES
 
 
@@ -35,12 +36,12 @@ def test_no_warnings_in_the_documented_beta_range(name):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             for key in KEYS:
-                if beta == 0.0 and key in ("d_beta", "d_betabeta") and name in ("esp", "sigmoid", "tanh"):
+                if beta == 0.0 and key in ("d_beta", "d_betabeta") and name in BETA_DEPENDENT:
                     continue  # h^2/4 and friends overflow for |h| ~ 1e308: checked below
                 assert not np.any(np.isnan(getattr(a, key)(EXTREME_H, beta))), (key, beta)
 
 
-@pytest.mark.parametrize("name", ["esp", "sigmoid", "tanh"])
+@pytest.mark.parametrize("name", BETA_DEPENDENT)
 def test_inf_only_where_the_true_value_overflows(name):
     from verify.gate import mp_reference
 
@@ -93,3 +94,9 @@ def test_bad_input():
         a.value(np.ones(3), np.ones(2))
     with pytest.raises(ValueError, match="known activations: esp, sigmoid, tanh, relu, linear"):
         numerics.activation("swish")
+
+
+def test_which_builtins_depend_on_beta():
+    from numerics.activations import depends_on_beta
+
+    assert [depends_on_beta(n) for n in ("esp", "sigmoid", "tanh", "relu", "linear")] == [True, True, True, False, False]

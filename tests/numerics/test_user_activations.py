@@ -190,6 +190,7 @@ def test_mean_field_propagation_runs_for_a_registered_activation(registered):
 
     crit = critical_sigma_w("t_gelu", 0.1, 1.0)
     assert crit.activation == "t_gelu" and np.isfinite(crit.sigma_w) and crit.sigma_w > 0
+    assert crit.beta == 1.0  # recorded: h Phi(beta h) depends on beta
 
 
 @SLOW

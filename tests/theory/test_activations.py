@@ -6,7 +6,7 @@ from theory.activations import REGISTRY, beta, derivatives, expression, h, sigmo
 
 def test_registry_expressions():
     assert REGISTRY["esp"] == h * sigmoid(beta * h)
-    assert set(REGISTRY) == {"esp", "sigmoid", "tanh", "relu", "linear"}
+    assert {"esp", "sigmoid", "tanh", "relu", "linear"} <= set(REGISTRY)  # the documented built-ins
 
 
 def test_unknown_activation_lists_the_known_ones():
