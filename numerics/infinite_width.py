@@ -236,7 +236,7 @@ def hermite_series(f, q) -> HermiteSeries:
     found, todo, order = {}, np.arange(q.size), 64
     while todo.size:
         out = _refine(partial(_hermite_rule, f, q[todo], order), lambda v: np.maximum(v[:, -1:], np.finfo(float).tiny),
-                      16 * HERMITE_MAX, max(8, order // 4))
+                      16 * HERMITE_MAX, max(8, order // 8))
         c, norm = out[:, :-1], out[:, -1] ** 2
         safe = np.where(norm > 0, norm, 1.0)
         tail = np.maximum(norm[:, None] - np.cumsum(c * c, axis=1), 0.0) / safe[:, None]
@@ -251,47 +251,63 @@ def hermite_series(f, q) -> HermiteSeries:
     return HermiteSeries(coefficients, root_tails, np.array([found[i][2] for i in range(q.size)]))
 
 
+@numba.njit(cache=True)
+def _mehler_row(i, C, a, b, rows, cols, coefficients, root_tails, tol, symmetric, out):
+    """Row i of :func:`_mehler` (from the diagonal on, mirrored, when ``symmetric``)."""
+    p = rows[i]
+    for j in range(i if symmetric else 0, C.shape[1]):
+        ab = math.sqrt(a[i] * b[j])
+        r = min(max(C[i, j] / ab, -1.0), 1.0) if ab > 0 else 0.0
+        t = cols[j]
+        value, total, power = np.nan, 0.0, 1.0
+        for k in range(coefficients.shape[1]):
+            total += power * coefficients[p, k] * coefficients[t, k]
+            power *= r
+            if power == 0.0 or abs(power) * root_tails[p, k] * root_tails[t, k] <= tol:
+                value = total
+                break
+        out[i, j] = value
+        if symmetric:
+            out[j, i] = value
+
+
 @numba.njit(parallel=True, cache=True)
-def _mehler(rho, rows, cols, coefficients, root_tails, tol, out):
-    """out[i, j] = sum_k rho^k c[rows[i], k] c[cols[j], k] (Mehler's formula), summed until the Cauchy-Schwarz bound of
-    the rest, |rho|^(k+1) s[rows[i], k] s[cols[j], k], is below tol (relative to the scale); NaN when the computed
-    orders do not reach it."""
-    n1, n2 = rho.shape
-    terms = coefficients.shape[1]
-    for i in numba.prange(n1):
-        p = rows[i]
-        for j in range(n2):
-            r = rho[i, j]
-            t = cols[j]
-            total, power = 0.0, 1.0
-            out[i, j] = np.nan
-            for k in range(terms):
-                total += power * coefficients[p, k] * coefficients[t, k]
-                power *= r
-                if power == 0.0 or abs(power) * root_tails[p, k] * root_tails[t, k] <= tol:
-                    out[i, j] = total
-                    break
+def _mehler(C, a, b, rows, cols, coefficients, root_tails, tol, symmetric, out):
+    """out[i, j] = sum_k rho^k c[rows[i], k] c[cols[j], k] (Mehler's formula), rho = C[i, j] / sqrt(a[i] b[j]) clipped
+    to [-1, 1] (0 where a variance is 0), summed until the Cauchy-Schwarz bound of the rest,
+    |rho|^(k+1) s[rows[i], k] s[cols[j], k], is below tol (relative to the scale); NaN where the computed orders do not
+    reach it. ``symmetric`` (C symmetric, a = b): the upper triangle, mirrored, rows i and n - 1 - i together so
+    that the threads share the work evenly."""
+    n = C.shape[0]
+    for m in numba.prange((n + 1) // 2 if symmetric else n):
+        _mehler_row(m, C, a, b, rows, cols, coefficients, root_tails, tol, symmetric, out)
+        if symmetric and n - 1 - m != m:
+            _mehler_row(n - 1 - m, C, a, b, rows, cols, coefficients, root_tails, tol, symmetric, out)
 
 
-def mehler_expectation(f, a, b, C) -> np.ndarray:
+def mehler_expectation(f, a, b, C, symmetric: bool = False) -> np.ndarray:
     """E[f(u) f(v)] over a matrix of covariances C with row variances a and column variances b, from the Hermite series
     of f at each distinct variance: E = sum_k rho^k c_k(a) c_k(b) (Mehler's formula), truncated where the
-    Cauchy-Schwarz bound of the rest is below SERIES_TOL of sqrt(E f(u)^2 E f(v)^2); entries it does not resolve (|rho|
-    near 1 with a slowly converging series) by direct quadrature."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    Cauchy-Schwarz bound of the rest is below SERIES_TOL of sqrt(E f(u)^2 E f(v)^2); entries it does not resolve: at
+    correlation +-1 a one-dimensional integral, otherwise (|rho| near 1 with a slowly converging series) direct
+    quadrature. ``symmetric``: C is symmetric and a = b (a kernel of a data set with itself), only its upper triangle
+    is computed."""
+    a, b, C = (np.ascontiguousarray(x, dtype=np.float64) for x in (a, b, C))
     q, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
     series = hermite_series(f, q)
-    ab = np.sqrt(a[:, None] * b[None, :])
-    rho = np.clip(np.divide(C, ab, out=np.zeros(C.shape), where=ab > 0), -1.0, 1.0)
     out = np.empty(C.shape)
-    _mehler(rho, inverse[:a.size], inverse[a.size:], series.coefficients, series.root_tails, SERIES_TOL, out)
-    A, B = np.broadcast_arrays(a[:, None], b[None, :])
-    aligned = np.isnan(out) & (np.abs(rho) == 1.0)  # u, v proportional: a one-dimensional integral
-    if aligned.any():
-        out[aligned] = aligned_expectation(f, A[aligned], B[aligned] * rho[aligned])
-    rest = np.isnan(out)
-    if rest.any():
-        out[rest] = pair_expectation(f, A[rest], B[rest], C[rest])
+    _mehler(C, a, b, inverse[:a.size], inverse[a.size:], series.coefficients, series.root_tails, SERIES_TOL, symmetric, out)
+    i, j = np.nonzero(np.isnan(out))
+    if i.size:
+        A, B, c = a[i], b[j], C[i, j]
+        rho = np.clip(np.divide(c, np.sqrt(A * B), out=np.zeros(c.size), where=A * B > 0), -1.0, 1.0)
+        aligned = np.abs(rho) == 1.0  # u, v proportional: a one-dimensional integral
+        values = np.empty(c.size)
+        if aligned.any():
+            values[aligned] = aligned_expectation(f, A[aligned], B[aligned] * rho[aligned])
+        if not aligned.all():
+            values[~aligned] = pair_expectation(f, A[~aligned], B[~aligned], c[~aligned])
+        out[i, j] = values
     return out
 
 
@@ -389,8 +405,9 @@ def rho_table(F, scale: float, tol: float = TABLE_TOL, min_width: float = 1e-9) 
     return RhoTable(np.array([p[0] for p in done] + [1.0]), [p[2] for p in done])
 
 
-def expectation(name: str, beta: float, derivative: bool, a, b, C) -> np.ndarray:
-    """E[f(u) f(v)] for f = phi or phi' over a matrix of covariances C with row variances a, column variances b."""
+def expectation(name: str, beta: float, derivative: bool, a, b, C, symmetric: bool = False) -> np.ndarray:
+    """E[f(u) f(v)] for f = phi or phi' over a matrix of covariances C with row variances a, column variances b
+    (``symmetric``: C symmetric and a = b)."""
     a2, b2 = np.asarray(a)[:, None], np.asarray(b)[None, :]
     if name in CLOSED_FORM:
         return _closed_form(name, beta, derivative, a2, b2, C)
@@ -403,7 +420,7 @@ def expectation(name: str, beta: float, derivative: bool, a, b, C) -> np.ndarray
         table = rho_table(lambda rho: pair_expectation(f, np.full(rho.size, q), np.full(rho.size, q), q * rho),
                           max(scale, np.finfo(float).tiny))
         return table(C / q)
-    return mehler_expectation(f, a, b, C)
+    return mehler_expectation(f, a, b, C, symmetric)
 
 
 # -- kernels ---------------------------------------------------------------------------------------
@@ -416,11 +433,13 @@ def _kernels(X1, X2, depth, name, sigma_w, sigma_b, beta, want_ntk):
     d1 = sw2 * np.einsum("ij,ij->i", X1, X1) / d + sb2
     d2 = sw2 * np.einsum("ij,ij->i", X2, X2) / d + sb2
     T = K.copy() if want_ntk else None
+    symmetric = X1 is X2
     for _ in range(depth):
         if want_ntk:
-            T = sw2 * expectation(name, beta, True, d1, d2, K) * T
-        K = sw2 * expectation(name, beta, False, d1, d2, K) + sb2
-        d1, d2 = (sw2 * _diag(name, beta, x) + sb2 for x in (d1, d2))
+            T = sw2 * expectation(name, beta, True, d1, d2, K, symmetric) * T
+        K = sw2 * expectation(name, beta, False, d1, d2, K, symmetric) + sb2
+        d1 = sw2 * _diag(name, beta, d1) + sb2
+        d2 = d1 if symmetric else sw2 * _diag(name, beta, d2) + sb2
         if want_ntk:
             T += K
     return T if want_ntk else K

@@ -175,8 +175,11 @@ def test_empirical_ntk_of_one_network_is_its_jacobian_gram():
     np.testing.assert_allclose(mc.mean, np.mean(samples, axis=0), rtol=1e-12)
 
 
-def test_kernel_shapes_and_cross_kernels():
+@pytest.mark.parametrize("scales", [None, (0.5, 1.0, 2.0, 1.3, 0.8, 1.7)])  # equal norms (table), unequal (series)
+def test_kernel_shapes_and_cross_kernels(scales):
     X1, X2 = _sphere(4, 3), _sphere(2, 3, seed=1)
+    if scales is not None:
+        X1, X2 = X1 * np.array(scales[:4])[:, None], X2 * np.array(scales[4:])[:, None]
     K = nngp(X1, X2, depth=2, activation="esp", sigma_w=1.4, sigma_b=0.1)
     assert K.shape == (4, 2)
     full = nngp(np.vstack([X1, X2]), depth=2, activation="esp", sigma_w=1.4, sigma_b=0.1)
