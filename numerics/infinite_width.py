@@ -235,8 +235,8 @@ def hermite_series(f, q) -> HermiteSeries:
     q = np.atleast_1d(np.asarray(q, dtype=np.float64))
     found, todo, order = {}, np.arange(q.size), 64
     while todo.size:
-        out = _refine(partial(_hermite_rule, f, q[todo], order), lambda v: np.maximum(v[:, -1:], np.finfo(float).tiny),
-                      16 * HERMITE_MAX, max(8, order // 8))
+        out = np.vstack([_refine(partial(_hermite_rule, f, q[part], order), lambda v: np.maximum(v[:, -1:], np.finfo(float).tiny),
+                                 HERMITE_MAX, max(8, order // 8)) for part in np.array_split(todo, -(-todo.size // 256))])
         c, norm = out[:, :-1], out[:, -1] ** 2
         safe = np.where(norm > 0, norm, 1.0)
         tail = np.maximum(norm[:, None] - np.cumsum(c * c, axis=1), 0.0) / safe[:, None]
@@ -279,7 +279,8 @@ def _mehler(C, a, b, rows, cols, coefficients, root_tails, tol, symmetric, out):
     reach it. ``symmetric`` (C symmetric, a = b): the upper triangle, mirrored, rows i and n - 1 - i together so
     that the threads share the work evenly."""
     n = C.shape[0]
-    for m in numba.prange((n + 1) // 2 if symmetric else n):
+    rows_to_do = (n + 1) // 2 if symmetric else n
+    for m in numba.prange(rows_to_do):
         _mehler_row(m, C, a, b, rows, cols, coefficients, root_tails, tol, symmetric, out)
         if symmetric and n - 1 - m != m:
             _mehler_row(n - 1 - m, C, a, b, rows, cols, coefficients, root_tails, tol, symmetric, out)
