@@ -433,14 +433,20 @@ def _kernels(X1, X2, depth, name, sigma_w, sigma_b, beta, want_ntk):
     K = sw2 * (X1 @ X2.T) / d + sb2
     d1 = sw2 * np.einsum("ij,ij->i", X1, X1) / d + sb2
     d2 = sw2 * np.einsum("ij,ij->i", X2, X2) / d + sb2
-    T = K.copy() if want_ntk else None
     symmetric = X1 is X2
+    if symmetric:  # the diagonal is the variance of each input: correlation exactly 1 there
+        np.fill_diagonal(K, d1)
+    T = K.copy() if want_ntk else None
     for _ in range(depth):
         if want_ntk:
             T = sw2 * expectation(name, beta, True, d1, d2, K, symmetric) * T
         K = sw2 * expectation(name, beta, False, d1, d2, K, symmetric) + sb2
         d1 = sw2 * _diag(name, beta, d1) + sb2
-        d2 = d1 if symmetric else sw2 * _diag(name, beta, d2) + sb2
+        if symmetric:
+            d2 = d1
+            np.fill_diagonal(K, d1)
+        else:
+            d2 = sw2 * _diag(name, beta, d2) + sb2
         if want_ntk:
             T += K
     return T if want_ntk else K
