@@ -179,7 +179,7 @@ def dots4(A, r0, r1, r2, r3, D, d, nb):
 # whose chunks run on several threads (PRODUCTS, see numerics.network) gives the same bits as one that runs
 # them in turn. Measured on an idle 2-core machine, gradient of a 100-sample step (us, one thread / chunks
 # over two threads): 784-128-10 876 / 650, 784-300-100-10 2370 / 1870; with at least 32 rows and 2^20
-# multiply-adds a chunk, 939 / 681 and 2560 / 1818; before chunking, one thread 885 and 2380.
+# multiply-adds a chunk, 939 / 681 and 2560 / 1818.
 CHUNK_ROWS = 64  # rows of C per chunk, at least (narrower chunks run BLAS's edge kernels)
 CHUNK_WORK = 1 << 22  # multiply-adds per chunk, at least (~0.1 ms on one core)
 _NO, _TRANSPOSED = ord("n"), ord("t")

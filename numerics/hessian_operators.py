@@ -7,9 +7,11 @@ parameter array in the flattening order:
 * :func:`jax_hessian` - a JAX loss over a parameter pytree: forward-over-reverse
   H v = jvp(grad L)(theta; v) (Pearlmutter 1994), jitted, float64;
 * :func:`torch_hessian` - a PyTorch module and loss: double back-propagation
-  H v = d(g . v)/d theta with the gradient graph kept between products;
-* :func:`network_hessian` - the toolkit's own MLP (``Network.hvp``), blocks
-  W1, b1, beta1, W2, ... (trainable entries only).
+  H v = d(g . v)/d theta with the gradient graph kept between products
+  (a block of vectors in one batched back-propagation);
+* :func:`network_hessian` - the toolkit's own MLP (``HessianOperator``
+  products, ``toarray()`` the exact dense Hessian), blocks W1, b1, beta1,
+  W2, ... (trainable entries only).
 
 JAX and PyTorch are imported only when these are called; PyTorch is an
 optional extra (``pip install meanfield[torch]``).
@@ -43,6 +45,22 @@ class BlockOperator(LinearOperator):
 
     def _adjoint(self):
         return self
+
+
+class NetworkHessianOperator(BlockOperator):
+    """The Hessian operator of a :class:`numerics.network.Network`; ``toarray()`` is the exact dense Hessian
+    (``numerics.hessian.hessian``), which :func:`numerics.spectrum.analyze` uses instead of P products."""
+
+    def __init__(self, net, params: dict, X, y):
+        from numerics.hessian import HessianOperator
+
+        super().__init__(net.n_params, HessianOperator(net, params, X, y).matvec, network_blocks(net))
+        self._dense_args = (net, params, X, y)
+
+    def toarray(self) -> np.ndarray:
+        from numerics.hessian import hessian
+
+        return hessian(*self._dense_args)
 
 
 def _path_name(path) -> str:
@@ -131,13 +149,20 @@ def torch_hessian(model, loss_fn, X, y) -> BlockOperator:
         off += p.numel()
 
     def hvp(v):
+        """H v for v (P,), or H V for V (P, k) by one batched back-propagation (``is_grads_batched``)."""
         vt = torch.as_tensor(v, dtype=dtype)
-        parts = [vt[sl].view_as(p) for (_, sl), p in zip(blocks, params)]
-        hv = torch.autograd.grad(grads, params, grad_outputs=parts, retain_graph=True, allow_unused=True)
-        return torch.cat([(h if h is not None else torch.zeros_like(p)).reshape(-1) for h, p in zip(hv, params)]
-                         ).detach().cpu().numpy().astype(np.float64)
+        batched = vt.ndim == 2
+        vt = vt.T if batched else vt
+        lead = tuple(vt.shape[:-1])
+        parts = [vt[..., sl].reshape(lead + tuple(p.shape)) for (_, sl), p in zip(blocks, params)]
+        hv = torch.autograd.grad(grads, params, grad_outputs=parts, retain_graph=True, allow_unused=True,
+                                 is_grads_batched=batched)
+        out = torch.cat([(h if h is not None else torch.zeros(lead + tuple(p.shape), dtype=dtype)).reshape(lead + (-1,))
+                         for h, p in zip(hv, params)], dim=-1)
+        out = out.detach().cpu().numpy().astype(np.float64)
+        return out.T if batched else out
 
-    return BlockOperator(off, hvp, blocks)
+    return BlockOperator(off, hvp, blocks, hvp)
 
 
 def network_blocks(net) -> list:
@@ -152,9 +177,8 @@ def network_blocks(net) -> list:
     return blocks
 
 
-def network_hessian(net, params: dict, X, y) -> BlockOperator:
-    """The exact Hessian of a Network's mean training loss as an operator (products by ``Network.hvp``)."""
-    from numerics.hessian import HessianOperator
-
-    op = HessianOperator(net, params, X, y)  # the forward and backward passes once, then a few products per vector
-    return BlockOperator(net.n_params, op.matvec, network_blocks(net))
+def network_hessian(net, params: dict, X, y) -> NetworkHessianOperator:
+    """The exact Hessian of a Network's mean training loss as an operator (products by
+    :class:`numerics.hessian.HessianOperator`, its forward and backward passes computed once; ``toarray()`` the
+    dense matrix)."""
+    return NetworkHessianOperator(net, params, X, y)

@@ -18,15 +18,23 @@ Gauss-Legendre panels on |z| <= 9, halved until two rules agree to ``QUAD_TOL`` 
 inputs give the same variance to 1e-13 relative (inputs of equal norm, the usual preprocessing), the map is a function
 of the correlation rho alone: it is tabulated on adaptive Chebyshev panels of rho in [-1, 1], each
 accepted only when the interpolant matches fresh quadrature at the panel's check points to
-``TABLE_TOL``, and interpolated; otherwise every entry is integrated directly (O(n1 n2) quadratures:
-normalize the inputs for large kernels).
+``TABLE_TOL``, and interpolated. Otherwise the map is summed from Mehler's formula (the Hermite expansion of
+the bivariate normal density, e.g. O'Donnell, Analysis of Boolean Functions, ch. 11),
+
+    E[f(u) f(v)] = sum_k rho^k c_k(a) c_k(b),      c_k(q) = E[f(sqrt(q) z) He_k(z)] / sqrt(k!),
+
+with the coefficients computed once per distinct variance (the diagonal of K^l takes at most n1 + n2 values) and
+each entry's sum stopped where the Cauchy-Schwarz bound of the rest, |rho|^(k+1) sqrt(T_k(a) T_k(b)) with
+T_k = E f^2 - sum_{m <= k} c_m^2 (Parseval), is below ``SERIES_TOL`` of the scale; entries at correlation +-1 are
+one-dimensional integrals, and the rare entries the series does not resolve (|rho| near 1, a variance so large
+that the coefficients decay slowly) are integrated directly.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 import numba
 import numpy as np
@@ -43,6 +51,9 @@ TABLE_TOL = 1e-11  # interpolation in rho: error at the check points, fraction o
 LEGENDRE_ORDER = 16
 CUTOFF = 9.0  # |z| beyond which the standard normal has mass 2e-19
 PANEL_DEGREE = 24
+SERIES_TOL = 1e-12  # Mehler series: bound of the truncated rest, fraction of the kernel scale
+TAIL_FLOOR = 1e-13  # added to each relative Hermite tail: its quadrature and rounding error
+HERMITE_MAX = 1024  # highest Hermite order; entries the series does not resolve by then are integrated directly
 EQUAL_VARIANCE = 1e-13  # relative spread of the variances below which the tabulated map of rho is used
 CHUNK = 1 << 22  # integrand evaluations per vectorized block
 
@@ -160,6 +171,138 @@ def pair_expectation(f, a, b, c) -> np.ndarray:
     return _refine(lambda n: _pair_rule(f, a, b, c, n), lambda v: np.maximum(scale, tiny), 64)
 
 
+# -- Hermite (Mehler) series for unequal variances --------------------------------------------------
+
+
+@dataclass
+class HermiteSeries:
+    """f(sqrt(q_i) z) = sum_k c_ik He_k(z) / sqrt(k!) for each variance q_i, with the root of each tail relative to the
+    norm, s_ik = sqrt((E f^2 - sum_{m <= k} c_im^2) / E f^2 + TAIL_FLOOR) (inf beyond the orders computed)."""
+
+    coefficients: np.ndarray  # (n, K + 1)
+    root_tails: np.ndarray  # (n, K + 1)
+    norms: np.ndarray  # (n,) E f(sqrt(q) z)^2
+
+
+def _hermite_functions(z: np.ndarray, order: int) -> np.ndarray:
+    """He_k(z) / sqrt(k!) for k = 0..order (rows), by the three-term recurrence of the orthonormal polynomials."""
+    H = np.empty((order + 1, z.size))
+    H[0] = 1.0
+    if order:
+        H[1] = z
+    for k in range(1, order):
+        H[k + 1] = (z * H[k] - math.sqrt(k) * H[k - 1]) / math.sqrt(k + 1)
+    return H
+
+
+def _hermite_rule(f, q: np.ndarray, order: int, n: int) -> np.ndarray:
+    """Coefficients c_0..c_order and sqrt(E f^2) (last column) by the composite rule of n panels."""
+    z, w = _rule(n)
+    values = f(np.sqrt(q)[:, None] * z)
+    weighted = values * w
+    return np.hstack([weighted @ _hermite_functions(z, order).T, np.sqrt((weighted * values).sum(axis=1))[:, None]])
+
+
+def hermite_series(f, q) -> HermiteSeries:
+    """The Hermite coefficients of f(sqrt(q) z), z ~ N(0, 1), for an array of variances q: orders doubled from 64 up
+    to HERMITE_MAX until the relative tail is below SERIES_TOL / 10 (each order's quadrature refined to QUAD_TOL of
+    sqrt(E f^2)); a variance still unresolved keeps its HERMITE_MAX terms, and entries needing more fall back to
+    direct quadrature. Like every rule here the integrals stop at |z| = CUTOFF: the coefficients are those of f
+    restricted to |z| <= CUTOFF (orders k >~ 20 differ from f's by up to e^{-CUTOFF^2/4} ~ 1e-9 of sqrt(E f^2)), and
+    Mehler's sum of them is the expectation over that same truncated measure, within 2e-19 of the mass."""
+    q = np.atleast_1d(np.asarray(q, dtype=np.float64))
+    found, todo, order = {}, np.arange(q.size), 64
+    while todo.size:
+        out = np.vstack([_refine(partial(_hermite_rule, f, q[part], order), lambda v: np.maximum(v[:, -1:], np.finfo(float).tiny),
+                                 HERMITE_MAX, max(8, order // 8)) for part in np.array_split(todo, -(-todo.size // 256))])
+        c, norm = out[:, :-1], out[:, -1] ** 2
+        safe = np.where(norm > 0, norm, 1.0)
+        tail = np.maximum(norm[:, None] - np.cumsum(c * c, axis=1), 0.0) / safe[:, None]
+        done = (tail[:, -1] <= SERIES_TOL / 10) | (order >= HERMITE_MAX)
+        for i, row in zip(todo[done], np.flatnonzero(done)):
+            found[i] = (c[row], np.sqrt(tail[row] + TAIL_FLOOR), norm[row])
+        todo, order = todo[~done], 2 * order
+    width = max(len(found[i][0]) for i in found)
+    coefficients, root_tails = np.zeros((q.size, width)), np.full((q.size, width), np.inf)
+    for i, (c, s, _) in found.items():
+        coefficients[i, :c.size], root_tails[i, :s.size] = c, s
+    return HermiteSeries(coefficients, root_tails, np.array([found[i][2] for i in range(q.size)]))
+
+
+@numba.njit(cache=True)
+def _mehler_row(i, C, a, b, rows, cols, coefficients, root_tails, tol, symmetric, out):
+    """Row i of :func:`_mehler` (from the diagonal on, mirrored, when ``symmetric``)."""
+    p = rows[i]
+    for j in range(i if symmetric else 0, C.shape[1]):
+        ab = math.sqrt(a[i] * b[j])
+        r = min(max(C[i, j] / ab, -1.0), 1.0) if ab > 0 else 0.0
+        t = cols[j]
+        value, total, power = np.nan, 0.0, 1.0
+        for k in range(coefficients.shape[1]):
+            total += power * coefficients[p, k] * coefficients[t, k]
+            power *= r
+            if power == 0.0 or abs(power) * root_tails[p, k] * root_tails[t, k] <= tol:
+                value = total
+                break
+        out[i, j] = value
+        if symmetric:
+            out[j, i] = value
+
+
+@numba.njit(parallel=True, cache=True)
+def _mehler(C, a, b, rows, cols, coefficients, root_tails, tol, symmetric, out):
+    """out[i, j] = sum_k rho^k c[rows[i], k] c[cols[j], k] (Mehler's formula), rho = C[i, j] / sqrt(a[i] b[j]) clipped
+    to [-1, 1] (0 where a variance is 0), summed until the Cauchy-Schwarz bound of the rest,
+    |rho|^(k+1) s[rows[i], k] s[cols[j], k], is below tol (relative to the scale); NaN where the computed orders do not
+    reach it. ``symmetric`` (C symmetric, a = b): the upper triangle, mirrored, rows i and n - 1 - i together so
+    that the threads share the work evenly."""
+    n = C.shape[0]
+    rows_to_do = (n + 1) // 2 if symmetric else n
+    for m in numba.prange(rows_to_do):
+        _mehler_row(m, C, a, b, rows, cols, coefficients, root_tails, tol, symmetric, out)
+        if symmetric and n - 1 - m != m:
+            _mehler_row(n - 1 - m, C, a, b, rows, cols, coefficients, root_tails, tol, symmetric, out)
+
+
+def mehler_expectation(f, a, b, C, symmetric: bool = False) -> np.ndarray:
+    """E[f(u) f(v)] over a matrix of covariances C with row variances a and column variances b, from the Hermite series
+    of f at each distinct variance: E = sum_k rho^k c_k(a) c_k(b) (Mehler's formula), truncated where the
+    Cauchy-Schwarz bound of the rest is below SERIES_TOL of sqrt(E f(u)^2 E f(v)^2); entries it does not resolve: at
+    correlation +-1 a one-dimensional integral, otherwise (|rho| near 1 with a slowly converging series) direct
+    quadrature. ``symmetric``: C is symmetric and a = b (a kernel of a data set with itself), only its upper triangle
+    is computed."""
+    a, b, C = (np.ascontiguousarray(x, dtype=np.float64) for x in (a, b, C))
+    q, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    series = hermite_series(f, q)
+    out = np.empty(C.shape)
+    _mehler(C, a, b, inverse[:a.size], inverse[a.size:], series.coefficients, series.root_tails, SERIES_TOL, symmetric, out)
+    i, j = np.nonzero(np.isnan(out))
+    if i.size:
+        A, B, c = a[i], b[j], C[i, j]
+        rho = np.clip(np.divide(c, np.sqrt(A * B), out=np.zeros(c.size), where=A * B > 0), -1.0, 1.0)
+        aligned = np.abs(rho) == 1.0  # u, v proportional: a one-dimensional integral
+        values = np.empty(c.size)
+        if aligned.any():
+            values[aligned] = aligned_expectation(f, A[aligned], B[aligned] * rho[aligned])
+        if not aligned.all():
+            values[~aligned] = pair_expectation(f, A[~aligned], B[~aligned], c[~aligned])
+        out[i, j] = values
+    return out
+
+
+def aligned_expectation(f, a, signed_b) -> np.ndarray:
+    """E[f(sqrt(a) z) f(+-sqrt(|b|) z)], z ~ N(0, 1), the sign that of signed_b: the map at correlation +-1
+    (error-controlled composite Gauss-Legendre, relative to sqrt(E f(u)^2 E f(v)^2))."""
+    a, signed_b = np.atleast_1d(a), np.atleast_1d(signed_b)
+    scale = np.sqrt(self_expectation(f, a) * self_expectation(f, np.abs(signed_b)))
+
+    def rule(n):
+        z, w = _rule(n)
+        return (f(np.sqrt(a)[:, None] * z) * f((np.sign(signed_b) * np.sqrt(np.abs(signed_b)))[:, None] * z)) @ w
+
+    return _refine(rule, lambda v: np.maximum(scale, np.finfo(float).tiny), 512)
+
+
 # -- tabulation over the correlation ---------------------------------------------------------------
 
 
@@ -241,8 +384,9 @@ def rho_table(F, scale: float, tol: float = TABLE_TOL, min_width: float = 1e-9) 
     return RhoTable(np.array([p[0] for p in done] + [1.0]), [p[2] for p in done])
 
 
-def expectation(name: str, beta: float, derivative: bool, a, b, C) -> np.ndarray:
-    """E[f(u) f(v)] for f = phi or phi' over a matrix of covariances C with row variances a, column variances b."""
+def expectation(name: str, beta: float, derivative: bool, a, b, C, symmetric: bool = False) -> np.ndarray:
+    """E[f(u) f(v)] for f = phi or phi' over a matrix of covariances C with row variances a, column variances b
+    (``symmetric``: C symmetric and a = b)."""
     a2, b2 = np.asarray(a)[:, None], np.asarray(b)[None, :]
     if name in CLOSED_FORM:
         return _closed_form(name, beta, derivative, a2, b2, C)
@@ -255,8 +399,7 @@ def expectation(name: str, beta: float, derivative: bool, a, b, C) -> np.ndarray
         table = rho_table(lambda rho: pair_expectation(f, np.full(rho.size, q), np.full(rho.size, q), q * rho),
                           max(scale, np.finfo(float).tiny))
         return table(C / q)
-    A, B = np.broadcast_arrays(a2, b2)
-    return pair_expectation(f, A.ravel(), B.ravel(), C.ravel()).reshape(C.shape)
+    return mehler_expectation(f, a, b, C, symmetric)
 
 
 # -- kernels ---------------------------------------------------------------------------------------
@@ -268,12 +411,20 @@ def _kernels(X1, X2, depth, name, sigma_w, sigma_b, beta, want_ntk):
     K = sw2 * (X1 @ X2.T) / d + sb2
     d1 = sw2 * np.einsum("ij,ij->i", X1, X1) / d + sb2
     d2 = sw2 * np.einsum("ij,ij->i", X2, X2) / d + sb2
+    symmetric = X1 is X2
+    if symmetric:  # the diagonal is the variance of each input: correlation exactly 1 there
+        np.fill_diagonal(K, d1)
     T = K.copy() if want_ntk else None
     for _ in range(depth):
         if want_ntk:
-            T = sw2 * expectation(name, beta, True, d1, d2, K) * T
-        K = sw2 * expectation(name, beta, False, d1, d2, K) + sb2
-        d1, d2 = (sw2 * _diag(name, beta, x) + sb2 for x in (d1, d2))
+            T = sw2 * expectation(name, beta, True, d1, d2, K, symmetric) * T
+        K = sw2 * expectation(name, beta, False, d1, d2, K, symmetric) + sb2
+        d1 = sw2 * _diag(name, beta, d1) + sb2
+        if symmetric:
+            d2 = d1
+            np.fill_diagonal(K, d1)
+        else:
+            d2 = sw2 * _diag(name, beta, d2) + sb2
         if want_ntk:
             T += K
     return T if want_ntk else K

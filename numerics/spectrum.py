@@ -42,6 +42,7 @@ from numerics import validate
 POLICIES = ("exact", "relative", "absolute")
 ABSOLUTE_TOL = 1e-10
 EPS = np.finfo(np.float64).eps
+DENSE_COLUMNS = 128  # unit vectors per batched product when a matrix is formed from an operator
 
 
 # -- validation ----------------------------------------------------------------------------------
@@ -325,6 +326,7 @@ def as_operator(H):
     """``(matvec, P, blocks, dense)`` for a dense matrix, a scipy sparse matrix or LinearOperator, or any object
     with ``shape`` and ``matvec``; ``dense`` is the validated matrix when H is an array, else None."""
     blocks = getattr(H, "blocks", None)
+    toarray = getattr(H, "toarray", None)  # scipy sparse matrices; operators that know their matrix
     if scipy.sparse.issparse(H):
         H = scipy.sparse.linalg.aslinearoperator(H)
     if hasattr(H, "matvec") and hasattr(H, "shape"):
@@ -339,12 +341,33 @@ def as_operator(H):
                 raise ValueError(f"H.matvec returned shape {w.shape}, expected ({P},)")
             return w
 
+        if hasattr(H, "matmat"):
+            def matmat(V):
+                W = np.asarray(H.matmat(V), dtype=np.float64)
+                if W.shape != V.shape:
+                    raise ValueError(f"H.matmat returned shape {W.shape}, expected {V.shape}")
+                return W
+
+            matvec.matmat = matmat
+        if callable(toarray):
+            matvec.toarray = toarray
         dense = None
     else:
         dense = _square(H)
         P = dense.shape[0]
-        matvec = dense.__matmul__
+
+        def matvec(v):
+            return dense @ v
+
+        matvec.matmat = matvec
     return matvec, P, _check_blocks(blocks, P), dense
+
+
+def products(matvec, V: np.ndarray) -> np.ndarray:
+    """H V for a block of columns V (P, k): one batched product when ``matvec`` carries a ``matmat`` (as those of
+    :func:`as_operator` do for operators that have one), else k products."""
+    matmat = getattr(matvec, "matmat", None)
+    return matmat(V) if matmat is not None else np.column_stack([matvec(v) for v in V.T])
 
 
 def _check_blocks(blocks, P: int) -> list | None:
@@ -364,12 +387,22 @@ def _check_blocks(blocks, P: int) -> list | None:
 
 
 def _to_dense(matvec, P: int) -> np.ndarray:
-    """The matrix of a symmetric operator from P products with unit vectors, symmetrized."""
-    M = np.empty((P, P))
-    for j in range(P):
-        e = np.zeros(P)
-        e[j] = 1.0
-        M[:, j] = matvec(e)
+    """The matrix of a symmetric operator, symmetrized: its own ``toarray()`` when ``matvec`` carries one, else its
+    products with the unit vectors in blocks of equal width (at most DENSE_COLUMNS; the last one padded with zero
+    columns, so that a jitted batched product compiles once)."""
+    toarray = getattr(matvec, "toarray", None)
+    if toarray is not None:
+        M = np.asarray(toarray(), dtype=np.float64)
+        if M.shape != (P, P):
+            raise ValueError(f"H.toarray() returned shape {M.shape}, expected ({P}, {P})")
+    else:
+        width = -(-P // -(-P // DENSE_COLUMNS))
+        M = np.empty((P, P))
+        for lo in range(0, P, width):
+            k = min(width, P - lo)
+            E = np.zeros((P, width))
+            E[lo + np.arange(k), np.arange(k)] = 1.0
+            M[:, lo:lo + k] = products(matvec, E)[:, :k]
     if not np.all(np.isfinite(M)):
         raise ValueError("H.matvec returned non-finite values")
     return 0.5 * (M + M.T)
@@ -389,11 +422,11 @@ def hutchpp(matvec, size: int, probes: int = 10, seed=0, blocks=None) -> tuple[f
     rng = np.random.default_rng(seed)
     k = min(probes, size)
     S = rng.choice((-1.0, 1.0), size=(size, k))
-    Q, _ = np.linalg.qr(np.column_stack([matvec(s) for s in S.T]))
-    HQ = np.column_stack([matvec(q) for q in Q.T])
+    Q, _ = np.linalg.qr(products(matvec, S))
+    HQ = products(matvec, Q)
     G = rng.choice((-1.0, 1.0), size=(size, probes))
     G -= Q @ (Q.T @ G)
-    HG = np.column_stack([matvec(g) for g in G.T])
+    HG = products(matvec, G)
     out = []
     for idx in [np.arange(size)] + [idx for _, idx in (blocks or [])]:
         # any A: tr A = tr(Q^T A Q) + tr((I-QQ^T) A (I-QQ^T)); here A = P_b H, P_b the block's coordinates
@@ -469,11 +502,18 @@ class Analysis:
 
 
 def _restricted(matvec, P: int, idx: np.ndarray):
-    """v -> (H pad(v))[idx]: the diagonal block of H on the coordinates idx."""
+    """v -> (H pad(v))[idx]: the diagonal block of H on the coordinates idx (and its block product)."""
     def sub(v):
         full = np.zeros(P)
         full[idx] = v
         return matvec(full)[idx]
+
+    def sub_block(V):
+        full = np.zeros((P, V.shape[1]))
+        full[idx] = V
+        return products(matvec, full)[idx]
+
+    sub.matmat = sub_block
     return sub
 
 

@@ -26,6 +26,16 @@ def test_torch_hessian_matches_torch_autograd():
     assert torch_error(((4,), "sigmoid", 2, 1)) < 1e-12
 
 
+def test_torch_hessian_batched_products_equal_single_ones():
+    pytest.importorskip("torch")
+    from verify.spectrum import _mlp, torch_mlp
+
+    layers, _, X, y, rng = _mlp(((3, 2), "tanh", 5, 0))
+    op = torch_hessian(torch_mlp(layers), lambda out, t: ((out[:, 0] - t) ** 2).mean(), X, y)
+    V = rng.standard_normal((op.shape[0], 4))
+    np.testing.assert_allclose(op.matmat(V), np.column_stack([op.matvec(v) for v in V.T]), rtol=1e-13, atol=1e-15)
+
+
 def test_torch_hessian_keeps_float32_models_in_float32():
     torch = pytest.importorskip("torch")
     model = torch.nn.Linear(3, 1)
@@ -47,3 +57,4 @@ def test_network_hessian_operator_blocks_and_products():
     assert [n for n, _ in op.blocks] == ["W1", "b1", "beta1", "W2", "b2"]
     assert op.blocks[2][1] == slice(16, 18) and op.shape == (net.n_params, net.n_params)
     np.testing.assert_allclose(op @ np.eye(net.n_params), net.hessian(params, X, y), atol=1e-13)
+    np.testing.assert_array_equal(op.toarray(), net.hessian(params, X, y))

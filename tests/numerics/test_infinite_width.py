@@ -1,19 +1,22 @@
-"""Infinite-width kernels: closed forms, the tabulated quadrature, mpmath, Monte Carlo and empirical NTKs."""
+"""Infinite-width kernels: closed forms, the tabulated quadrature, the Hermite series, mpmath, Monte Carlo and empirical NTKs."""
 
 import math
 
 import numpy as np
 import pytest
+from scipy import special
 
 from numerics import nngp, ntk, simulate_kernel
 from numerics.infinite_width import (
     expectation,
+    hermite_series,
+    mehler_expectation,
     pair_expectation,
     phi,
     rho_table,
     self_expectation,
 )
-from verify.kernels import closed_error, map_error, mp_pair, simulation_error
+from verify.kernels import closed_error, map_error, mp_pair, series_error, simulation_error, unequal_error
 
 
 def _sphere(n, d, seed=0):
@@ -65,16 +68,68 @@ def test_mpmath_oracle_reproduces_a_closed_form():
     assert mp_pair("relu", 1.0, False, 2.0, 0.4) == pytest.approx(2 / (2 * math.pi) * (math.sin(t) + (math.pi - t) * 0.4), rel=1e-14)
 
 
-def test_table_and_direct_quadrature_agree_for_unequal_variances():
+def test_series_and_direct_quadrature_agree_for_unequal_variances():
     f = phi("tanh", 1.0)
-    a, b = np.array([0.5, 2.0]), np.array([1.5, 0.3])
-    C = np.array([[0.2, -0.1], [0.9, 0.7]])
-    direct = expectation("tanh", 1.0, False, a, b, C)
-    ref = [[pair_expectation(f, a[i], b[j], C[i, j])[0] for j in range(2)] for i in range(2)]
-    np.testing.assert_allclose(direct, ref, rtol=1e-14)
+    a, b = np.array([0.5, 2.0, 0.5]), np.array([1.5, 0.3, 0.5])
+    C = np.array([[0.2, -0.1, 0.5], [0.9, 0.7, -1.0], [0.8, 0.38, 0.4999]])
+    series = expectation("tanh", 1.0, False, a, b, C)
+    A, B = np.meshgrid(a, b, indexing="ij")
+    ref = pair_expectation(f, A.ravel(), B.ravel(), C.ravel()).reshape(3, 3)
+    scale = np.sqrt(np.outer(self_expectation(f, a), self_expectation(f, b)))
+    assert np.max(np.abs(series - ref) / scale) < 1e-11
     table = rho_table(lambda r: pair_expectation(f, np.ones(r.size), np.ones(r.size), r), 1.0)
     rho = np.linspace(-1, 1, 9)
     np.testing.assert_allclose(table(rho), pair_expectation(f, np.ones(9), np.ones(9), rho), atol=1e-11)
+
+
+def test_hermite_series_of_the_cosine():
+    """cos(sqrt(q) z) = e^{-q/2} sum_j (-q)^j He_2j(z) / (2j)!, and E[cos(u) cos(v)] = e^{-(a+b)/2} cosh(c) for
+    (u, v) ~ N(0, [[a, c], [c, b]]): the coefficients (low orders, where the cutoff |z| = 9 of the rule is
+    invisible) and Mehler's sum over unequal variances, correlations +-1 included."""
+    q = np.array([0.5, 4.0])
+    s = hermite_series(np.cos, q)
+    k = np.arange(6)
+    exact = np.where(k % 2 == 0, (-1.0) ** (k // 2), 0.0) * np.exp(-q[:, None] / 2 + k * np.log(q)[:, None] / 2
+                                                                    - 0.5 * special.gammaln(k + 1))
+    assert np.max(np.abs(s.coefficients[:, :6] - exact)) < 1e-14
+    np.testing.assert_allclose(s.norms, (1 + np.exp(-2 * q)) / 2, rtol=1e-14)
+    rng = np.random.default_rng(0)
+    a, b, rho = rng.uniform(0.05, 6, 7), rng.uniform(0.05, 6, 6), rng.uniform(-1, 1, (7, 6))
+    rho[0, 0], rho[1, 1] = 1.0, -1.0
+    C = rho * np.sqrt(np.outer(a, b))
+    scale = np.sqrt(np.outer(1 + np.exp(-2 * a), 1 + np.exp(-2 * b)) / 4)
+    exact = np.exp(-(a[:, None] + b[None, :]) / 2) * np.cosh(C)
+    assert np.max(np.abs(mehler_expectation(np.cos, a, b, C) - exact) / scale) < 1e-11
+
+
+def test_unequal_norm_kernel_matches_the_per_entry_recursion():
+    """nngp / ntk over inputs of different norms (series route) against the layer recursion with every entry
+    integrated by the tensor quadrature, the diagonal included (correlation 1, a one-dimensional integral)."""
+    X = np.random.default_rng(5).standard_normal((5, 3)) * np.array([[0.3], [1.0], [2.0], [0.7], [1.5]])
+    sw, sb = 1.4, 0.1
+    f, df = phi("esp", 1.0), phi("esp", 1.0, True)
+    K = sw**2 * X @ X.T / 3 + sb**2
+    T = K.copy()
+    for _ in range(2):
+        d = np.diag(K).copy()
+        A, B = np.meshgrid(d, d, indexing="ij")
+        T = sw**2 * pair_expectation(df, A.ravel(), B.ravel(), K.ravel()).reshape(K.shape) * T
+        K = sw**2 * pair_expectation(f, A.ravel(), B.ravel(), K.ravel()).reshape(K.shape) + sb**2
+        T += K
+    kw = dict(depth=2, activation="esp", sigma_w=sw, sigma_b=sb)
+    np.testing.assert_allclose(nngp(X, **kw), K, rtol=1e-11, atol=1e-12 * np.abs(K).max())
+    np.testing.assert_allclose(ntk(X, **kw), T, rtol=1e-11, atol=1e-12 * np.abs(T).max())
+
+
+@pytest.mark.parametrize("example", [(1.0, False, 0), (2.5, True, 1)])
+def test_series_route_matches_the_erf_closed_form(example):
+    assert series_error(example) < 1e-10
+
+
+@pytest.mark.slow  # nested mpmath quadratures: minutes
+@pytest.mark.parametrize("example", [("esp", 1.0, False, 6.0, 0.3, 0.999), ("sigmoid", 0.5, True, 0.1, 2.0, -0.4)])
+def test_series_maps_match_mpmath(example):
+    assert unequal_error(example) < 1e-10
 
 
 def test_self_expectation_of_erf():
@@ -120,8 +175,11 @@ def test_empirical_ntk_of_one_network_is_its_jacobian_gram():
     np.testing.assert_allclose(mc.mean, np.mean(samples, axis=0), rtol=1e-12)
 
 
-def test_kernel_shapes_and_cross_kernels():
+@pytest.mark.parametrize("scales", [None, (0.5, 1.0, 2.0, 1.3, 0.8, 1.7)])  # equal norms (table), unequal (series)
+def test_kernel_shapes_and_cross_kernels(scales):
     X1, X2 = _sphere(4, 3), _sphere(2, 3, seed=1)
+    if scales is not None:
+        X1, X2 = X1 * np.array(scales[:4])[:, None], X2 * np.array(scales[4:])[:, None]
     K = nngp(X1, X2, depth=2, activation="esp", sigma_w=1.4, sigma_b=0.1)
     assert K.shape == (4, 2)
     full = nngp(np.vstack([X1, X2]), depth=2, activation="esp", sigma_w=1.4, sigma_b=0.1)

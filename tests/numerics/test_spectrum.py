@@ -219,6 +219,38 @@ def test_analyze_blocks_are_diagonal_blocks_and_their_traces_sum_to_the_whole():
     assert sum(t for t, _ in parts) == pytest.approx(tr, rel=1e-12)
 
 
+def test_dense_route_uses_batched_products_and_toarray():
+    """A matrix formed from blocks of products (padded to equal widths), or taken from the operator's toarray()."""
+    from scipy.sparse.linalg import aslinearoperator
+
+    from numerics import spectrum as sp
+
+    rng = np.random.default_rng(4)
+    B = rng.standard_normal((300, 300))
+    H = B + B.T
+    widths = []
+
+    class Batched(_Operator):
+        def matmat(self, V):
+            widths.append(V.shape[1])
+            return self.H @ V
+
+    a = analyze(Batched(H))
+    assert len(widths) == 3 and set(widths) == {100}  # 300 = 3 x 100 <= DENSE_COLUMNS wide
+    assert a.extremes == pytest.approx(tuple(np.linalg.eigvalsh(H)[[0, -1]]), rel=1e-12)
+    matvec, P, _, _ = sp.as_operator(aslinearoperator(H[:257, :257]))
+    np.testing.assert_allclose(sp._to_dense(matvec, P), H[:257, :257], rtol=1e-15)  # 3 x 86 columns, 1 padding
+
+    class Known(_Operator):
+        def toarray(self):
+            return self.H
+
+        def matvec(self, v):
+            raise AssertionError("the dense route must not call matvec when toarray is there")
+
+    assert analyze(Known(H), per_block=False).trace == pytest.approx(np.trace(H), rel=1e-13)
+
+
 def test_hutchpp_is_exact_when_the_sketch_spans_the_range():
     H, _ = _rotated(np.array([5.0, -3.0, 0, 0, 0, 0, 0, 0]))
     H = (H + H.T) / 2
