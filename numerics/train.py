@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from numerics import network, validate
 from numerics._numba import flush_stale_caches, machine_busy, using_blas_threads
@@ -34,6 +34,7 @@ ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
 SEGMENT_SECONDS = 0.2  # Python regains control about this often (progress, stop requests)
 TIMED_CALLS = 5  # calls of each way (serial, parallel) timed, in turn, when a run chooses its thread use
 PARALLEL_GAIN = 0.9  # the threads are used when measured at least 10% faster (a margin for a noisy machine)
+UPDATE_SHARE = 1 << 15  # entries per thread's share of a parameter update (a run's update goes parallel above)
 
 
 def trainable_runs(tidx) -> np.ndarray:
@@ -44,24 +45,43 @@ def trainable_runs(tidx) -> np.ndarray:
     return np.stack([tidx[starts], lengths], axis=1) if tidx.size else np.zeros((0, 2), dtype=np.int64)
 
 
-@njit(cache=True, error_model="numpy")  # no per-division zero check: the loops vectorize
-def _apply_step(theta, runs, grad, m1, m2, t, adam, rate, b1, b2, eps):
+@njit(cache=True, error_model="numpy", inline="always")  # no per-division zero check: the loops vectorize
+def _update(th, g, u, v, adam, rate, step, inv_c2, b1, b2, eps):
+    """Adam (or SGD) on one stretch of trainable entries th, their gradient g and moments u, v."""
+    if adam:
+        for i in range(th.shape[0]):
+            u[i] = b1 * u[i] + (1.0 - b1) * g[i]
+            v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i]
+            th[i] -= step * u[i] / (math.sqrt(v[i] * inv_c2) + eps)
+    else:
+        for i in range(th.shape[0]):
+            th[i] -= rate * g[i]
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _update_parallel(th, g, u, v, adam, rate, step, inv_c2, b1, b2, eps):
+    """:func:`_update` in UPDATE_SHARE-entry shares over the numba threads (entrywise: the same bits)."""
+    n = th.shape[0]
+    for c in prange((n + UPDATE_SHARE - 1) // UPDATE_SHARE):
+        lo, hi = c * UPDATE_SHARE, min(n, (c + 1) * UPDATE_SHARE)
+        _update(th[lo:hi], g[lo:hi], u[lo:hi], v[lo:hi], adam, rate, step, inv_c2, b1, b2, eps)
+
+
+@njit(cache=True, error_model="numpy")
+def _apply_step(theta, runs, grad, m1, m2, t, adam, rate, b1, b2, eps, threads):
     """One update of the trainable entries of theta (the runs of :func:`trainable_runs`, moments m1, m2 in
-    their order); t counts updates from 1 (Adam's bias correction)."""
+    their order); t counts updates from 1 (Adam's bias correction). With ``threads``, runs of more than
+    UPDATE_SHARE entries are shared over the numba threads."""
     step = rate / (1.0 - b1**t)  # rate / c1 and 1 / c2 of the bias corrections, once per step: one division
     inv_c2 = 1.0 / (1.0 - b2**t)  # and one square root per entry (235 -> 152 us at 101,770 entries)
     k = 0
     for r in range(runs.shape[0]):
         p0, n = runs[r, 0], runs[r, 1]
         th, g, u, v = theta[p0 : p0 + n], grad[p0 : p0 + n], m1[k : k + n], m2[k : k + n]
-        if adam:
-            for i in range(n):
-                u[i] = b1 * u[i] + (1.0 - b1) * g[i]
-                v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i]
-                th[i] -= step * u[i] / (math.sqrt(v[i] * inv_c2) + eps)
+        if threads and n > UPDATE_SHARE:
+            _update_parallel(th, g, u, v, adam, rate, step, inv_c2, b1, b2, eps)
         else:
-            for i in range(n):
-                th[i] -= rate * g[i]
+            _update(th, g, u, v, adam, rate, step, inv_c2, b1, b2, eps)
         k += n
 
 
@@ -93,7 +113,7 @@ def _run_epochs(theta, runs, m1, m2, step, X, Y, order, batch, lay, out_kind, th
             total += loss * rows.shape[0]
             rate = lr * decay_rate ** (step[0] / decay_steps)
             step[0] += 1
-            _apply_step(theta, runs, work.grad, m1, m2, step[0], adam, rate, b1, b2, eps)
+            _apply_step(theta, runs, work.grad, m1, m2, step[0], adam, rate, b1, b2, eps, threads != SERIAL)
         losses[e] = loss if full else total / m
     return losses.shape[0]
 
