@@ -205,9 +205,10 @@ def _backward_block(theta, lay, A, P, Q, D, g, first_block, threads):
 
 
 @njit(cache=True)
-def _group(theta, X, Y, rows, lo, hi, lay, out_kind, want_grad, g, buf, threads):
+def _group(theta, X, Y, rows, lo, hi, lay, out_kind, want_grad, g, buf, threads, outputs):
     """Summed loss (and gradient into g) of the samples rows[lo:hi], block by block in the buffer ``buf``;
-    BLAS product chunks over the numba threads with ``threads``."""
+    BLAS product chunks over the numba threads with ``threads``; the outputs a_L of sample rows[s] into
+    outputs[rows[s]] unless ``outputs`` has no rows."""
     if want_grad:
         g[:] = 0.0
     loss = 0.0
@@ -216,6 +217,11 @@ def _group(theta, X, Y, rows, lo, hi, lay, out_kind, want_grad, g, buf, threads)
         _load_block(X, Y, rows, start, A, T)
         forward_block(theta, lay, H, A, P, Q, threads)
         loss += output_block(theta, lay, out_kind, H, A, T, D, S, g, WANT_GRAD if want_grad else WANT_LOSS)
+        if outputs.shape[0]:
+            ao = A.shape[0] - 1 - outputs.shape[1]  # the output layer's rows, above the ones row
+            for s in range(H.shape[1]):
+                for j in range(outputs.shape[1]):
+                    outputs[rows[start + s], j] = A[ao + j, s]
         if want_grad:
             _backward_block(theta, lay, A, P, Q, D, g, start == lo, threads)
     return loss
@@ -228,33 +234,45 @@ def n_groups(size):
 
 
 @njit(cache=True)
-def _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses, threads):
+def _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses, threads, outputs):
     size = rows.shape[0]
     ng = n_groups(size)
     for c in range(ng):
         losses[c] = _group(theta, X, Y, rows, c * size // ng, (c + 1) * size // ng, lay, out_kind, want_grad, G[c], B[0],
-                           threads)
+                           threads, outputs)
 
 
 @njit(cache=True, parallel=True)
-def _groups_parallel(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses):
+def _groups_parallel(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses, outputs):
     size = rows.shape[0]
     ng = n_groups(size)
     for c in prange(ng):
         t = numba.get_thread_id()  # block buffers per thread; the partial sums per group
         losses[c] = _group(theta, X, Y, rows, c * size // ng, (c + 1) * size // ng, lay, out_kind, want_grad, G[c], B[t],
-                           False)
+                           False, outputs)
 
 
 @njit(cache=True)
 def batch_loss_grad(theta, X, Y, rows, lay, out_kind, want_grad, threads, G, B, losses, grad):
     """Mean loss over X[rows] (and its gradient into ``grad``), summed group by group in a fixed order; the
     numba threads share nothing (SERIAL), the groups (GROUPS) or each BLAS product's chunks (PRODUCTS)."""
+    return _batch(theta, X, Y, rows, lay, out_kind, want_grad, threads, G, B, losses, grad, np.empty((0, 0)))
+
+
+@njit(cache=True)
+def batch_loss_outputs(theta, X, Y, rows, lay, out_kind, threads, G, B, losses, grad, outputs):
+    """:func:`batch_loss_grad`'s mean loss (the same sums) and, in the same pass, the outputs a_L of every
+    sample rows[s] into outputs[rows[s]]."""
+    return _batch(theta, X, Y, rows, lay, out_kind, False, threads, G, B, losses, grad, outputs)
+
+
+@njit(cache=True)
+def _batch(theta, X, Y, rows, lay, out_kind, want_grad, threads, G, B, losses, grad, outputs):
     size = rows.shape[0]
     if threads == GROUPS:
-        _groups_parallel(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses)
+        _groups_parallel(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses, outputs)
     else:
-        _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses, threads == PRODUCTS)
+        _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses, threads == PRODUCTS, outputs)
     ng = n_groups(size)
     loss = 0.0
     for c in range(ng):

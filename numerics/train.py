@@ -27,7 +27,7 @@ from numba import njit, prange
 
 from numerics import network, validate
 from numerics._numba import flush_stale_caches, machine_busy, using_blas_threads
-from numerics.network import GROUPS, PRODUCTS, SERIAL, Network, accuracy_of, batch_loss_grad, n_groups
+from numerics.network import GROUPS, PRODUCTS, SERIAL, Network, accuracy_of, batch_loss_grad, batch_loss_outputs, n_groups
 
 OPTIMIZERS = ("adam", "sgd")
 ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
@@ -201,6 +201,13 @@ class _Data:
     def outputs(self, theta) -> np.ndarray:
         return self.net.forward_packed(theta, self.X, self.work, outputs_only=True)[1]
 
+    def loss_and_outputs(self, theta) -> tuple[float, np.ndarray]:
+        """:meth:`loss` (the same sums) and :meth:`outputs` in one pass over the samples."""
+        net, out = self.net, np.empty((self.m, self.net.sizes[-1]))
+        loss = batch_loss_outputs(theta, self.X, self.Y, self.rows, net.layout, net.out_kind, net.threads(self.m, False),
+                                  *self.work, out)
+        return float(loss), out
+
 
 def thread_plan(net: Network, theta, X, Y, batch: int, work) -> int:
     """How a run's steps use the numba threads (network.SERIAL, GROUPS or PRODUCTS), measured once at its start.
@@ -308,11 +315,12 @@ class _Recorder:
         for key in keys:
             hist.setdefault(key, [])
 
-    def __call__(self, theta, epoch) -> bool:
-        """Record what is due at ``epoch`` (once); whether a snapshot was taken."""
+    def __call__(self, theta, epoch, outputs=None) -> bool:
+        """Record what is due at ``epoch`` (once; ``outputs``: the training outputs at theta when known);
+        whether a snapshot was taken."""
         hist, run, net = self.hist, self.run, self.net
         if epoch in run.record_at and (not hist["epoch"] or hist["epoch"][-1] < epoch):
-            out = run.train_data.outputs(theta)
+            out = run.train_data.outputs(theta) if outputs is None else outputs
             hist["epoch"].append(epoch)
             hist["residuals"].append(out - run.train_data.Y)
             if self.classify:
@@ -397,14 +405,18 @@ def _loop(net: Network, run: _Settings, state: TrainState, shuffler, on_checkpoi
         state.epoch += n
         state.step = int(step[0])
         segment = max(1, min(100000, int(n * SEGMENT_SECONDS / max(elapsed, 1e-6))))
+        outputs = None
         if state.epoch in stops:  # the loss here is needed: checked before anything is recorded or saved
-            loss = data.loss(state.theta)
+            if state.epoch in run.record_at:  # the outputs to record come with it, in the same pass
+                loss, outputs = data.loss_and_outputs(state.theta)
+            else:
+                loss = data.loss(state.theta)
             if not math.isfinite(loss):
                 raise _diverged(loss, state.epoch, last_checkpoint)
             if state.epoch == epochs:
                 hist["loss"].append(loss)
         state.rng_state = shuffler.bit_generator.state
-        if observe(state.theta, state.epoch):
+        if observe(state.theta, state.epoch, outputs):
             last_checkpoint = state.copy()
             if on_checkpoint:
                 on_checkpoint(last_checkpoint)

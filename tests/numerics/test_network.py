@@ -286,3 +286,20 @@ def test_blas_and_per_unit_layers_agree(arch, output):
         assert loss == pytest.approx(ref_loss, rel=1e-14)
         for k in ref:
             np.testing.assert_allclose(grad[k], ref[k], rtol=0, atol=1e-13 * np.abs(ref[k]).max())
+
+
+@pytest.mark.parametrize("arch", ["2-8-2-1", "64-25-10"])
+def test_loss_and_outputs_in_one_pass_equal_the_separate_passes(arch):
+    """batch_loss_outputs: the loss of batch_loss_grad bit for bit, and the outputs of forward_packed."""
+    from numerics.network import batch_loss_outputs
+
+    net = Network.from_spec(arch, hidden="esp", output="sigmoid" if arch.endswith("-1") else "softmax")
+    p, X, y = _problem(net, m=1000, seed=3)
+    Xv, Y = net.targets(X, y)
+    theta, rows = net.pack(p), np.arange(len(X))
+    for way in (SERIAL, GROUPS):
+        work = net.workspace(len(X))
+        loss = batch_loss_grad(theta, Xv, Y, rows, net.layout, net.out_kind, False, way, *work)
+        out = np.empty((len(X), net.sizes[-1]))
+        assert batch_loss_outputs(theta, Xv, Y, rows, net.layout, net.out_kind, way, *work, out) == loss
+        np.testing.assert_allclose(out, net.forward_packed(theta, Xv, outputs_only=True)[1], rtol=1e-15, atol=0)
