@@ -195,6 +195,8 @@ def _product(form: ProductForm, names: list[str]) -> str:
 
 
 def _kernel_source(fname: str, expr: sp.Expr) -> str:
+    """A scalar kernel: the product form with its residual root patches (:func:`_product_lines`), where a
+    sigmoid factor can underflow guarded and finished in the log domain (:func:`_log_tail`)."""
     form = product_form(expr)
     head = [
         "@njit(cache=True)",
@@ -203,6 +205,26 @@ def _kernel_source(fname: str, expr: sp.Expr) -> str:
     ]
     if form is None:
         return "\n".join(head + [f"    return {_direct(expr)}", ""])
+    lines, names = _product_lines(form)
+    product = _product(form, names)
+    if form.i == 0 and form.j == 0:  # no factor that can underflow
+        return "\n".join(head + lines + [f"    return {product}", ""])
+    lines += [
+        f"    if abs(gx) <= {TAIL}:",
+        f"        out = {product}",
+        "        if math.isfinite(out):",
+        "            return out",
+    ]
+    if form.j == 0:
+        lines += ["    if gx > 0.0:", f"        return {product}"]
+    if form.i == 0:
+        lines += ["    if gx < 0.0:", f"        return {product}"]
+    return "\n".join(head + lines + _log_tail(form))
+
+
+def _product_lines(form: ProductForm) -> tuple[list[str], list[str]]:
+    """Lines forming x = beta h, g x and its rounding error, the sigmoids and tanh the form uses and its
+    residual factors r0, r1, ... (Taylor series in d = x - x_r near each real root); and the residuals' names."""
     g = form.g
     lines = ["    x = field(beta, h)", f"    gx = {g}.0 * x" if g != 1 else "    gx = x"]
     if form.i or form.j or any(r.expr.free_symbols & {S, T} for r in form.residuals):
@@ -228,21 +250,13 @@ def _kernel_source(fname: str, expr: sp.Expr) -> str:
                 f"        d = (xh - {hi!r}) + (xl - {lo!r})",
                 f"        r{n} = {horner} * d",
             ]
+    return lines, names
+
+
+def _log_tail(form: ProductForm) -> list[str]:
+    """The product as sign * exp(sum of logarithms), for |g x| beyond TAIL or an underflowed factor: the
+    small sigmoid's log added exactly (double-double), 0 beyond ZERO_TAIL."""
     c = form.const
-    product = _product(form, names)
-    if form.i == 0 and form.j == 0:  # no factor that can underflow
-        return "\n".join(head + lines + [f"    return {product}", ""])
-    lines += [
-        f"    if abs(gx) <= {TAIL}:",
-        f"        out = {product}",
-        "        if math.isfinite(out):",
-        "            return out",
-    ]
-    small = {"right": form.j, "left": form.i}
-    if small["right"] == 0:
-        lines += ["    if gx > 0.0:", f"        return {product}"]
-    if small["left"] == 0:
-        lines += ["    if gx < 0.0:", f"        return {product}"]
     logs = [] if abs(c) == 1 else [repr(math.log(abs(float(c))))]
     signs = [] if c > 0 else ["-1.0"]
     for name, power in (("h", form.a + form.m), ("beta", form.b + form.m)):
@@ -258,7 +272,7 @@ def _kernel_source(fname: str, expr: sp.Expr) -> str:
         logs.append(f"{r.power} * math.log(abs(r{n}))")
         if r.power % 2:
             signs.append(f"sign(r{n})")
-    lines += [
+    lines = [
         f"    if abs(gx) > {ZERO_TAIL}:",
         "        return 0.0",
         f"    lg = {' + '.join(logs) or '0.0'}",
@@ -266,7 +280,6 @@ def _kernel_source(fname: str, expr: sp.Expr) -> str:
         "        return 0.0",
         "    lo = 0.0",
     ]
-    # the log of the small sigmoid factor is large (~ -|x|): add it exactly (double-double)
     for power, arg in ((form.i, "gx, gxl"), (form.j, "-gx, -gxl")):
         if power:
             lines += [
@@ -274,8 +287,7 @@ def _kernel_source(fname: str, expr: sp.Expr) -> str:
                 f"    lg, e = two_sum(lg, {power}.0 * p)",
                 f"    lo += e + {power}.0 * q",
             ]
-    lines += [f"    return {' * '.join(signs) or '1.0'} * math.exp(lg) * (1.0 + lo)", ""]
-    return "\n".join(head + lines)
+    return lines + [f"    return {' * '.join(signs) or '1.0'} * math.exp(lg) * (1.0 + lo)", ""]
 
 
 FUSED = {"first": ("value", "d_h", "d_beta"), "second": ("d_hh", "d_hbeta", "d_betabeta")}
