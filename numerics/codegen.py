@@ -46,6 +46,7 @@ from pathlib import Path
 import mpmath
 import sympy as sp
 
+from numerics.codegen_emit import banner
 from theory import activations as act
 
 OUTPUT = Path(__file__).parent / "_generated" / "activations.py"
@@ -427,12 +428,7 @@ def _registry_lines() -> list[str]:
 
 def generate() -> str:
     """Source of numerics/_generated/activations.py."""
-    parts = [
-        '"""Activation kernels: value and first and second derivatives in h and beta.',
-        "",
-        "Generated from theory/activations.py by `python -m numerics.generate`; do not edit.",
-        '"""',
-        "",
+    imports = (
         "import math",
         "",
         "from numba import njit",
@@ -441,9 +437,9 @@ def generate() -> str:
         "    exact_product_low, fast_range, field, log_sigmoid, mul_add, product_low, sigmoid_pair, sigmoid_tanh,",
         "    sign, two_product, two_sum,",
         ")",
-        "",
-        *_registry_lines(),
-    ]
+    )
+    parts = [banner("Activation kernels: value and first and second derivatives in h and beta.",
+                    ("theory/activations.py",), imports), *_registry_lines()]
     for name in act.REGISTRY:
         for key, expr in act.derivatives(name).items():
             parts += ["", _kernel_source(f"{name}_{key}", expr)]

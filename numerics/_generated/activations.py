@@ -1,6 +1,7 @@
 """Activation kernels: value and first and second derivatives in h and beta.
 
-Generated from theory/activations.py by `python -m numerics.generate`; do not edit.
+Generated from theory/activations.py by
+`python -m numerics.generate`; do not edit.
 """
 
 import math
