@@ -29,7 +29,7 @@ from numba.extending import intrinsic
 from numba.np.linalg import ensure_blas
 
 from numerics._numba import KERNEL_SOURCES, flush_stale_caches
-from numerics._primitives import exact_product_low, log1p_unit, sigmoid_tanh
+from numerics._primitives import EXP_MIN, exact_product_low, exp_fast, log1p_unit, sigmoid_tanh
 from numerics.activations import NAMES as ACTIVATIONS
 from numerics.activations import activation, first_rows
 
@@ -57,7 +57,7 @@ GEMM_MIN_IN, GEMM_MIN_OUT, GEMM_WEIGHTS = 3, 5, 64
 
 _sigmoid = activation("sigmoid").kernels.value  # sigma(beta h), for saturated logits
 _sigmoid_h = activation("sigmoid").kernels.d_h  # beta sigma(beta h) sigma(-beta h)
-SIGMOID_TAIL = 700.0  # |z| up to which e^-|z| is a normal float: the sigmoid and softmax outputs' SIMD loops
+SIGMOID_TAIL = 700.0  # |z| up to which e^-|z| is a normal float: the sigmoid output's SIMD loop
 SAMPLE_ROWS = 5  # per-sample rows of a block: the losses and four rows of softmax scratch
 
 
@@ -337,7 +337,7 @@ def _softmax_output(theta, lay, H, A, T, D, S, want_grad):
     logsumexp(z) = z_m + log1p(rest) with m the first largest z and rest = sum_{j != m} e^{z_j - z_m}
     (no rounding of 1 + rest); p_c - 1 = -sum_{k != c} p_k for the labelled class c, which is rest / (1 +
     rest) for c = m and (1 + rest - e^{z_c - z_m}) / (1 + rest), a numerator >= 1, otherwise: no cancellation. The
-    exponentials of z_j - z_m >= -SIGMOID_TAIL are sigmoid_tanh's; below, math.exp.
+    exponentials of z_j - z_m >= EXP_MIN are exp_fast's (SIMD); below (subnormal), math.exp.
     """
     nb = H.shape[1]
     n0 = lay[0, N_IN]
@@ -360,13 +360,13 @@ def _softmax_output(theta, lay, H, A, T, D, S, want_grad):
         bj = theta[bto + j]
         for s in range(nb):
             d = zmax[s] - bj * H[uo + j, s]
-            A[ao + j, s] = sigmoid_tanh(d, 0.0)[3]
-            slow |= not d <= SIGMOID_TAIL
+            A[ao + j, s] = exp_fast(-d)
+            slow |= not -d >= EXP_MIN
     if slow:
         for j in range(n_out):
             for s in range(nb):
                 d = zmax[s] - theta[bto + j] * H[uo + j, s]
-                if not d <= SIGMOID_TAIL:
+                if not -d >= EXP_MIN:
                     A[ao + j, s] = math.exp(-d)
     for s in range(nb):
         rest[s] = 0.0

@@ -88,17 +88,21 @@ def expression(name: str) -> sp.Expr:
     return REGISTRY[name]
 
 
+def _derivative(f: sp.Expr, nh: int, nb: int) -> sp.Expr:
+    """d^(nh + nb) f / dh^nh dbeta^nb."""
+    if nh:
+        f = sp.diff(f, h, nh)
+    if nb:
+        f = sp.diff(f, beta, nb)
+    return f
+
+
 def derivatives(name: str) -> dict[str, sp.Expr]:
     """Value and first and second derivatives in h and beta, as sympy expressions."""
     f = expression(name)
     out = {}
     for key, nh, nb in DERIVATIVES:
-        d = f
-        if nh:
-            d = sp.diff(d, h, nh)
-        if nb:
-            d = sp.diff(d, beta, nb)
-        out[key] = sp.factor_terms(sp.expand(d))
+        out[key] = sp.factor_terms(sp.expand(_derivative(f, nh, nb)))
     return out
 
 
@@ -373,12 +377,7 @@ def user_derivatives(expr: sp.Expr, stable: bool) -> dict[str, sp.Expr]:
     f = _rewrite_stable(expr) if stable else expr
     out = {}
     for key, nh, nb in DERIVATIVES:
-        d = f
-        if nh:
-            d = sp.diff(d, h, nh)
-        if nb:
-            d = sp.diff(d, beta, nb)
-        d = d.replace(sp.DiracDelta, lambda *a: sp.Integer(0))  # zero except on a set of measure zero
+        d = _derivative(f, nh, nb).replace(sp.DiracDelta, lambda *a: sp.Integer(0))  # zero except on a set of measure zero
         out[key] = sp.factor_terms(d) if stable else sp.factor_terms(sp.expand(d))
     return out
 
