@@ -42,7 +42,8 @@ CASES = {
 
 
 def problem(name):
-    from numerics import Network, data
+    from numerics import Network
+    from numerics.mlp import data
 
     case = CASES[name]
     if case["data"] == "paper":
@@ -59,8 +60,8 @@ def problem(name):
 
 
 def ours(name, reps):
-    """Wall times of numerics.hessian (after WARM_UP seconds of untimed calls)."""
-    from numerics.hessian import hessian
+    """Wall times of numerics.mlp.hessian (after WARM_UP seconds of untimed calls)."""
+    from numerics.mlp.hessian import hessian
 
     net, params, X, Y, _ = problem(name)
     _warm_up(lambda: hessian(net, params, X, Y))
@@ -83,7 +84,7 @@ def _warm_up(call):
 def compare(name, reps, jax_reps):
     import jax
 
-    from numerics.hessian import hessian
+    from numerics.mlp.hessian import hessian
     from verify import jax_models
 
     net, params, X, Y, source = problem(name)

@@ -1,6 +1,6 @@
 """Spectra of large Hessians and infinite-width kernels: what they cost.
 
-1. alpha/gamma of a P ~ 1e5 Hessian by SLQ (``numerics.spectrum.analyze``,
+1. alpha/gamma of a P ~ 1e5 Hessian by SLQ (``numerics.mlp.spectrum.analyze``,
    10 probes x 80 Lanczos steps, Hutch++ trace): the MLP 64-300-300-10
    (tanh, softmax; P = 112,810) on 256 digits images, its Hessian-vector
    products from ``numerics.jax_hessian`` (JAX, jitted) and from
@@ -49,7 +49,7 @@ KERNEL_ARGS = dict(depth=5, activation="esp", sigma_w=1.4, sigma_b=0.1, beta=1.0
 
 
 def _mlp():
-    from numerics import data
+    from numerics.mlp import data
 
     X, y = data.digits()
     rng = np.random.default_rng(0)
@@ -98,9 +98,10 @@ def _inputs(equal_norms: bool = True):
 
 def _dense_case(kind: str) -> dict:
     """Seconds to form the P x P matrix batched (or by toarray) and by P single products."""
-    from numerics import data, jax_hessian, torch_hessian
-    from numerics.network import Network
-    from numerics.spectrum import _to_dense, as_operator
+    from numerics import jax_hessian, torch_hessian
+    from numerics.mlp import data
+    from numerics.mlp.network import Network
+    from numerics.mlp.spectrum import _to_dense, as_operator
 
     X, y = data.dataset("digits")
     X, y = X[:300], y[:300]
@@ -142,7 +143,7 @@ def _dense_case(kind: str) -> dict:
 
 def _direct(X):
     """The NNGP recursion with every entry of every layer integrated by the tensor quadrature."""
-    from numerics.infinite_width import pair_expectation, phi, self_expectation
+    from numerics.mlp.infinite_width import pair_expectation, phi, self_expectation
 
     f = phi(KERNEL_ARGS["activation"], KERNEL_ARGS["beta"])
     sw2, sb2 = KERNEL_ARGS["sigma_w"] ** 2, KERNEL_ARGS["sigma_b"] ** 2
@@ -158,7 +159,7 @@ def _direct(X):
 def measure(case: str) -> dict:
     """One timed call of ``case`` in this process (after a warm-up)."""
     from numerics import nngp, ntk, simulate_kernel
-    from numerics.spectrum import analyze
+    from numerics.mlp.spectrum import analyze
 
     if case in ("slq-jax", "slq-torch"):
         op = _jax_operator() if case == "slq-jax" else _torch_operator()

@@ -59,8 +59,8 @@ LR, DECAY_RATE, DECAY_STEPS = 0.01, 0.9, 500.0
 
 def _problem(row):
     """(net, params, X, Y, batch, epochs, data description) of a ladder row."""
-    from numerics import data
-    from numerics.network import Network
+    from numerics.mlp import data
+    from numerics.mlp.network import Network
 
     arch, source, batch, epochs = LADDER[row]
     output = "sigmoid" if arch.endswith("-1") else "softmax"
@@ -82,7 +82,7 @@ def _problem(row):
 
 
 def _meanfield(net, params, X, Y, batch, epochs):
-    from numerics.train import train
+    from numerics.mlp.train import train
 
     def call():
         res = train(net, X, Y, epochs, lr=LR, decay_rate=DECAY_RATE, decay_steps=DECAY_STEPS, params=params,

@@ -52,19 +52,19 @@ def _child_train(arch, act, epochs, blocks):
     import numpy as np
 
     import numerics
-    from numerics import data
+    from numerics.mlp import data
 
     if arch == "64-25-10":
         X, y = data.digits()
     else:
         X, y = data.synthetic("nonlinear", 690, seed=0)
     net = numerics.Network.from_spec(arch, hidden=act, train_beta=True)
-    result = numerics.train(net, X, y, epochs=5, seed=1)  # compile and warm up
+    result = numerics.mlp.train(net, X, y, epochs=5, seed=1)  # compile and warm up
     params = result.params
     times = []
     for _ in range(blocks):
         t0 = time.perf_counter()
-        result = numerics.train(net, X, y, epochs=epochs, seed=1, params=params)
+        result = numerics.mlp.train(net, X, y, epochs=epochs, seed=1, params=params)
         times.append((time.perf_counter() - t0) / epochs)
     print(json.dumps({"per_epoch": float(np.median(times))}))
 

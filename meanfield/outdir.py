@@ -31,7 +31,7 @@ import os
 import shutil
 from pathlib import Path
 
-from numerics.runs import write_atomic
+from numerics.files import write_atomic
 
 MANIFEST = ".meanfield.json"
 LOCK = ".meanfield.lock"

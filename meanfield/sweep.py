@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from meanfield.outdir import OutDir
-from numerics.runs import write_atomic
+from numerics.files import write_atomic
 
 TIMING_COLUMNS = ("seconds",)
 KIND = "meanfield sweep"
@@ -69,7 +69,7 @@ MAX_RUNS = 1_000_000
 def grid(archs, acts, seeds: int, beta_inits=(None,)) -> list[Task]:
     """The tasks of the grid, in report order; each list without repeats, at most ``MAX_RUNS`` runs in all."""
     from numerics import ACTIVATIONS, validate
-    from numerics.network import parse_arch
+    from numerics.mlp.network import parse_arch
 
     for a in archs:
         parse_arch(a)
@@ -92,8 +92,8 @@ def grid(archs, acts, seeds: int, beta_inits=(None,)) -> list[Task]:
 def check_work(tasks: list[Task], config: SweepConfig, n_samples: int) -> None:
     """Refuse a sweep whose total work (training about 6 m P per epoch, a dense Hessian about m P^2 + 10 P^3
     per run) or whose largest Hessian exceeds the limits, naming the grid's size; nothing is allocated."""
-    from numerics.network import parse_arch
-    from numerics.runs import check_size
+    from numerics.mlp.network import parse_arch
+    from numerics.validate import check_size
 
     work, largest = 0.0, 0
     for arch in dict.fromkeys(t.arch for t in tasks):
@@ -111,14 +111,14 @@ def run_task(task: Task, config: SweepConfig) -> dict:
     import numba
 
     import numerics
-    from numerics import data as datasets
-    from numerics.hessian import hessian
-    from numerics.spectrum import all_indices, spectrum
-    from numerics.train import TrainingDiverged
+    from numerics.mlp import data as datasets
+    from numerics.mlp.hessian import hessian
+    from numerics.mlp.spectrum import all_indices, spectrum
+    from numerics.mlp.train import TrainingDiverged
 
     numba.set_num_threads(1)
     if config.activations:  # a worker on another machine (Dask) or a fresh process has not seen the registration
-        from numerics.activations import register_recorded
+        from numerics.kernels.activations import register_recorded
 
         register_recorded(dict(config.activations))
     start = time.perf_counter()
@@ -133,7 +133,7 @@ def run_task(task: Task, config: SweepConfig) -> dict:
         "beta_init": "default" if task.beta_init is None else task.beta_init,
     }
     try:
-        result = numerics.train(net, X_train, y_train, config.epochs, lr=config.lr, decay_rate=config.decay_rate,
+        result = numerics.mlp.train(net, X_train, y_train, config.epochs, lr=config.lr, decay_rate=config.decay_rate,
                                 decay_steps=config.decay_steps, seed=seed, X_test=X_test, y_test=y_test)
     except TrainingDiverged as exc:  # a row of its own, so one diverging run does not stop the sweep
         row.update(status="diverged", diverged_at_epoch=int(exc.epoch), seconds=round(time.perf_counter() - start, 3))

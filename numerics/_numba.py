@@ -24,7 +24,7 @@ os.environ.setdefault("GOMP_SPINCOUNT", "30000")
 _HERE = Path(__file__).parent
 # The files whose code is compiled into every function that calls the activation kernels.
 KERNEL_SOURCES = tuple(str(p) for p in (
-    _HERE / "_primitives.py", _HERE / "_generated" / "activations.py", _HERE / "activations.py",
+    _HERE / "kernels" / "_primitives.py", _HERE / "_generated" / "activations.py", _HERE / "kernels" / "activations.py",
 ))
 
 

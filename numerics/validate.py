@@ -12,6 +12,7 @@ Kernels stay check-free; they are called only with checked values.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -103,3 +104,29 @@ def known(what: str, value, names) -> str:
 def optional(check, name: str, value, **limits):
     """None, or ``check(name, value, **limits)``: for arguments whose None means a documented default."""
     return None if value is None else check(name, value, **limits)
+
+
+MAX_WORK = 1e17  # floating-point operations one command may plan: more than a day even on many cores
+
+
+def memory_limit() -> int:
+    """Ceiling for one command's arrays: half of the physical memory (``MEANFIELD_MAX_BYTES`` overrides)."""
+    env = os.environ.get("MEANFIELD_MAX_BYTES")
+    if env:
+        return int(float(env))
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+
+
+def check_size(what: str, needed_bytes: float, work: float = 0.0, max_bytes: int | None = None) -> None:
+    """ValueError naming ``what`` (e.g. ``"--arch 2-1000000000-1"``) when its memory or work is beyond the limits.
+
+    Called before anything is allocated, with estimates of the bytes held at
+    once and of the floating-point operations of the whole command.
+    """
+    limit = memory_limit() if max_bytes is None else max_bytes
+    if not needed_bytes <= limit:
+        raise ValueError(f"{what} needs about {needed_bytes / 1e9:.3g} GB of memory, more than the limit of "
+                         f"{limit / 1e9:.3g} GB (half the RAM; MEANFIELD_MAX_BYTES sets it): choose a smaller size")
+    if not work <= MAX_WORK:
+        raise ValueError(f"{what} needs about {work:.3g} floating-point operations, more than the limit of "
+                         f"{MAX_WORK:.0e} (more than a day even on many cores): choose a smaller size")

@@ -57,7 +57,7 @@ Ising couplings J_i = +-1 (entropy = log of the number of solutions / N):
 Its q -> 1 limit gives Gardner and Derrida's alpha = 2 alpha_c(kappa)/pi (4/pi at
 kappa = 0), larger than the information bound 1: the RS entropy becomes
 negative first, and Krauth and Mezard's capacity is where it vanishes
-(computed numerically, numerics.storage). The replicon ratio picks up the
+(computed numerically, numerics.solvers.storage). The replicon ratio picks up the
 spin factor <sech^4>/(1-q)^2 in place of 1.
 
 Teacher-student Gibbs learning (spherical teacher and student, labels from

@@ -4,7 +4,7 @@ Oracles:
 * mpmath quadrature: 1-D integrals at 30-40 digits (orthant probability, Gaussian averages) and nested
   tanh-sinh quadrature (mpmath.fp) of the raw bivariate integrals, with the activation taken from the
   sympy registry - independent of the numerics' adaptive Gauss-Kronrod, pairing and kernels;
-* simulation: two coupled finite networks (numerics.simulate_networks), |difference| <= 4 standard errors;
+* simulation: two coupled finite networks (numerics.simulate.networks), |difference| <= 4 standard errors;
 * brute force: a forward grid search over the perturbations of the first L-1 layers for the maximum entropy;
   exact rational enumeration of the 4^k gate inputs for MAJ-k;
 * closed forms derived by theory/ (arcsine, arc-cosine, erf kernels; small-error asymptotics; p_c; ReLU).
@@ -81,7 +81,7 @@ def _arcsine_step_error(ex):
 
 
 def _finite_beta_error(ex):
-    from numerics.function_space import tanh_overlap
+    from numerics.solvers.function_space import tanh_overlap
 
     rho, b = ex
     ref = fp_pair_expectation(lambda u: math.tanh(b * u), lambda v: math.tanh(b * v), rho)
@@ -106,7 +106,7 @@ def _erf_error(ex):
 
 
 def _activation_step_error(ex):
-    from numerics.function_space import overlap_recursion
+    from numerics.solvers.function_space import overlap_recursion
 
     name, beta, sigma, eta = ex
     phi = _registry_function(name, "math")
@@ -118,7 +118,7 @@ def _activation_step_error(ex):
 
 def _relu_recursion_error(etas):
     from numerics._generated import function_space as gen
-    from numerics.function_space import overlap_recursion
+    from numerics.solvers.function_space import overlap_recursion
 
     q, ref = 1.0, []
     for e in etas:
@@ -132,8 +132,8 @@ def _relu_recursion_error(etas):
 
 def _simulation_error(case):
     """max_l |q_sim - q_theory| / (4 stderr): <= 1 passes."""
-    from numerics.function_space import overlap_recursion
-    from numerics.simulate_networks import simulate_overlap
+    from numerics.simulate.networks import simulate_overlap
+    from numerics.solvers.function_space import overlap_recursion
 
     theory = overlap_recursion(**case).q
     measured = simulate_overlap(**case, **SIM, seed=20180612)
@@ -167,7 +167,7 @@ def grid_max_entropy(eps: float, layers: int, weights: str, n: int) -> float:
     """Brute force: best entropy over a grid of the first L-1 perturbations (0, log- and linearly spaced);
     the last perturbation solves q_L = 1 - 2 eps exactly."""
     from numerics._generated import function_space as gen
-    from numerics.function_space import entropy
+    from numerics.solvers.function_space import entropy
 
     binary = weights == "binary"
     hi = 0.5 if binary else 1.0
@@ -236,7 +236,7 @@ def brute_max_entropy(eps: float, layers: int, weights: str, n: int = 9, starts:
 
 def _max_entropy_grid_error(ex):
     """(grid entropy - ours)_+ + |eps(ours)/eps - 1|: ours is never beaten and lies on the error surface."""
-    from numerics.function_space import max_entropy_perturbation, overlap_recursion
+    from numerics.solvers.function_space import max_entropy_perturbation, overlap_recursion
 
     weights, layers, eps = ex
     res = max_entropy_perturbation(eps, layers, weights)
@@ -246,7 +246,7 @@ def _max_entropy_grid_error(ex):
 
 
 def _small_error_error(ex):
-    from numerics.function_space import max_entropy_perturbation
+    from numerics.solvers.function_space import max_entropy_perturbation
     from theory import function_space as fs
 
     layers, eps = ex
@@ -257,7 +257,7 @@ def _small_error_error(ex):
 
 def _generalization_error(ex):
     """|eps*(alpha) / (K/(alpha + K)) - 1| (the first correction is O((K/alpha)^2) <= 1e-6 here)."""
-    from numerics.function_space import generalization_curve
+    from numerics.solvers.function_space import generalization_curve
     from theory import function_space as fs
 
     layers, alpha = ex
@@ -285,7 +285,7 @@ def _valid_moments():
 
 
 def _majority_map_error(ex):
-    from numerics.majority import overlap_split
+    from numerics.solvers.majority import overlap_split
 
     k, (mh, me, qe) = ex
     P = {(a, b): (1 + a * mh + b * me + a * b * qe) / 4 for a in (1, -1) for b in (1, -1)}
@@ -303,7 +303,7 @@ def _majority_map_error(ex):
 
 
 def _p_c_error(k):
-    from numerics.majority import critical_perturbation
+    from numerics.solvers.majority import critical_perturbation
 
     slope = Fraction(sum(math.comb(k, i) * abs(k - 2 * i) for i in range(k + 1)), 2**k)  # E|sum of k spins|
     exact = (1 - 1 / slope) / 2
@@ -311,7 +311,7 @@ def _p_c_error(k):
 
 
 def _stationary_k3_error(p):
-    from numerics.majority import majority_stationary
+    from numerics.solvers.majority import majority_stationary
 
     with mpmath.workdps(40):
         pm = mpmath.mpf(p)
@@ -320,7 +320,7 @@ def _stationary_k3_error(p):
 
 
 def _stationary_recursion_error(ex):
-    from numerics.majority import critical_perturbation, majority_recursion, majority_stationary
+    from numerics.solvers.majority import critical_perturbation, majority_recursion, majority_stationary
 
     k, frac = ex
     p = frac * critical_perturbation(k)
@@ -330,8 +330,8 @@ def _stationary_recursion_error(ex):
 
 
 def _majority_simulation_error(ex):
-    from numerics.majority import majority_recursion
-    from numerics.simulate_networks import simulate_majority
+    from numerics.simulate.networks import simulate_majority
+    from numerics.solvers.majority import majority_recursion
 
     k, p, m0 = ex
     L, N, R = 5, 50_000, 12
@@ -349,7 +349,7 @@ def _majority_simulation_error(ex):
 
 
 def _propagation_maps_error(ex):
-    from numerics.propagation import chi1, variance_map
+    from numerics.solvers.propagation import chi1, variance_map
 
     name, beta, q = ex
     phi = _registry_function(name, "mpmath")
@@ -366,14 +366,14 @@ def _propagation_maps_error(ex):
 
 
 def _relu_critical_error(sigma_b):
-    from numerics.propagation import critical_sigma_w
+    from numerics.solvers.propagation import critical_sigma_w
     from theory.propagation import relu_closed_forms
 
     return abs(critical_sigma_w("relu", sigma_b).sigma_w / float(relu_closed_forms()["critical_sigma_w"]) - 1.0)
 
 
 def _tanh_critical_error(beta):
-    from numerics.propagation import critical_sigma_w
+    from numerics.solvers.propagation import critical_sigma_w
     from theory.propagation import zero_state_critical_sigma_w
 
     exact = float(zero_state_critical_sigma_w("tanh").subs(sp.Symbol("beta", positive=True), beta))
@@ -383,7 +383,7 @@ def _tanh_critical_error(beta):
 def _linear_limit_edge_error(ex):
     """Units linear in a limit: the edge is 1/|phi'(0)| (theory, sigma_b = 0 form: ESP 2, linear 1) and, with a
     bias, divergent with q* = inf (q* = sigma_b^2 / (1 - sigma_w^2 phi'(0)^2) diverges there); inf otherwise."""
-    from numerics.propagation import critical_sigma_w
+    from numerics.solvers.propagation import critical_sigma_w
     from theory.propagation import zero_state_critical_sigma_w
 
     name, beta, sigma_b = ex

@@ -19,7 +19,7 @@ import sympy as sp
 from hypothesis import strategies as st
 
 from numerics._generated.activations import ROOTS as ROOTS_BY_NAME
-from numerics.activations import BUILTIN, KEYS, NAMES, activation, first_rows, second_rows
+from numerics.kernels.activations import BUILTIN, KEYS, NAMES, activation, first_rows, second_rows
 from theory import activations as ta
 from verify.metrics import relative_error
 from verify.registry import Check, with_budget
@@ -36,10 +36,10 @@ _MP_SIGMOID = {"sigmoid": lambda z: 1 / (1 + mpmath.exp(-z))}
 @cache
 def derived(name: str) -> dict:
     """The sympy value and derivatives the kernels of ``name`` were generated from: the theory's for a
-    built-in, the generator's derivation (numerics.codegen.user_derivatives) for a registered activation."""
+    built-in, the generator's derivation (numerics.codegen.activations.user_derivatives) for a registered activation."""
     if name in BUILTIN:
         return ta.derivatives(name)
-    from numerics.codegen import user_derivatives
+    from numerics.codegen.activations import user_derivatives
 
     return user_derivatives(ta.parse(activation(name).expression))[0]
 

@@ -1,4 +1,4 @@
-"""Check rows for the exact Hessian: ``numerics.hessian`` against JAX autodiff, SLQ against the dense spectrum.
+"""Check rows for the exact Hessian: ``numerics.mlp.hessian`` against JAX autodiff, SLQ against the dense spectrum.
 
 Oracles: ``jax.hessian`` and ``jax.jvp`` of ``jax.grad`` of the
 independent JAX model in ``verify.jax_models`` (float64), as a function of
@@ -23,10 +23,10 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from numerics.activations import NAMES as ACTIVATIONS
-from numerics.hessian import HessianOperator, hessian, hvp
-from numerics.network import OUTPUTS, Network
-from numerics.spectrum import slq, spectrum, wasserstein
+from numerics.kernels.activations import NAMES as ACTIVATIONS
+from numerics.mlp.hessian import HessianOperator, hessian, hvp
+from numerics.mlp.network import OUTPUTS, Network
+from numerics.mlp.spectrum import slq, spectrum, wasserstein
 from verify.registry import Check, with_budget
 
 BETA_MODES = ("trained", "fixed", "mixed")

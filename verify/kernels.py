@@ -1,4 +1,4 @@
-"""Check rows for the infinite-width kernels (``numerics.infinite_width``).
+"""Check rows for the infinite-width kernels (``numerics.mlp.infinite_width``).
 
 Oracles: the closed forms (ReLU arc-cosine against mpmath, erf arcsine
 against the toolkit's generic quadrature); nested mpmath quadrature at 20 digits of
@@ -15,8 +15,8 @@ import mpmath as mp
 import numpy as np
 from hypothesis import strategies as st
 
-from numerics.activations import NAMES as REGISTRY
-from numerics.infinite_width import (
+from numerics.kernels.activations import NAMES as REGISTRY
+from numerics.mlp.infinite_width import (
     CLOSED_FORM,
     _closed_form,
     expectation,
@@ -25,8 +25,8 @@ from numerics.infinite_width import (
     ntk,
     pair_expectation,
     phi,
-    simulate_kernel,
 )
+from numerics.simulate.kernels import simulate_kernel
 from verify.registry import Check, with_budget
 
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from numerics.activations import NAMES as ACTIVATIONS
-from numerics.network import OUTPUTS, Network
+from numerics.kernels.activations import NAMES as ACTIVATIONS
+from numerics.mlp.network import OUTPUTS, Network
 from verify.metrics import relative_error
 from verify.registry import Check, with_budget
 
@@ -97,7 +97,7 @@ def gradient_error(example, loss_and_grad=None) -> float:
 def minibatch_gradient_error(example) -> float:
     """Gradient error of the training kernel on the mini-batch X[rows[:batch]] of a shuffled order ``rows``
     (the gather a training step does), against JAX on those samples; ``batch`` is the example's last entry."""
-    from numerics.network import GROUPS, PRODUCTS, SERIAL, batch_loss_grad
+    from numerics.mlp.network import GROUPS, PRODUCTS, SERIAL, batch_loss_grad
 
     net, params, X, y = build(example)
     batch = example[8]

@@ -1,4 +1,4 @@
-"""Check rows for ``numerics.spectrum.analyze`` and the Hessian operators of ``numerics.hessian_operators``.
+"""Check rows for ``numerics.mlp.spectrum.analyze`` and the Hessian operators of ``numerics.mlp.hessian_operators``.
 
 Oracles: numpy's ``eigvalsh`` counts under each zero policy (dense route);
 the dense answer for the SLQ / Hutch++ estimates, in units of their
@@ -14,7 +14,7 @@ import importlib.util
 import numpy as np
 from hypothesis import strategies as st
 
-from numerics.spectrum import ABSOLUTE_TOL, EPS, analyze
+from numerics.mlp.spectrum import ABSOLUTE_TOL, EPS, analyze
 from verify.registry import Check, with_budget
 
 
@@ -57,8 +57,8 @@ def dense_error(example) -> float:
 
 
 def _digits_hessian(act: str, samples: int = 300):
-    from numerics import data
-    from numerics.network import Network
+    from numerics.mlp import data
+    from numerics.mlp.network import Network
 
     X, y = data.dataset("digits")
     net = Network.from_spec("64-25-10", hidden=act, output="softmax")
@@ -85,8 +85,8 @@ def slq_error(example) -> float:
 def blocks_error(example) -> float:
     """|sum of block traces - trace| / |trace| of an MLP Hessian (blocks W1, b1, beta1, ...), by the dense route
     and by Hutch++ from the same products."""
-    from numerics.network import Network
-    from numerics.spectrum import as_operator, hutchpp
+    from numerics.mlp.network import Network
+    from numerics.mlp.spectrum import as_operator, hutchpp
 
     act, seed = example
     rng = np.random.default_rng(seed)
@@ -120,7 +120,7 @@ def jax_error(example) -> float:
     import jax.numpy as jnp
     from jax.flatten_util import ravel_pytree
 
-    from numerics.hessian_operators import jax_hessian
+    from numerics.mlp.hessian_operators import jax_hessian
 
     layers, act, X, y, rng = _mlp(example)
     fn = getattr(jnp, act) if act == "tanh" else jax.nn.sigmoid
@@ -160,7 +160,7 @@ def torch_error(example) -> float:
     """max |H v - H_ref v| / max |H_ref v| with H_ref from torch.autograd.functional.hessian (float64)."""
     import torch
 
-    from numerics.hessian_operators import torch_hessian
+    from numerics.mlp.hessian_operators import torch_hessian
 
     layers, act, X, y, rng = _mlp(example)
     model = torch_mlp(layers, act)

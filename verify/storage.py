@@ -1,4 +1,4 @@
-"""Check rows for Gardner's storage problem (theory.storage, numerics.storage).
+"""Check rows for Gardner's storage problem (theory.storage, numerics.solvers.storage).
 
 Oracles:
 * mpmath at 40 digits: the defining integrals written out here directly
@@ -22,8 +22,9 @@ import mpmath
 import sympy as sp
 from hypothesis import strategies as st
 
-from numerics import storage as ns
 from numerics._generated import storage as gen
+from numerics.simulate.storage import simulate_storage
+from numerics.solvers import storage as ns
 from theory import storage as ts
 from verify.metrics import relative_error
 from verify.registry import Check, with_budget
@@ -430,7 +431,7 @@ TWIN_N, TWIN_TRIALS = 400, 100
 
 @cache
 def _simulated(n, alpha, trials, seed, method):
-    return ns.simulate_storage(n, [alpha], trials, kappa=0.0, seed=seed, method=method, workers=2)
+    return simulate_storage(n, [alpha], trials, kappa=0.0, seed=seed, method=method, workers=2)
 
 
 def _binomial_z(sim, ref) -> float:

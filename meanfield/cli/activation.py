@@ -26,7 +26,7 @@ def _add(args) -> int:
 
 
 def _list(args) -> int:
-    from numerics.activations import BUILTIN, activation, registered
+    from numerics.kernels.activations import BUILTIN, activation, registered
 
     for name in BUILTIN:
         print(f"{name:<12} built-in    {activation(name).expression}")
@@ -36,7 +36,7 @@ def _list(args) -> int:
 
 
 def _remove(args) -> int:
-    from numerics.activations import unregister_activation
+    from numerics.kernels.activations import unregister_activation
 
     if not unregister_activation(args.name):
         raise ValueError(f"activation {args.name!r} is not registered")
@@ -47,7 +47,7 @@ def _remove(args) -> int:
 def _show(args) -> int:
     import sympy as sp
 
-    from numerics.activations import activation
+    from numerics.kernels.activations import activation
     from theory import activations as ta
 
     expr = ta.parse(activation(args.name).expression)

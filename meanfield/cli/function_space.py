@@ -37,14 +37,14 @@ def _report(args, out: dict) -> int:
 
 
 def run_overlap(args) -> int:
-    from numerics.function_space import overlap_recursion
+    from numerics.solvers.function_space import overlap_recursion
 
     res = overlap_recursion(floats(args.perturb, "--perturb"), args.weights, args.beta, args.activation, args.sigma)
     return _report(args, {"q": res.q, "error_per_layer": res.error_per_layer, "error": res.error})
 
 
 def run_max_entropy(args) -> int:
-    from numerics.function_space import max_entropy_perturbation
+    from numerics.solvers.function_space import max_entropy_perturbation
 
     res = max_entropy_perturbation(args.error, args.layers, args.weights)
     return _report(
@@ -60,7 +60,7 @@ def run_max_entropy(args) -> int:
 
 
 def run_generalization(args) -> int:
-    from numerics.function_space import generalization_curve
+    from numerics.solvers.function_space import generalization_curve
 
     alphas = floats(args.alpha, "--alpha")
     res = generalization_curve(alphas, args.layers, args.weights)
@@ -76,7 +76,7 @@ def run_generalization(args) -> int:
 
 
 def run_majority(args) -> int:
-    from numerics.majority import majority_recursion, majority_stationary
+    from numerics.solvers.majority import majority_recursion, majority_stationary
 
     st = majority_stationary(args.k, args.p)
     out = {"k": args.k, "p": args.p, "p_c": st.p_c, "m": st.m, "q": st.q, "error": st.error}
@@ -87,7 +87,7 @@ def run_majority(args) -> int:
 
 
 def run_propagation(args) -> int:
-    from numerics.propagation import critical_sigma_w
+    from numerics.solvers.propagation import critical_sigma_w
 
     res = critical_sigma_w(args.activation, args.sigma_b, args.beta, args.q0)
     return _report(
@@ -105,7 +105,7 @@ def run_propagation(args) -> int:
 
 
 def run_simulate_overlap(args) -> int:
-    from numerics.simulate_networks import simulate_overlap
+    from numerics.simulate.networks import simulate_overlap
 
     res = simulate_overlap(
         floats(args.perturb, "--perturb"),
@@ -123,7 +123,7 @@ def run_simulate_overlap(args) -> int:
 
 
 def run_simulate_majority(args) -> int:
-    from numerics.simulate_networks import simulate_majority
+    from numerics.simulate.networks import simulate_majority
 
     res = simulate_majority(args.k, args.p, args.layers, args.m0, width=args.width, replicas=args.replicas, seed=args.seed)
     return _report(

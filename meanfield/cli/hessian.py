@@ -26,9 +26,9 @@ def load_run(path):
     """The opened run directory (locked), network, training data (rebuilt from config.json and checked
     against its fingerprint), checkpoints and the run's data fingerprint."""
     from meanfield.cli.train import HISTORY, STATE, _fingerprint, open_run
-    from numerics import data
-    from numerics.network import Network
-    from numerics.runs import CONFIG
+    from meanfield.runs import CONFIG
+    from numerics.mlp import data
+    from numerics.mlp.network import Network
 
     if str(path) == "":
         raise ValueError("RUN must name a run directory of meanfield train, got an empty string")
@@ -97,7 +97,7 @@ def _cached(run_dir, name: str, key: str) -> dict | None:
 
 
 def _policies(text: str) -> list[str]:
-    from numerics.spectrum import POLICIES, check_policy
+    from numerics.mlp.spectrum import POLICIES, check_policy
 
     if text == "all":
         return list(POLICIES)
@@ -112,8 +112,8 @@ def _policies(text: str) -> list[str]:
 
 def _dense(run_dir, net, X, Y, epoch, theta, args, key):
     """Eigenvalues and eigenvector IPRs of one checkpoint, from its file (when its key matches) or computed and saved."""
-    from numerics.hessian import hessian
-    from numerics.spectrum import ipr, spectrum
+    from numerics.mlp.hessian import hessian
+    from numerics.mlp.spectrum import ipr, spectrum
 
     name = f"hessian-{epoch:06d}.npz"
     saved = None if args.force else _cached(run_dir, name, key)
@@ -130,8 +130,8 @@ def _dense(run_dir, net, X, Y, epoch, theta, args, key):
 
 
 def _slq(run_dir, net, X, Y, epoch, theta, args, key):
-    from numerics.hessian import HessianOperator
-    from numerics.spectrum import SLQ, slq
+    from numerics.mlp.hessian import HessianOperator
+    from numerics.mlp.spectrum import SLQ, slq
 
     name = f"slq-{epoch:06d}.npz"
     wanted = {"steps": args.steps, "probes": args.probes, "seed": args.seed}
@@ -150,8 +150,8 @@ def _slq(run_dir, net, X, Y, epoch, theta, args, key):
 
 
 def _check_dense_fits(net, m, args):
-    from numerics.hessian import check_memory, dense_bytes
-    from numerics.spectrum import spectrum_bytes
+    from numerics.mlp.hessian import check_memory, dense_bytes
+    from numerics.mlp.spectrum import spectrum_bytes
 
     needed = dense_bytes(net, m) + spectrum_bytes(net.n_params)
     check_memory(net, needed, args.max_bytes, "the dense Hessian spectrum",
@@ -161,7 +161,7 @@ def _check_dense_fits(net, m, args):
 def _check_slq_fits(net, m, n_checkpoints, args):
     """Refuse --steps/--probes whose Lanczos vectors and quadrature nodes, or work (per product about 20 m P
     operations), exceed the limits."""
-    from numerics.runs import check_size
+    from numerics.validate import check_size
 
     P = net.n_params
     needed = 8.0 * (P * (args.steps + 8) + 4 * m * sum(net.sizes) + 2.0 * args.probes * args.steps)
@@ -208,7 +208,7 @@ def run(args) -> int:
 
 def _spectra(run_dir, net, X, Y, epochs, thetas, fingerprint, policies, args) -> list[dict]:
     from meanfield.progress import Progress
-    from numerics.spectrum import all_indices, residual_fraction
+    from numerics.mlp.spectrum import all_indices, residual_fraction
 
     rows = []
     with Progress(len(epochs), label=f"hessian {net.arch}") as bar:

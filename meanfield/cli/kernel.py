@@ -26,8 +26,8 @@ def _data(path: Path) -> np.ndarray:
 
 
 def run(args) -> int:
-    from numerics.infinite_width import nngp, ntk
-    from numerics.runs import write_atomic
+    from numerics.files import write_atomic
+    from numerics.mlp.infinite_width import nngp, ntk
 
     out = Path(args.out)
     if out.suffix != ".npy":

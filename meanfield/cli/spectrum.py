@@ -4,7 +4,7 @@ PATH is a ``meanfield train`` run directory (the Hessian of the training
 loss at a checkpoint, as a matrix-free operator with blocks W1, b1, beta1,
 ...) or an ``.npy`` file holding a symmetric matrix. Dense eigenvalues up
 to ``--dense-limit`` parameters, stochastic Lanczos quadrature with
-standard errors beyond (see ``numerics.spectrum.analyze``).
+standard errors beyond (see ``numerics.mlp.spectrum.analyze``).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def _operator(args) -> tuple[object, dict]:
 
 
 def run(args) -> int:
-    from numerics.spectrum import POLICIES, analyze
+    from numerics.mlp.spectrum import POLICIES, analyze
 
     H, meta = _operator(args)
     result = analyze(H, dense_limit=args.dense_limit, probes=args.probes, steps=args.steps, seed=args.seed,

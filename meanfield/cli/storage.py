@@ -29,7 +29,7 @@ def _solver_errors(func):
     """Report a solver that did not converge like bad input: one line, exit status 2."""
     @functools.wraps(func)
     def run(args):
-        from numerics.storage import ConvergenceError
+        from numerics.solvers.storage import ConvergenceError
 
         try:
             return func(args)
@@ -41,7 +41,7 @@ def _solver_errors(func):
 
 @_solver_errors
 def run_capacity(args) -> int:
-    from numerics.storage import capacity
+    from numerics.solvers.storage import capacity
 
     res = capacity(args.kappa, args.weights)
     out = {"kappa": res.kappa, "weights": res.weights, "alpha_c": res.alpha_c}
@@ -60,7 +60,7 @@ def run_capacity(args) -> int:
 
 @_solver_errors
 def run_storage(args) -> int:
-    from numerics.storage import storage_saddle
+    from numerics.solvers.storage import storage_saddle
 
     res = storage_saddle(args.alpha, args.kappa, args.weights)
     out = {"alpha": res.alpha, "kappa": res.kappa, "weights": res.weights, "q": res.q, "entropy": res.entropy,
@@ -74,7 +74,7 @@ def run_storage(args) -> int:
 
 @_solver_errors
 def run_teacher(args) -> int:
-    from numerics.storage import teacher_student
+    from numerics.solvers.storage import teacher_student
 
     res = teacher_student(args.alpha)
     return _report(args, {"alpha": res.alpha, "R": res.R, "error": res.error})
@@ -82,7 +82,7 @@ def run_teacher(args) -> int:
 
 @_solver_errors
 def run_simulate(args) -> int:
-    from numerics.storage import simulate_storage
+    from numerics.simulate.storage import simulate_storage
 
     sim = simulate_storage(args.n, floats(args.alpha, "--alpha"), args.trials, kappa=args.kappa, seed=args.seed,
                            patterns=args.patterns, workers=args.workers, method=args.method)

@@ -28,8 +28,9 @@ def _names(text: str, option: str) -> list[str]:
 def run(args) -> int:
     from meanfield.progress import Progress
     from meanfield.sweep import SweepConfig, check_work, grid, sweep
-    from numerics import data, validate
-    from numerics.activations import record
+    from numerics import validate
+    from numerics.kernels.activations import record
+    from numerics.mlp import data
 
     validate.integer("--epochs", args.epochs, low=1, expected=">= 1")
     validate.real("--lr", args.lr, low=0.0, open_low=True)

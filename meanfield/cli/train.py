@@ -56,8 +56,8 @@ def check_training_size(arch: str, m: int, epochs: int, record_every: int, check
     groups) and snapshots, 8 bytes each; activations of all samples; residual
     records; the loss of every epoch. Work: about 6 m P operations per epoch.
     """
-    from numerics.network import parse_arch
-    from numerics.runs import check_size
+    from numerics.mlp.network import parse_arch
+    from numerics.validate import check_size
 
     sizes = parse_arch(arch)
     n_full = sum((a + 2) * b for a, b in zip(sizes[:-1], sizes[1:]))
@@ -69,7 +69,7 @@ def check_training_size(arch: str, m: int, epochs: int, record_every: int, check
 
 
 def _network(args):
-    from numerics.network import Network, parse_arch
+    from numerics.mlp.network import Network, parse_arch
 
     sizes = parse_arch(args.arch)
     output = args.output or ("sigmoid" if sizes[-1] == 1 else "softmax")
@@ -79,7 +79,7 @@ def _network(args):
 
 
 def _data(args):
-    from numerics import data
+    from numerics.mlp import data
 
     X, y = data.dataset(args.data, seed=args.data_seed)
     if args.test_size > 0:
@@ -100,7 +100,7 @@ def _compare(saved: dict, config: dict) -> None:
 def open_run(path, option: str = "--out"):
     """The run directory ``path`` as an :class:`~meanfield.outdir.OutDir` (opened and locked) and a RunDir writing through it."""
     from meanfield.outdir import MANIFEST, ForeignContent, OutDir
-    from numerics.runs import RunDir
+    from meanfield.runs import RunDir
 
     out = OutDir(path, KIND, option=option)
     try:
@@ -121,8 +121,8 @@ def open_run(path, option: str = "--out"):
 
 def run(args) -> int:
     from meanfield import __version__
-    from numerics.runs import CONFIG
-    from numerics.train import TrainState
+    from meanfield.runs import CONFIG
+    from numerics.mlp.train import TrainState
 
     _check_args(args)
     if args.resume and args.force:
@@ -179,7 +179,7 @@ def run(args) -> int:
 
 def _train(args, net, run_dir, config, settings, state, X, Y, X_test, Y_test) -> int:
     from meanfield.progress import Progress
-    from numerics.train import StopOnInterrupt, TrainingDiverged, history_arrays, train
+    from numerics.mlp.train import StopOnInterrupt, TrainingDiverged, history_arrays, train
 
     def save(st):
         run_dir.write_npz(STATE, st.arrays())
@@ -228,9 +228,9 @@ def _train(args, net, run_dir, config, settings, state, X, Y, X_test, Y_test) ->
 
 
 def register(commands) -> None:
-    from numerics.activations import NAMES
-    from numerics.network import OUTPUTS
-    from numerics.train import OPTIMIZERS
+    from numerics.kernels.activations import NAMES
+    from numerics.mlp.network import OUTPUTS
+    from numerics.mlp.train import OPTIMIZERS
 
     p = commands.top("train", "train a multilayer perceptron (Adam or SGD) into a resumable run directory")
     p.add_argument("--arch", required=True, help="layer widths, e.g. 2-8-2-1")

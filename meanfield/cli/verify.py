@@ -11,7 +11,7 @@ MAX_TOTAL_EXAMPLES = 1_000_000  # over all checks run
 
 def run(args) -> int:
     if args.activation:  # only the rows of this activation (its kernels load, so that its rows exist)
-        from numerics.activations import activation
+        from numerics.kernels.activations import activation
 
         activation(args.activation)
         args.only = rf"(?=.*\b{args.activation}\b)" + (f"(?=.*(?:{args.only}))" if args.only else "")

@@ -231,8 +231,8 @@ def _eigenvector_figure(ctx, runs: dict) -> None:
     """Appendix B: the eigenvector coefficient maps at the end of training, 2-8-2-1, seed 0."""
     import matplotlib.pyplot as plt
 
-    from numerics import hessian as exact_hessian
-    from numerics import spectrum
+    from numerics.mlp import hessian as exact_hessian
+    from numerics.mlp import spectrum
 
     fig, axes = plt.subplots(2, 3, figsize=(PAGE, 5.4))
     data = {}

@@ -72,7 +72,7 @@ def _second_half_drop(loss) -> float:
 
 
 def _ipr_end(d, run) -> float:
-    from numerics import hessian, spectrum
+    from numerics.mlp import hessian, spectrum
 
     s = spectrum.spectrum(hessian.hessian(run.net, run.params(-1), d.X, d.y))
     return float(np.mean(spectrum.ipr(s.eigenvectors)))

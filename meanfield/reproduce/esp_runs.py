@@ -63,7 +63,7 @@ class TaskData:
 
 def task_data(ctx, task: str) -> TaskData:
     """The paper's task (packaged, or from ``--data-dir``), or its synthetic twin with ``--synthetic``, split as the authors did."""
-    from numerics import data
+    from numerics.mlp import data
 
     file, test_size, _, _ = TASKS[task]
     if getattr(ctx, "synthetic", False):
@@ -82,7 +82,7 @@ def task_data(ctx, task: str) -> TaskData:
 
 def digits_data() -> TaskData:
     """scikit-learn's 8x8 digits split 1437/360 (random_state=1): the authors' "MNIST" set."""
-    from numerics import data
+    from numerics.mlp import data
 
     X, y = data.digits()
     digest = hashlib.sha256(X.tobytes() + y.tobytes()).hexdigest()
@@ -184,11 +184,11 @@ def _one_thread(fn, *args):
 
 def _train(data: TaskData, arch, act, seed, epochs, every, output, analyse) -> Run:
     import numerics
-    from numerics import hessian, spectrum
+    from numerics.mlp import hessian, spectrum
 
     net = numerics.Network.from_spec(arch, hidden=act, output=output)
     params = shared_init(arch, act, seed, output)
-    result = numerics.train(net, data.X, data.y, epochs, seed=seed, params=params, X_test=data.Xt, y_test=data.yt,
+    result = numerics.mlp.train(net, data.X, data.y, epochs, seed=seed, params=params, X_test=data.Xt, y_test=data.yt,
                             checkpoints=every, record=every, **SCHEDULE)
     hist = result.history
     epoch = np.asarray(hist["checkpoint_epoch"], dtype=np.int64)

@@ -25,7 +25,7 @@ MAJ_PS = (0.0, 0.05, 0.1, 0.15, 0.2)
 def _max_entropy_table(errors, weights, grid_points):
     """Maxima on the error grid; binary weights add both sides of every first-order switch-on at its error
     (so a jump is drawn as a vertical segment). Returns (errors, perturbations, entropies, switch-ons)."""
-    from numerics.function_space import max_entropy_perturbation, switch_on_errors
+    from numerics.solvers.function_space import max_entropy_perturbation, switch_on_errors
 
     rows = [(float(e), 0, max_entropy_perturbation(float(e), LAYERS, weights, grid_points=grid_points)) for e in errors]
     switches = switch_on_errors(LAYERS, grid_points=grid_points) if weights == "binary" else []
@@ -50,7 +50,7 @@ def _perturbation_panel(ax, errors, pert, entropy, symbol, title, inset_at):
 
 def _panels_ab(ctx, axes, data, errors, grid_points) -> None:
     """(a), (b): maximum-entropy perturbations against the output error, entropy inset; the reference numbers."""
-    from numerics.function_space import max_entropy_perturbation
+    from numerics.solvers.function_space import max_entropy_perturbation
 
     ctx.progress("(a), (b) maximum-entropy perturbations")
     panels = ((axes[0], "continuous", "η", "a", [0.12, 0.45, 0.38, 0.33]), (axes[1], "binary", "p", "b", [0.09, 0.48, 0.27, 0.27]))
@@ -72,7 +72,7 @@ def _panel_c(ctx, ax, data) -> None:
     """(c): the annealed generalization curve against the large-alpha law eps* = K/(alpha + K) of the theory."""
     import sympy as sp
 
-    from numerics.function_space import generalization_curve
+    from numerics.solvers.function_space import generalization_curve
     from theory import function_space as fs
 
     ctx.progress("(c) generalization curve")
@@ -105,7 +105,7 @@ def _panel_c(ctx, ax, data) -> None:
 
 def _panel_d(ctx, ax, data) -> float:
     """(d): MAJ-k stationary magnetization and error against p; returns p_c."""
-    from numerics.majority import critical_perturbation, majority_stationary
+    from numerics.solvers.majority import critical_perturbation, majority_stationary
 
     ctx.progress("(d) MAJ-3 stationary state")
     p_c = critical_perturbation(MAJ_K)
@@ -124,8 +124,8 @@ def _panel_d(ctx, ax, data) -> float:
 
 def _panels_ef(ctx, axes, data) -> int:
     """(e), (f): MAJ-k magnetization and internal error over layers, recursion against simulation; returns the width."""
-    from numerics.majority import majority_recursion
-    from numerics.simulate_networks import simulate_majority
+    from numerics.simulate.networks import simulate_majority
+    from numerics.solvers.majority import majority_recursion
 
     ctx.progress("(e), (f) MAJ-3 over layers")
     seeds = np.random.SeedSequence(ctx.seed).spawn(len(MAJ_PS))
@@ -186,7 +186,7 @@ def _overlap_map_figure(ctx) -> None:
     import matplotlib.pyplot as plt
     import sympy as sp
 
-    from numerics.function_space import overlap_recursion
+    from numerics.solvers.function_space import overlap_recursion
     from theory import function_space as fs
 
     rhos = np.linspace(0.0, 1.0, 6 if ctx.quick else 21)
@@ -223,7 +223,7 @@ def _order_to_chaos_figure(ctx) -> None:
     """The critical sigma_w against sigma_b of the same units, and ESP's edge at sigma_b = 0 as numbers."""
     import matplotlib.pyplot as plt
 
-    from numerics.propagation import critical_sigma_w
+    from numerics.solvers.propagation import critical_sigma_w
 
     sigma_bs = np.linspace(0.0, 1.5, 4 if ctx.quick else 16)
     rtol = 1e-5 if ctx.quick else 1e-8

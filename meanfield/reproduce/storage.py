@@ -1,6 +1,6 @@
 """Stages for Gardner's storage problem: RS capacity, overlap, teacher-student learning, and the finite-N twin.
 
-Every number comes from numerics.storage (RS saddle points on kernels generated from theory/storage.py)
+Every number comes from numerics.solvers.storage (RS saddle points on kernels generated from theory/storage.py)
 and, for the large-alpha teacher-student constant in the full run, from theory.storage's derivation.
 """
 
@@ -127,7 +127,7 @@ def _teacher_figure(ctx, ns) -> None:
     eps = np.array([ns.teacher_student(float(a)).error for a in alpha])
     if ctx.quick:
         constant = TEACHER_PROBE * ns.teacher_student(TEACHER_PROBE).error
-        source = f"α ε(α) at α = {TEACHER_PROBE:g} (numerics.storage)"
+        source = f"α ε(α) at α = {TEACHER_PROBE:g} (numerics.solvers.storage)"
     else:
         from theory import storage as ts
 
@@ -149,7 +149,7 @@ def _teacher_figure(ctx, ns) -> None:
 
 def theory_stage(ctx) -> None:
     """Capacity, overlap and teacher-student figures from the RS saddle points."""
-    from numerics import storage as ns
+    from numerics.solvers import storage as ns
 
     _capacity_figure(ctx, ns)
     _overlap_figure(ctx, ns)
@@ -161,7 +161,8 @@ def twin_stage(ctx) -> None:
     import matplotlib.pyplot as plt
     from scipy.stats import binom
 
-    from numerics import storage as ns
+    from numerics.simulate.storage import simulate_storage
+    from numerics.solvers import storage as ns
 
     sizes, alphas, trials = _twin_plan(ctx.quick)
     seed = int(np.random.SeedSequence(ctx.seed).generate_state(1)[0])
@@ -171,7 +172,7 @@ def twin_stage(ctx) -> None:
     crossings = []
     for i, n in enumerate(sizes):
         ctx.progress(f"N = {n}")
-        sim = ns.simulate_storage(n, alphas, trials, kappa=0.0, seed=seed, method="nnls")
+        sim = simulate_storage(n, alphas, trials, kappa=0.0, seed=seed, method="nnls")
         cover = binom.cdf(n - 1, np.array(sim.p) - 1, 0.5)  # Cover's count: P(Bin(p-1, 1/2) <= N-1)
         try:
             crossings.append(sim.crossing())

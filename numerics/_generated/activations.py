@@ -1,14 +1,14 @@
 """Activation kernels: value and first and second derivatives in h and beta.
 
 Generated from theory/activations.py by
-`python -m numerics.generate`; do not edit.
+`python -m numerics.codegen`; do not edit.
 """
 
 import math
 
 from numba import njit
 
-from numerics._primitives import (  # noqa: F401
+from numerics.kernels._primitives import (  # noqa: F401
     exact_product_low, fast_range, field, log_sigmoid, mul_add, product_low, sigmoid_pair, sigmoid_tanh,
     sign, two_product, two_sum,
 )

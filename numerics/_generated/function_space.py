@@ -2,7 +2,7 @@
 the annealed objective and the signal-propagation maps.
 
 Generated from theory/function_space.py, theory/majority.py and theory/propagation.py by
-`python -m numerics.generate`; do not edit.
+`python -m numerics.codegen`; do not edit.
 """
 
 import math

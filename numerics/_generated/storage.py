@@ -1,14 +1,14 @@
 """Storage-problem kernels: integrands, closed forms and the RS equations in their Gaussian averages.
 
 Generated from theory/storage.py by
-`python -m numerics.generate`; do not edit.
+`python -m numerics.codegen`; do not edit.
 """
 
 import math
 
 from numpy import arcsin, exp, log, pi, sqrt  # noqa: F401
 
-from numerics.gaussian import log_tail, log_two_cosh, mills, mills_defect, mills_excess, sech, tail  # noqa: F401
+from numerics.solvers.gaussian import log_tail, log_two_cosh, mills, mills_defect, mills_excess, sech, tail  # noqa: F401
 
 
 def gardner_saddle_integrand(t, q, kappa):

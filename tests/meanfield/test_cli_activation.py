@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from meanfield.cli import main
-from numerics.activations import NAMES, unregister_activation
+from numerics.kernels.activations import NAMES, unregister_activation
 
 
 def run(capsys, *argv):

@@ -32,7 +32,7 @@ def _checkpoint(run_dir, i):
 
 
 def test_json_spectra_match_jax(capsys, trained):
-    from numerics import data
+    from numerics.mlp import data
     from verify.hessian import reference_hessian
 
     code, out, err = run(capsys, "hessian", trained, "--json")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from meanfield.cli import main
-from numerics import data
+from numerics.mlp import data
 
 PAPER = data.paper_data_dir()
 

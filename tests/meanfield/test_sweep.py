@@ -104,7 +104,7 @@ def test_cli_json_rows(tmp_path, capsys):
 
 
 def test_a_worker_without_the_registration_redoes_a_registered_activation_from_the_config():
-    from numerics.activations import NAMES, record, register_activation, unregister_activation
+    from numerics.kernels.activations import NAMES, record, register_activation, unregister_activation
 
     register_activation("sweep_gelu", "h*Phi(beta*h)")
     try:

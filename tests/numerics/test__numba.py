@@ -45,8 +45,8 @@ def test_every_file_compiled_into_a_cached_kernel_revalidates_it():
 
     from numba.core.registry import CPUDispatcher
 
-    for module in map(importlib.import_module, ("numerics.engine", "numerics.network", "numerics.hessian",
-                                                "numerics.train")):
+    for module in map(importlib.import_module, ("numerics.mlp.engine", "numerics.mlp.network", "numerics.mlp.hessian",
+                                                "numerics.mlp.train")):
         files = {str(Path(f).resolve()) for f in module.SOURCES}
         for name, value in vars(module).items():
             if isinstance(value, CPUDispatcher):
@@ -61,7 +61,7 @@ def test_training_and_hessian_share_one_engine_without_a_cycle():
 
     import numerics
 
-    root = Path(numerics.__file__).parent
+    root = Path(numerics.__file__).parent / "mlp"
     for name in ("network.py", "hessian.py", "train.py"):
         tree = ast.parse((root / name).read_text())
         for node in ast.walk(tree):
@@ -70,4 +70,4 @@ def test_training_and_hessian_share_one_engine_without_a_cycle():
                     f"{name} imports private names from {node.module}"
     hessian_tree = ast.parse((root / "hessian.py").read_text())
     top_level = [n for n in hessian_tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-    assert not any(isinstance(n, ast.ImportFrom) and n.module == "numerics.network" for n in top_level)
+    assert not any(isinstance(n, ast.ImportFrom) and n.module == "numerics.mlp.network" for n in top_level)

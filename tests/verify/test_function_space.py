@@ -5,8 +5,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from numerics import function_space as nfs
-from numerics import majority as nm
+from numerics.solvers import function_space as nfs
+from numerics.solvers import majority as nm
 from verify import function_space as vf
 from verify import run_check
 

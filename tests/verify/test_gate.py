@@ -27,7 +27,7 @@ def test_mp_reference_against_closed_forms():
 
 @pytest.fixture
 def gelu_beta():
-    from numerics.activations import register_activation, unregister_activation
+    from numerics.kernels.activations import register_activation, unregister_activation
 
     register_activation("v_gelu", "h*Phi(beta*h)")
     yield "v_gelu"

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from numerics.hessian import hessian, hvp
-from numerics.spectrum import SLQ
+from numerics.mlp.hessian import hessian, hvp
+from numerics.mlp.spectrum import SLQ
 from verify import run_check
 from verify.hessian import (
     CHECKS,

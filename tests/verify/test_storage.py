@@ -6,7 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from numerics import storage as ns
+from numerics.simulate.storage import simulate_storage
+from numerics.solvers import storage as ns
 from verify import run_check
 from verify import storage as vs
 
@@ -69,11 +70,11 @@ def test_published_check_fails_for_a_wrong_value(monkeypatch):
 
 def test_twin_checks_fail_for_a_biased_simulation():
     def biased(n, alpha, trials, seed, method):  # decides as if the load were 10% lower
-        sim = ns.simulate_storage(n, [alpha * 0.9], trials, seed=seed, method=method, workers=2)
+        sim = simulate_storage(n, [alpha * 0.9], trials, seed=seed, method=method, workers=2)
         return dataclasses.replace(sim, alphas=(alpha,), p=(round(alpha * n),))
 
     assert vs._twin_cover_error(2.0, simulate=biased) > 4.0
-    sim = ns.simulate_storage(100, [1.8], 100, seed=1, method="nnls", workers=2)
+    sim = simulate_storage(100, [1.8], 100, seed=1, method="nnls", workers=2)
     assert vs._twin_capacity_error(0, simulate=lambda *a: sim) > 3.0
 
 
@@ -86,7 +87,7 @@ def test_cover_fraction():
 
 def test_replicon_check_fails_for_the_cancelling_form(monkeypatch):
     # M (M - x) evaluated as (x + E) E loses M where it is tiny (x -> -oo): the old kernel's failure
-    from numerics.gaussian import mills_excess
+    from numerics.solvers.gaussian import mills_excess
 
     def cancelling(t, q, kappa):
         x = (kappa + np.sqrt(q) * t) / np.sqrt(1 - q)

@@ -1,0 +1,5 @@
+import sys
+
+from numerics.codegen import main
+
+sys.exit(main())
