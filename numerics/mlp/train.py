@@ -210,8 +210,12 @@ class _Data:
         return float(loss), out
 
 
+_PLANS: dict = {}  # thread plans measured in this process, keyed on everything a step's cost depends on
+
+
 def thread_plan(net: Network, theta, X, Y, batch: int, work) -> int:
-    """How a run's steps use the numba threads (network.SERIAL, GROUPS or PRODUCTS), measured once at its start.
+    """How a run's steps use the numba threads (network.SERIAL, GROUPS or PRODUCTS), measured once per process
+    for each (layer table, output, batch, thread count).
 
     With two threads or more and an idle core, the gradient of the first
     ``batch`` samples is timed TIMED_CALLS times each way that applies
@@ -224,12 +228,21 @@ def thread_plan(net: Network, theta, X, Y, batch: int, work) -> int:
     its sums depend on its thread count). Every route sums in the same
     order, so the choice changes no result.
     """
-    rows = np.arange(batch, dtype=np.int64)
-    if numba.get_num_threads() < 2 or machine_busy():
+    threads = numba.get_num_threads()
+    if threads < 2 or machine_busy():
         return SERIAL
     ways = [SERIAL] + ([GROUPS] if n_groups(batch) > 1 else [PRODUCTS] if net.chunked(batch) else [])
     if len(ways) == 1:
         return SERIAL
+    key = (net.layout.tobytes(), net.out_kind, batch, threads)
+    if key not in _PLANS:
+        _PLANS[key] = _fastest(net, theta, X, Y, batch, work, ways)
+    return _PLANS[key]
+
+
+def _fastest(net: Network, theta, X, Y, batch: int, work, ways) -> int:
+    """The way of :func:`thread_plan` with the lowest median gradient time, if it beats serial by the margin."""
+    rows = np.arange(batch, dtype=np.int64)
     times = {way: [] for way in ways}
     with using_blas_threads(1):
         for k in range(TIMED_CALLS + 1):

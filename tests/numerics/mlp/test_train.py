@@ -195,3 +195,36 @@ def test_paper_full_schedule_five_seeds(arch):
                         seed=seed, record=10000).history["loss"][-1] for seed in range(5)]
         median[act] = float(np.median(losses))
     assert median["esp"] < 0.5 * min(median["sigmoid"], median["relu"]), median
+
+
+def test_thread_plan_is_measured_once_per_shape(monkeypatch):
+    """A run reuses the plan measured for its layer table, output, batch and thread count; another batch is
+    measured afresh, and a busy machine runs serial without measuring."""
+    import sys
+
+    from numerics.mlp.network import GROUPS, SERIAL
+
+    module = sys.modules["numerics.mlp.train"]  # numerics.mlp.train is also the name of the function
+    measured = []
+    monkeypatch.setattr(module, "_PLANS", {})
+    monkeypatch.setattr(module, "machine_busy", lambda: False)
+    monkeypatch.setattr(module, "_fastest", lambda net, theta, X, Y, batch, work, ways: measured.append(batch) or ways[-1])
+    X, y = _small(m=800)
+    net = Network.from_spec("2-4-1", hidden="esp")
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        if numba.get_num_threads() < 2:
+            pytest.skip("needs two numba threads")
+        theta, work = net.pack(net.init(0)), net.workspace(800)
+        X, Y = net.targets(X, y)
+        assert module.thread_plan(net, theta, X, Y, 800, work) == GROUPS
+        assert module.thread_plan(net, theta, X, Y, 800, work) == GROUPS
+        assert measured == [800]
+        assert module.thread_plan(Network.from_spec("2-5-1", hidden="esp"), theta, X, Y, 800, work) == GROUPS
+        assert measured == [800, 800]
+        monkeypatch.setattr(module, "machine_busy", lambda: True)
+        assert module.thread_plan(net, theta, X, Y, 800, work) == SERIAL
+        assert measured == [800, 800]
+    finally:
+        numba.set_num_threads(threads)
