@@ -11,6 +11,13 @@ With u = e^{-i lambda}, sympy solves dS/du = 0 and substitutes back:
 
 the negative cross-entropy up to a constant depending only on y (the binary
 entropy of y, zero for y in {0, 1}); the loss is L = -S(lambda_c).
+
+The network's output layers follow, as functions of the output field z
+(z = beta h): the sigmoid output q = sigma(z) in that loss, the softmax output
+with the multi-class cross-entropy log sum_k e^{z_k} - sum_j y_j z_j (labels
+summing to 1; three classes stand for any number), and the linear output with
+the squared error (z - y)^2 / 2; sympy differentiates each loss once and twice
+in z (the gradient and curvature numerics.mlp.engine.output_curvature evaluates).
 """
 
 from __future__ import annotations
@@ -26,6 +33,9 @@ u = sp.Symbol("u", positive=True)  # u = exp(-i lambda) at the saddle
 # 1 - q and 1 - y, positive: lets sympy split logarithms on the right branch
 q_bar = sp.Symbol("qbar", positive=True)
 y_bar = sp.Symbol("ybar", positive=True)
+z = sp.Symbol("z", real=True)  # output field of a sigmoid or linear unit
+zs = sp.symbols("z0:3", real=True)  # softmax output fields
+ys = sp.symbols("y0:3", nonnegative=True)  # softmax labels, summing to 1
 
 
 def derivation() -> Derivation:
@@ -45,4 +55,22 @@ def derivation() -> Derivation:
     loss = sp.simplify(-(s_c - constant))
     d.add("label_entropy", "the y-only constant: the binary entropy of y (0 for y in {0, 1})", constant)
     d.add("loss", "L = -[S(lambda_c) - constant]: the binary cross-entropy", loss)
+    _output_layers(d, loss)
     return d
+
+
+def _output_layers(d: Derivation, loss: sp.Expr) -> None:
+    """Loss, dl/dz and d2l/dz2 of the sigmoid, softmax and linear outputs, each in its output field z."""
+    sigmoid_loss = d.add("sigmoid.loss", "binary cross-entropy at q = sigma(z)", loss.subs(q, 1 / (1 + sp.exp(-z))))
+    sigmoid_gradient = d.add("sigmoid.dl_dz", "dl/dz (= sigma(z) - y)", sp.simplify(sp.diff(sigmoid_loss, z)))
+    d.add("sigmoid.d2l_dz2", "d2l/dz2 (= sigma(z) sigma(-z))", sp.simplify(sp.diff(sigmoid_gradient, z)))
+    labels = {ys[-1]: 1 - sum(ys[:-1])}
+    softmax_loss = d.add("softmax.loss", "cross-entropy log sum_k e^{z_k} - sum_j y_j z_j, sum_j y_j = 1",
+                         (sp.log(sum(sp.exp(zk) for zk in zs)) - sum(yj * zj for yj, zj in zip(ys, zs))).subs(labels))
+    gradient = sp.Matrix([sp.simplify(sp.diff(softmax_loss, zj)) for zj in zs])
+    d.add("softmax.dl_dz", "dl/dz_j (= p_j - y_j)", gradient.subs({v: k for k, v in labels.items()}))
+    d.add("softmax.d2l_dz2", "d2l/dz_j dz_k (= p_j delta_jk - p_j p_k)",
+          sp.Matrix(3, 3, lambda j, k: sp.simplify(sp.diff(gradient[j], zs[k]))))
+    linear_loss = d.add("linear.loss", "squared error (z - y)^2 / 2", (z - y) ** 2 / 2)
+    linear_gradient = d.add("linear.dl_dz", "dl/dz", sp.diff(linear_loss, z))
+    d.add("linear.d2l_dz2", "d2l/dz2", sp.diff(linear_gradient, z))

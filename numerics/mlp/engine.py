@@ -442,13 +442,15 @@ def output_block(theta, lay, out_kind, H, A, T, D, S, g, want):
 
 
 @njit(cache=True)
-def output_curvature_block(theta, lay, out_kind, Y, lo, H, gz, lam):
-    """dl/dz into gz[j, s] and d2l/dz2 into lam[j, k, s] (z = beta_L h_L, or h_L for a linear output) for the
-    samples lo..lo+nb of the targets Y (nb = H.shape[1]): sigma(z) sigma(-z) for a sigmoid output,
-    diag(p) - p p^T for softmax, 1 for a linear output."""
-    nb = H.shape[1]
-    last = lay.shape[0] - 1
-    n, bto, uo = lay[last, N_OUT], lay[last, BETA_OFF], lay[last, U_OFF]
+def output_curvature(out_kind, h, beta, Y, lo, gz, lam):
+    """dl/dz into gz[j, s] and d2l/dz2 into lam[j, k, s] at z_j = beta_j h[j, s] (z = h for a linear output)
+    for the samples lo..lo+nb of the targets Y (h: the output layer's (n, nb) pre-activations):
+
+    sigmoid, binary cross-entropy: dl/dz = sigma(z) - y, d2l/dz2 = sigma(z) sigma(-z);
+    softmax, cross-entropy: dl/dz = p - y, d2l/dz2 = diag(p) - p p^T;
+    linear, squared error: dl/dz = z - y, d2l/dz2 = 1
+    (theory.cross_entropy.output_derivation)."""
+    n, nb = h.shape
     for j in range(n):
         for k in range(n):
             for s in range(nb):
@@ -456,13 +458,13 @@ def output_curvature_block(theta, lay, out_kind, Y, lo, H, gz, lam):
     if out_kind == OUT_LINEAR:
         for j in range(n):
             for s in range(nb):
-                gz[j, s] = H[uo + j, s] - Y[lo + s, j]
+                gz[j, s] = h[j, s] - Y[lo + s, j]
                 lam[j, j, s] = 1.0
     elif out_kind == OUT_SIGMOID:
         for j in range(n):
-            bj = theta[bto + j]
+            bj = beta[j]
             for s in range(nb):
-                hj = H[uo + j, s]
+                hj = h[j, s]
                 # sigma(z) - y, written -sigma(-z) for y = 1 (no cancellation)
                 gz[j, s] = -_sigmoid(-hj, bj) if Y[lo + s, j] == 1.0 else _sigmoid(hj, bj)
                 lam[j, j, s] = _sigmoid_h(bj * hj, 1.0)
@@ -470,18 +472,20 @@ def output_curvature_block(theta, lay, out_kind, Y, lo, H, gz, lam):
         for s in range(nb):
             zmax = -math.inf
             for j in range(n):
-                zmax = max(zmax, theta[bto + j] * H[uo + j, s])
+                zmax = max(zmax, beta[j] * h[j, s])
             total = 0.0
             for j in range(n):
-                e = math.exp(theta[bto + j] * H[uo + j, s] - zmax)
+                e = math.exp(beta[j] * h[j, s] - zmax)
                 gz[j, s] = e
                 total += e
             for j in range(n):
                 gz[j, s] /= total
-            for j in range(n):
+            for j in range(n):  # p_j (1 - p_j) as p_j sum_{k != j} p_k: no cancellation where p_j is near 1
+                others = 0.0
                 for k in range(n):
                     lam[j, k, s] = -gz[j, s] * gz[k, s]
-                lam[j, j, s] += gz[j, s]
+                    others += gz[k, s] if k != j else 0.0
+                lam[j, j, s] = gz[j, s] * others
             # p - y, with p_c - 1 = -sum_{k != c} p_k for the labelled class c
             for j in range(n):
                 if Y[lo + s, j] == 1.0:

@@ -57,7 +57,7 @@ from numba import njit, prange
 
 from numerics._numba import flush_stale_caches, machine_busy, using_blas_threads
 from numerics.kernels.activations import NAMES as ACTIVATIONS
-from numerics.kernels.activations import activation, first_rows, second_rows
+from numerics.kernels.activations import first_rows, second_rows
 from numerics.mlp import engine
 from numerics.mlp.engine import (
     ACT,
@@ -74,7 +74,7 @@ from numerics.mlp.engine import (
     Layers,
     dots4,
     forward_block,
-    output_curvature_block,
+    output_curvature,
 )
 from numerics.validate import memory_limit
 
@@ -514,7 +514,8 @@ def _pass(theta, X, Y, out_kind, tabs, dims, lo, hi, store, c_base, At, Gt, APt,
         FA, o = _slab(work, o, (n_fa, nb))
         Ab[n0 + n_units] = 1.0
         _forward_block(theta, lay, X, start, Hb, Ab, DVb)
-        output_curvature_block(theta, lay, out_kind, Y, start, Hb, gz, lam)
+        n_out, bto, uo = lay[-1, N_OUT], lay[-1, BETA_OFF], lay[-1, U_OFF]
+        output_curvature(out_kind, Hb[uo : uo + n_out], theta[bto : bto + n_out], Y, start, gz, lam)
         _second_backward_block(theta, lay, out_kind, nb, Hb, DVb, gz, lam, delta, HRU, tmp, ga)
         _jacobians_block(theta, lay, groups, pair_off, fa_off, nb, DVb, K, FA, F, Fa)
         if store:
@@ -877,19 +878,10 @@ class HessianOperator:
         self.beta = [p[f"beta{l + 1}"] for l in range(L)]
         self.H, self.A, self.dv = forward_pass(net, p, X)
         h, b = self.H[-1], self.beta[-1]
-        if net.output == "linear":
-            self.gz = h - Y
-        elif net.output == "sigmoid":
-            sig = activation("sigmoid")
-            self.gz = np.where(Y == 1.0, -sig.value(-h, b), sig.value(h, b))
-            self.lam = sig.d_h(b * h, 1.0)
-        else:
-            z = b * h
-            e = np.exp(z - z.max(axis=1, keepdims=True))
-            self.p = e / e.sum(axis=1, keepdims=True)
-            # p - y, with p_c - 1 = -sum_{k != c} p_k for the labelled class
-            rest = self.p.sum(axis=1, keepdims=True) - self.p
-            self.gz = np.where(Y == 1.0, -rest, self.p - Y)
+        n = h.shape[1]
+        gz, self.lam = np.empty((n, self.m)), np.empty((n, n, self.m))
+        output_curvature(net.out_kind, np.ascontiguousarray(h.T), b, Y, 0, gz, self.lam)
+        self.gz = gz.T
         # dl/dh and dl/da of every layer, per sample
         self.delta = [None] * L
         self.ga = [None] * L
@@ -900,11 +892,7 @@ class HessianOperator:
 
     def _curvature(self, rz):
         """d2l/dz2 applied to rz, per sample."""
-        if self.net.output == "linear":
-            return rz
-        if self.net.output == "sigmoid":
-            return self.lam * rz
-        return self.p * (rz - np.sum(self.p * rz, axis=1, keepdims=True))
+        return np.einsum("jks,sk->sj", self.lam, rz)
 
     def matvec(self, v) -> np.ndarray:
         net = self.net
