@@ -200,7 +200,8 @@ class _Data:
         return float(batch_loss_grad(theta, self.X, self.Y, self.rows, net.layout, net.out_kind, False, net.threads(self.m, False), *self.work))
 
     def outputs(self, theta) -> np.ndarray:
-        return self.net.forward_packed(theta, self.X, self.work, outputs_only=True)[1]
+        """The outputs over the samples, by the pass of :meth:`loss_and_outputs`."""
+        return self.loss_and_outputs(theta)[1]
 
     def loss_and_outputs(self, theta) -> tuple[float, np.ndarray]:
         """:meth:`loss` (the same sums) and :meth:`outputs` in one pass over the samples."""

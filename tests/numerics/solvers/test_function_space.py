@@ -1,6 +1,5 @@
 """Overlap recursions, entropies, maximum-entropy perturbations and generalization: numerics vs references."""
 
-import itertools
 import math
 
 import mpmath as mp
@@ -14,6 +13,7 @@ from theory import function_space as fs
 from theory.activations import REGISTRY
 from theory.activations import beta as act_beta
 from theory.activations import h as act_h
+from verify.function_space import grid_max_entropy
 
 # E[tanh(b u) tanh(b v)] by nested mpmath quadrature at 20 digits (tanh-sinh, split at 0 and at the
 # zero of the inner argument): an independent algorithm on the raw integrand of Eq. 6.
@@ -183,31 +183,12 @@ def test_entropy_definitions():
     assert nfs.entropy([0.0, 0.5]) == -math.inf
 
 
-def _brute_force(eps, L, weights, n):
-    """Best entropy over a forward grid of the first L-1 perturbations; the last one solves the constraint."""
-    binary = weights == "binary"
-    hi = 0.5 if binary else 1.0
-    grid = np.unique(np.concatenate([[0.0], hi * np.geomspace(1e-6, 1.0, n // 2), np.linspace(0.0, hi, n // 2)]))
-    y = gen.error_step_inverse(2 * eps)
-    best = -math.inf
-    for head in itertools.product(grid, repeat=L - 1):
-        r = 0.0
-        for v in head:
-            r = gen.error_step(r, gen.x_of_p(v) if binary else gen.x_of_eta(v))
-        if r >= y:
-            continue
-        x_last = (y - r) / (1 - r)
-        last = x_last / 2 if binary else math.sqrt(x_last * (2 - x_last))
-        best = max(best, nfs.entropy(list(head) + [min(last, hi)], weights))
-    return best
-
-
 @pytest.mark.parametrize(
     "weights, eps, L", [("continuous", 0.2, 2), ("continuous", 0.05, 3), ("binary", 0.45, 3), ("binary", 0.3, 2), ("binary", 0.48, 3)]
 )
 def test_max_entropy_beats_brute_force_grid(weights, eps, L):
     res = nfs.max_entropy_perturbation(eps, L, weights)
-    grid = _brute_force(eps, L, weights, 300 if L == 2 else 160)
+    grid = grid_max_entropy(eps, L, weights, 300 if L == 2 else 160)
     assert res.entropy >= grid - 1e-12
     assert res.entropy - grid < 5e-3  # the grid resolves the maximum to a few 1e-3
     # the solution lies on the error surface
