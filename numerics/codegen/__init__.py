@@ -13,6 +13,8 @@ import importlib
 import sys
 from pathlib import Path
 
+from numerics.files import write_atomic
+
 GENERATORS = ("numerics.codegen.activations", "numerics.codegen.storage", "numerics.codegen.function_space")
 
 
@@ -32,9 +34,8 @@ def write_all() -> list[Path]:
     for name in GENERATORS:
         gen = importlib.import_module(name)
         gen.OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-        tmp = gen.OUTPUT.with_suffix(".py.tmp")
-        tmp.write_text(gen.generate())
-        tmp.replace(gen.OUTPUT)
+        source = gen.generate().encode("utf-8")
+        write_atomic(gen.OUTPUT, lambda fh, source=source: fh.write(source))
         written.append(gen.OUTPUT)
     return written
 
