@@ -1,5 +1,5 @@
 """Kernels of the function-space theory: dense overlap maps, entropies, MAJ-k pair probabilities;
-the annealed objective and the signal-propagation maps.
+the annealed objective, the MAJ-k stationary equations and the signal-propagation maps.
 
 Generated from theory/function_space.py, theory/majority.py and theory/propagation.py by
 `python -m numerics.codegen`; do not edit.

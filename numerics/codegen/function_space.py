@@ -133,15 +133,23 @@ def integrand_of(integral_or_mean: sp.Expr) -> tuple[sp.Expr, sp.Symbol]:
     return integral.function, integral.variables[0]
 
 
-MAJORITY_INTEGRALS = {"mean_deficit": mj.deficit_mean(), "integral_complement": mj.complement_integral()}
+# argument of a MAJ-k stationary equation: (the theory integral or mean it stands for, the generated integrand)
+MAJORITY_INTEGRALS = {
+    "mean_deficit": (mj.deficit_mean(), "majority_deficit_integrand"),
+    "integral_complement": (mj.complement_integral(), "majority_complement_integrand"),
+}
+
+
+def majority_equation(equation: sp.Eq) -> sp.Eq:
+    """A MAJ-k stationary equation with its integral (or mean) an argument."""
+    return integrals_as_arguments(equation, {name: integral for name, (integral, _) in MAJORITY_INTEGRALS.items()})
 
 
 def integrands() -> list[str]:
     """Integrands of the MAJ-k stationary equations, vectorized over numpy arrays of quadrature nodes."""
     printer = NumPyPrinter({"fully_qualified_modules": True})
     out = []
-    for name, integral in (("majority_deficit_integrand", mj.deficit_mean()),
-                           ("majority_complement_integrand", mj.complement_integral())):
+    for integral, name in MAJORITY_INTEGRALS.values():
         f, var = integrand_of(integral)
         expr = without_cancellation(f, {var: sp.Rational(1, 2)})
         check_arguments(name, expr, (var, mj.n))
@@ -187,13 +195,13 @@ def equations() -> list[str]:
         _kernel("annealed_objective_of_log_error", (S, alpha, lr), in_logs(objective.subs(eps, fs.r / 2), {fs.r: lr}),
                 "The annealed objective in log r_L = log(2 eps).", jit=False),
         _kernel("majority_small_m_residual", ("mean_deficit", mj.p, mj.p_c),
-                integrals_as_arguments(mj.small_m_equation(), MAJORITY_INTEGRALS),
+                majority_equation(mj.small_m_equation()),
                 "MAJ-k stationary state for small m: <1 - (1 - t^2)^n>_[0, X] = 2 (p_c - p)/(1 - 2p), X = (1-2p) m; "
                 "mean_deficit = the mean of majority_deficit_integrand over [0, X] (theory.majority).", jit=False),
         _kernel("majority_complement_limit", (mj.u, mj.p), mj.complement_limit(),
                 "w = 1 - (1-2p)(1 - u), the upper limit of the complement integral at m = 1 - u.", jit=False),
         _kernel("majority_complement_residual", ("integral_complement", mj.u, mj.slope),
-                integrals_as_arguments(mj.complement_equation(), MAJORITY_INTEGRALS),
+                majority_equation(mj.complement_equation()),
                 "MAJ-k stationary state for u = 1 - m: M_k'(0) int_0^w (v (2 - v))^n dv = u; integral_complement = "
                 "the integral of majority_complement_integrand over [0, majority_complement_limit(u, p)] (theory.majority).",
                 jit=False),
@@ -288,7 +296,7 @@ def without_repeats(sources: list[str]) -> list[str]:
 
 def generate() -> str:
     head = banner("Kernels of the function-space theory: dense overlap maps, entropies, MAJ-k pair probabilities;\n"
-                  "the annealed objective and the signal-propagation maps.",
+                  "the annealed objective, the MAJ-k stationary equations and the signal-propagation maps.",
                   ("theory/function_space.py", "theory/majority.py", "theory/propagation.py"),
                   ("import math", "", "import numpy", "from numba import njit", ""))
     functions = without_repeats(kernels() + integrands() + equations())
