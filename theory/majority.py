@@ -14,6 +14,13 @@ M_k(x) = M_k'(0) int_0^x (1 - t^2)^n dt (k = 2n + 1), the slope M_k'(0) and the
 critical perturbation p_c = (1 - 1/M_k'(0))/2 in closed form for every odd k
 (p_c = 1/6 for k = 3), and the ordered states m = +-sqrt((1-6p)/(1-2p)^3) of
 MAJ-3 with q = m on the reference's stationary state m^ = 1.
+
+The nonzero stationary state m = M_k((1-2p) m) is written as two equations whose
+integrals stay unevaluated (the solver chooses the quadrature): for small m, in
+X = (1-2p) m, the mean of 1 - (1 - t^2)^n over [0, X] equals 2 (p_c - p)/(1 - 2p)
+(= 1 - 1/((1-2p) M_k'(0)), without cancellation near p_c); for m near 1, in
+u = 1 - m, M_k'(0) int_0^w (v (2 - v))^n dv = u with w = 2p + u - 2pu (t = 1 - v
+turns 1 - M_k(x) into M_k'(0) int_0^(1-x) (v (2 - v))^n dv).
 """
 
 from __future__ import annotations
@@ -30,6 +37,9 @@ from theory.derivation import Derivation
 m, m_hat, q, p = sp.symbols("m m_hat q p", real=True)
 m_eff, q_eff, x, t = sp.symbols("m_eff q_eff x t", real=True)
 n = sp.Symbol("n", integer=True, nonnegative=True)
+X = sp.Symbol("X", positive=True)  # (1-2p) m, the effective input of the small-m equation
+u, v = sp.symbols("u v", nonnegative=True)  # u = 1 - m; v = 1 - t, the integration variable of the complement
+slope, p_c = sp.symbols("slope p_c", positive=True)  # M_k'(0) and p_c as numbers the solver holds
 s_hat, s = sp.symbols("s_hat s", integer=True)
 
 
@@ -150,6 +160,92 @@ def integral_form_residual(k: int) -> sp.Expr:
     return sp.expand(magnetization_map(k).subs(m_eff, x) - integral_form(k))
 
 
+def deficit_integrand() -> sp.Expr:
+    """1 - (1 - t^2)^n: its mean over [0, x] is 1 - M_k(x)/(M_k'(0) x) (:func:`deficit_form_residual`)."""
+    return 1 - (1 - t**2) ** n
+
+
+def deficit_mean() -> sp.Expr:
+    """(1/X) int_0^X (1 - (1 - t^2)^n) dt, the integral left for the solver's quadrature."""
+    return sp.Integral(deficit_integrand(), (t, 0, X)) / X
+
+
+def deficit_form_residual(k: int) -> sp.Expr:
+    """deficit_mean - (1 - M_k(X)/(M_k'(0) X)): zero for every odd k (checked per k)."""
+    nk = (check_k(k) - 1) // 2
+    mean = deficit_mean().subs(n, nk).doit()
+    return sp.simplify(mean - (1 - magnetization_map(k).subs(m_eff, X) / (slope_at_zero().subs(n, nk) * X)))
+
+
+def stationary_gap() -> sp.Expr:
+    """1 - 1/((1-2p) M_k'(0)) = 2 (p_c - p)/(1 - 2p): zero at p_c, no cancellation near it (:func:`stationary_gap_residual`)."""
+    return 2 * (p_c - p) / (1 - 2 * p)
+
+
+def stationary_gap_residual() -> sp.Expr:
+    """1 - 1/((1-2p) M_k'(0)) - stationary_gap() with the closed-form p_c(n): zero for every n."""
+    return sp.simplify(1 - 1 / ((1 - 2 * p) * slope_at_zero()) - stationary_gap().subs(p_c, critical_perturbation()))
+
+
+def small_m_equation() -> sp.Eq:
+    """m = M_k(X), X = (1-2p) m, m != 0, divided by M_k'(0) X: <1 - (1 - t^2)^n>_[0, X] = 2 (p_c - p)/(1 - 2p)."""
+    return sp.Eq(deficit_mean(), stationary_gap())
+
+
+def small_m_equation_residual(k: int) -> sp.Expr:
+    """(lhs - rhs of :func:`small_m_equation`) (1-2p) m M_k'(0) - (m - M_k((1-2p) m)) at X = (1-2p) m: zero."""
+    nk = (check_k(k) - 1) // 2
+    eq, m_in = small_m_equation(), effective_inputs()[0]
+    values = {n: nk, p_c: critical_perturbation().subs(n, nk), X: m_in}
+    lhs, rhs = (side.subs(values).doit() for side in (eq.lhs, eq.rhs))
+    return sp.simplify((lhs - rhs) * m_in * slope_at_zero().subs(n, nk) - (m - magnetization_map(k).subs(m_eff, m_in)))
+
+
+def complement_substitution() -> sp.Integral:
+    """int_x^1 (1 - t^2)^n dt with t = 1 - v: int_0^(1-x) (v (2 - v))^n dv (limits put in order)."""
+    moved = sp.Integral((1 - t**2) ** n, (t, x, 1)).transform(t, 1 - v)
+    ((var, hi, lo),) = moved.limits
+    flipped = sp.Integral(-moved.function, (var, lo, hi))
+    if sp.expand(flipped.function.base - v * (2 - v)) != 0 or flipped.function.exp != n:
+        raise ArithmeticError(f"t = 1 - v gave {flipped}")
+    return sp.Integral(complement_integrand(), (v, lo, hi))
+
+
+def complement_integrand() -> sp.Expr:
+    """(v (2 - v))^n = (1 - t^2)^n at t = 1 - v."""
+    return (v * (2 - v)) ** n
+
+
+def complement_form_residual(k: int) -> sp.Expr:
+    """1 - M_k(x) - M_k'(0) int_0^(1-x) (v (2 - v))^n dv: zero for every odd k (checked per k)."""
+    nk = (check_k(k) - 1) // 2
+    integral = complement_substitution().subs(n, nk).doit()
+    return sp.expand(1 - magnetization_map(k).subs(m_eff, x) - slope_at_zero().subs(n, nk) * integral)
+
+
+def complement_limit() -> sp.Expr:
+    """w = 1 - (1-2p)(1 - u): the upper limit 1 - x of the complement form at x = (1-2p) m, m = 1 - u."""
+    return sp.expand(1 - effective_inputs()[0].subs(m, 1 - u))
+
+
+def complement_integral() -> sp.Integral:
+    """int_0^w (v (2 - v))^n dv, the integral left for the solver's quadrature."""
+    return sp.Integral(complement_integrand(), (v, 0, complement_limit()))
+
+
+def complement_equation() -> sp.Eq:
+    """m = M_k((1-2p) m) for u = 1 - m: M_k'(0) int_0^w (v (2 - v))^n dv = u, w = 2p + u - 2pu."""
+    return sp.Eq(slope * complement_integral(), u)
+
+
+def complement_equation_residual(k: int) -> sp.Expr:
+    """(lhs - rhs of :func:`complement_equation`) - (m - M_k((1-2p) m)) at m = 1 - u: zero (checked per k)."""
+    nk = (check_k(k) - 1) // 2
+    eq, m_in = complement_equation(), effective_inputs()[0].subs(m, 1 - u)
+    lhs = eq.lhs.subs({n: nk, slope: slope_at_zero().subs(n, nk)}).doit()
+    return sp.expand(lhs - eq.rhs - ((1 - u) - magnetization_map(k).subs(m_eff, m_in)))
+
+
 @cache
 def ordered_states_k3() -> tuple[sp.Expr, ...]:
     """Nonzero fixed points of m -> M_3((1-2p) m): +-sqrt((1-6p)/(1-2p)^3)."""
@@ -183,6 +279,25 @@ def derivation() -> Derivation:
     d.add("p_c.k5", "p_c for k = 5", critical_perturbation().subs(n, 2))
     for k in (3, 5, 7):
         d.add(f"integral_form.k{k}.residual", f"M_{k}(x) - M_{k}'(0) int_0^x (1-t^2)^n dt", integral_form_residual(k))
+    d.add("deficit_integrand", "1 - (1 - t^2)^n: its mean over [0, x] is 1 - M_k(x)/(M_k'(0) x)", deficit_integrand())
+    for k in (3, 5, 7):
+        d.add(f"deficit_form.k{k}.residual", f"<1 - (1-t^2)^n>_[0, X] - (1 - M_{k}(X)/(M_{k}'(0) X))", deficit_form_residual(k))
+    d.add("gap", "1 - 1/((1-2p) M_k'(0)) in p_c = (1 - 1/M_k'(0))/2, no cancellation near p_c", stationary_gap())
+    d.add("gap.residual", "1 - 1/((1-2p) M_k'(0)) minus that, p_c(n) in closed form", stationary_gap_residual())
+    d.add("small_m_equation", "m = M_k(X), X = (1-2p) m != 0, divided by M_k'(0) X (the mean left to quadrature)",
+          small_m_equation())
+    for k in (3, 5, 7):
+        d.add(f"small_m_equation.k{k}.residual", f"(lhs - rhs) (1-2p) m M_{k}'(0) - (m - M_{k}((1-2p) m))",
+              small_m_equation_residual(k))
+    d.add("complement_substitution", "1 - M_k(x) = M_k'(0) int_x^1 (1-t^2)^n dt, with t = 1 - v", complement_substitution())
+    d.add("complement_integrand", "(1 - t^2)^n at t = 1 - v", complement_integrand())
+    for k in (3, 5, 7):
+        d.add(f"complement_form.k{k}.residual", f"1 - M_{k}(x) - M_{k}'(0) int_0^(1-x) (v(2-v))^n dv", complement_form_residual(k))
+    d.add("complement_limit", "w = 1 - (1-2p)(1 - u), the upper limit at m = 1 - u", complement_limit())
+    d.add("complement_equation", "m = M_k((1-2p) m) for u = 1 - m (the integral left to quadrature)", complement_equation())
+    for k in (3, 5, 7):
+        d.add(f"complement_equation.k{k}.residual", f"(lhs - rhs) - (m - M_{k}((1-2p) m)) at m = 1 - u",
+              complement_equation_residual(k))
     d.add("ordered.k3", "nonzero stationary m for k = 3", sp.Tuple(*ordered_states_k3()))
     d.add("q_equals_m.k3", "Q_3(1, m_eff, m_eff) - M_3(m_eff) (q = m on m^ = 1)", overlap_on_reference_fixed_point(3))
     return d

@@ -1,5 +1,5 @@
 """Kernels of the function-space theory: dense overlap maps, entropies, MAJ-k pair probabilities;
-the annealed objective and the signal-propagation maps.
+the annealed objective, the MAJ-k stationary equations and the signal-propagation maps.
 
 Generated from theory/function_space.py, theory/majority.py and theory/propagation.py by
 `python -m numerics.codegen`; do not edit.
@@ -7,6 +7,7 @@ Generated from theory/function_space.py, theory/majority.py and theory/propagati
 
 import math
 
+import numpy
 from numba import njit
 
 
@@ -130,6 +131,16 @@ def majority_critical_perturbation(n):
     return (-4**n*math.factorial(n)**2 + math.factorial(2*n + 1))/((2*math.factorial(2*n + 1)))
 
 
+def majority_deficit_integrand(t, n):
+    """1 - (1 - t**2)**n (theory.majority) at every t of an array."""
+    return -numpy.expm1(n*numpy.log1p(-t**2))
+
+
+def majority_complement_integrand(v, n):
+    """(v*(2 - v))**n (theory.majority) at every v of an array."""
+    return numpy.exp(n*(numpy.log(v) + numpy.log(2 - v)))
+
+
 def propagation_variance_map(sigma_w, sigma_b, mean_phi_squared):
     """q_l = sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2; mean_phi_squared = E[phi(sqrt(q) z)^2] (theory.propagation)."""
     return mean_phi_squared*sigma_w**2 + sigma_b**2
@@ -153,3 +164,18 @@ def annealed_objective(S, alpha, epsilon):
 def annealed_objective_of_log_error(S, alpha, lr):
     """The annealed objective in log r_L = log(2 eps)."""
     return S + alpha*math.log1p(-1/2*math.exp(lr))
+
+
+def majority_small_m_residual(mean_deficit, p, p_c):
+    """MAJ-k stationary state for small m: <1 - (1 - t^2)^n>_[0, X] = 2 (p_c - p)/(1 - 2p), X = (1-2p) m; mean_deficit = the mean of majority_deficit_integrand over [0, X] (theory.majority)."""
+    return (mean_deficit) - ((-2*p + 2*p_c)/(1 - 2*p))
+
+
+def majority_complement_limit(u, p):
+    """w = 1 - (1-2p)(1 - u), the upper limit of the complement integral at m = 1 - u."""
+    return -2*p*u + 2*p + u
+
+
+def majority_complement_residual(integral_complement, u, slope):
+    """MAJ-k stationary state for u = 1 - m: M_k'(0) int_0^w (v (2 - v))^n dv = u; integral_complement = the integral of majority_complement_integrand over [0, majority_complement_limit(u, p)] (theory.majority)."""
+    return (integral_complement*slope) - (u)

@@ -7,7 +7,10 @@ differs from a fresh generation. Expressions in log variables (log r, log x,
 log theta) are the theory's expressions with x = exp(lx) substituted, then
 rewritten without cancellation: log(1 - exp(a)) -> log1mexp(a) and
 log(c + w) -> log(c) + log1p(w/c) for a positive constant c. The variance map
-and chi_1 of theory.propagation take their Gaussian average as an argument.
+and chi_1 of theory.propagation take their Gaussian average as an argument, and
+the MAJ-k stationary equations their integrals; the integrands of those integrals
+are emitted vectorized (numpy), each power b^n as exp(n log b) without
+cancellation (:func:`without_cancellation`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import sympy as sp
-from sympy.codegen.cfunctions import log1p
+from sympy.codegen.cfunctions import expm1, log1p
+from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
 from numerics.codegen.emit import banner, check_arguments, function_source
@@ -96,6 +100,63 @@ def _kernel(name: str, args: tuple, expr, doc: str, jit: bool = True, cse: bool 
                            decorator="@njit(cache=True)" if jit else None)
 
 
+def without_cancellation(expr: sp.Expr, sample: dict) -> sp.Expr:
+    """Each power b^e with a symbolic exponent as exp(e log b), then 1 - exp(a) as -expm1(a).
+
+    log b is log1p(b - 1) when b = 1 + w (so (1 - t^2)^n keeps its precision at small t), otherwise the
+    sum of the logs of b's factors, each made positive at ``sample`` (v (2 - v) -> log v + log(2 - v)).
+    """
+    def power(e):
+        base = sp.expand(e.base)
+        const, rest = base.as_independent(*base.free_symbols, as_Add=True)
+        return sp.exp(e.exp * (log1p(rest) if const == 1 else log_of_positive(base, sample)))
+
+    def one_minus_exp(e):
+        const, rest = e.as_independent(*e.free_symbols, as_Add=True)
+        return -expm1((-rest).args[0]) if const == 1 and isinstance(-rest, sp.exp) else e
+
+    out = expr.replace(lambda e: isinstance(e, sp.Pow) and not e.exp.is_number, power)
+    return out.replace(lambda e: isinstance(e, sp.Add), one_minus_exp)
+
+
+def integrals_as_arguments(equation: sp.Eq, names: dict[str, sp.Expr]) -> sp.Eq:
+    """``equation`` with each theory integral (or mean) in ``names`` replaced by the argument named for it."""
+    out = equation.xreplace({integral: sp.Symbol(name, real=True) for name, integral in names.items()})
+    if out.atoms(sp.Integral):
+        raise ValueError(f"no argument declared for {out.atoms(sp.Integral)}")
+    return out
+
+
+def integrand_of(integral_or_mean: sp.Expr) -> tuple[sp.Expr, sp.Symbol]:
+    """(f, t) of the one integral int f dt in a theory integral or mean."""
+    (integral,) = integral_or_mean.atoms(sp.Integral)
+    return integral.function, integral.variables[0]
+
+
+# argument of a MAJ-k stationary equation: (the theory integral or mean it stands for, the generated integrand)
+MAJORITY_INTEGRALS = {
+    "mean_deficit": (mj.deficit_mean(), "majority_deficit_integrand"),
+    "integral_complement": (mj.complement_integral(), "majority_complement_integrand"),
+}
+
+
+def majority_equation(equation: sp.Eq) -> sp.Eq:
+    """A MAJ-k stationary equation with its integral (or mean) an argument."""
+    return integrals_as_arguments(equation, {name: integral for name, (integral, _) in MAJORITY_INTEGRALS.items()})
+
+
+def integrands() -> list[str]:
+    """Integrands of the MAJ-k stationary equations, vectorized over numpy arrays of quadrature nodes."""
+    printer = NumPyPrinter({"fully_qualified_modules": True})
+    out = []
+    for integral, name in MAJORITY_INTEGRALS.values():
+        f, var = integrand_of(integral)
+        expr = without_cancellation(f, {var: sp.Rational(1, 2)})
+        check_arguments(name, expr, (var, mj.n))
+        out.append(function_source(name, (var, mj.n), expr, f"{f} (theory.majority) at every {var} of an array.", printer))
+    return out
+
+
 def gaussian_averages_as(expr: sp.Expr, name: str) -> sp.Expr:
     """expr with its Gaussian integral (one, over z) replaced by the argument ``name``."""
     integrals = expr.atoms(sp.Integral)
@@ -133,6 +194,17 @@ def equations() -> list[str]:
                 "S(eps) + alpha log(1 - eps), maximized by the annealed error eps* (Li & Saad).", jit=False),
         _kernel("annealed_objective_of_log_error", (S, alpha, lr), in_logs(objective.subs(eps, fs.r / 2), {fs.r: lr}),
                 "The annealed objective in log r_L = log(2 eps).", jit=False),
+        _kernel("majority_small_m_residual", ("mean_deficit", mj.p, mj.p_c),
+                majority_equation(mj.small_m_equation()),
+                "MAJ-k stationary state for small m: <1 - (1 - t^2)^n>_[0, X] = 2 (p_c - p)/(1 - 2p), X = (1-2p) m; "
+                "mean_deficit = the mean of majority_deficit_integrand over [0, X] (theory.majority).", jit=False),
+        _kernel("majority_complement_limit", (mj.u, mj.p), mj.complement_limit(),
+                "w = 1 - (1-2p)(1 - u), the upper limit of the complement integral at m = 1 - u.", jit=False),
+        _kernel("majority_complement_residual", ("integral_complement", mj.u, mj.slope),
+                majority_equation(mj.complement_equation()),
+                "MAJ-k stationary state for u = 1 - m: M_k'(0) int_0^w (v (2 - v))^n dv = u; integral_complement = "
+                "the integral of majority_complement_integrand over [0, majority_complement_limit(u, p)] (theory.majority).",
+                jit=False),
     ]
 
 
@@ -224,8 +296,8 @@ def without_repeats(sources: list[str]) -> list[str]:
 
 def generate() -> str:
     head = banner("Kernels of the function-space theory: dense overlap maps, entropies, MAJ-k pair probabilities;\n"
-                  "the annealed objective and the signal-propagation maps.",
+                  "the annealed objective, the MAJ-k stationary equations and the signal-propagation maps.",
                   ("theory/function_space.py", "theory/majority.py", "theory/propagation.py"),
-                  ("import math", "", "from numba import njit", ""))
-    return (head + LOG1MEXP + "\n" + scaling_table() + "\n\n" + "\n\n".join(without_repeats(kernels() + equations())).rstrip()
-            + "\n")
+                  ("import math", "", "import numpy", "from numba import njit", ""))
+    functions = without_repeats(kernels() + integrands() + equations())
+    return head + LOG1MEXP + "\n" + scaling_table() + "\n\n" + "\n\n".join(functions).rstrip() + "\n"

@@ -9,7 +9,8 @@ Public functions:
 
 Eqs. 13-14 are evaluated as sums of nonnegative probabilities (majority up / down, copies agree /
 disagree), so m, q and the small complements 1 - m, 1 - q keep their relative precision. The pair
-probabilities, effective inputs, M_k'(0) and p_c are generated from theory/majority.py.
+probabilities, effective inputs, M_k'(0), p_c and the stationary state's two equations with their integrands are
+generated from theory/majority.py.
 """
 
 from __future__ import annotations
@@ -186,11 +187,10 @@ def _gauss_legendre_mean(f, lo: float, hi: float, nodes: int) -> float:
 def majority_stationary(k: int, p: float) -> MajorityStationary:
     """Stationary magnetization and overlap of the perturbed MAJ-k network (Fig. 2d).
 
-    With M_k(x) = M_k'(0) int_0^x (1 - t^2)^n dt (theory.majority.integral_form) the nonzero fixed point
-    m = M_k(a m), a = 1 - 2p, is solved either as 1 - F(a m) = 1 - 1/(a M_k'(0)) with F the mean of
-    (1 - t^2)^n over [0, a m] (small m, near p_c), or for u = 1 - m as
-    u = M_k'(0) int_0^w (s (2 - s))^n ds, w = 2p + u - 2pu (m near 1); both integrands are evaluated
-    without cancellation and integrated exactly by Gauss-Legendre with n + 1 nodes.
+    The nonzero fixed point m = M_k(a m), a = 1 - 2p, solves one of theory.majority's two equations
+    (generated): for small m (near p_c) <1 - (1 - t^2)^n>_[0, X] = 2 (p_c - p)/a in X = a m, for
+    m near 1 M_k'(0) int_0^w (v (2 - v))^n dv = u in u = 1 - m, w = 2p + u - 2pu. Both integrands are
+    generated without cancellation and integrated exactly by Gauss-Legendre with n + 1 nodes.
     """
     k, p = check_k(k), check_p(p)
     n = (k - 1) // 2
@@ -199,25 +199,24 @@ def majority_stationary(k: int, p: float) -> MajorityStationary:
     if p >= p_c:
         return MajorityStationary(k=k, p=p, m=0.0, q=0.0, error=0.5, p_c=p_c)
     a = 1.0 - 2.0 * p
-    gap = 2.0 * slope * (p_c - p) / (a * slope)  # 1 - 1/(a M'(0))
     nodes = n + 1
 
-    def deficit(X):  # 1 - F(X) = mean over [0, X] of 1 - (1 - t^2)^n
-        return _gauss_legendre_mean(lambda tt: -np.expm1(n * np.log1p(-tt * tt)), 0.0, X, nodes)
+    def small_m(X):
+        mean = _gauss_legendre_mean(lambda t: gen.majority_deficit_integrand(t, n), 0.0, X, nodes)
+        return gen.majority_small_m_residual(mean, p, p_c)
 
-    def complement_map(u):  # 1 - M_k(a (1 - u)) - u
-        w = 2.0 * p + u - 2.0 * p * u
-        if w == 0.0:
-            return -u
-        integral = w * _gauss_legendre_mean(lambda s: np.exp(n * (np.log(s) + np.log(2.0 - s))), 0.0, w, nodes)
-        return slope * integral - u
+    def complement(u):
+        w = gen.majority_complement_limit(u, p)
+        with np.errstate(divide="ignore"):  # a node that underflows to 0 (subnormal w): log 0 = -inf, exp(-inf) = 0 is right
+            integral = w * _gauss_legendre_mean(lambda v: gen.majority_complement_integrand(v, n), 0.0, w, nodes) if w > 0.0 else 0.0
+        return gen.majority_complement_residual(integral, u, slope)
 
     X_half = 0.5 * a
-    if deficit(X_half) >= gap:  # root at m <= 1/2: small-m form
-        X = brentq(lambda X: deficit(X) - gap, 0.0, X_half, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500)
+    if small_m(X_half) >= 0.0:  # root at m <= 1/2: small-m form
+        X = brentq(small_m, 0.0, X_half, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500)
         m = X / a
         u = 1.0 - m
     else:  # m > 1/2: complement form
-        u = brentq(complement_map, 0.0, 0.5, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500) if p > 0 else 0.0
+        u = brentq(complement, 0.0, 0.5, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500) if p > 0 else 0.0
         m = 1.0 - u
     return MajorityStationary(k=k, p=p, m=m, q=m, error=u / 2.0, p_c=p_c)

@@ -96,3 +96,37 @@ def test_derivation():
     assert d["p_c.k3"] == sp.Rational(1, 6) and d["Q3.literal_minus_grouped"] == 0
     with mp.workdps(20):
         assert float(d["p_c.k5"]) == pytest.approx(7 / 30, rel=1e-15)
+
+
+@pytest.mark.parametrize("k", [3, 5, 7, 9, 11, 15])
+def test_stationary_forms_and_equations(k):
+    # mean of 1 - (1-t^2)^n, the complement form after t = 1 - v, and both stationary equations,
+    # each equal (exactly, per k) to the fixed point m = M_k((1-2p) m) of the grouped Eq. 13
+    assert mj.deficit_form_residual(k) == 0
+    assert mj.small_m_equation_residual(k) == 0
+    assert mj.complement_form_residual(k) == 0
+    assert mj.complement_equation_residual(k) == 0
+
+
+def test_stationary_gap_in_p_c():
+    assert mj.stationary_gap_residual() == 0
+    assert mj.stationary_gap().subs(mj.p_c, mj.p) == 0  # vanishes at p_c
+
+
+def test_complement_substitution():
+    (var, lo, hi), = mj.complement_substitution().limits
+    assert (var, lo, hi) == (mj.v, 0, 1 - mj.x)
+    assert sp.expand(mj.complement_integrand().base - (1 - (1 - mj.v) ** 2)) == 0
+    assert sp.expand(mj.complement_limit() - (1 - (1 - 2 * mj.p) * (1 - mj.u))) == 0
+
+
+@pytest.mark.parametrize("pv", [sp.Rational(1, 100), sp.Rational(1, 10), sp.Rational(4, 25)])
+def test_stationary_equations_hold_at_the_letters_k3_state(pv):
+    # MAJ-3 (n = 1, M_3'(0) = 3/2, p_c = 1/6): the letter's m = sqrt((1-6p)/(1-2p)^3) solves both equations
+    m_letter = sp.sqrt((1 - 6 * pv) / (1 - 2 * pv) ** 3)
+    small, comp = mj.small_m_equation(), mj.complement_equation()
+    at = {mj.n: 1, mj.p: pv, mj.p_c: sp.Rational(1, 6), mj.slope: sp.Rational(3, 2)}
+    small_at = {**at, mj.X: (1 - 2 * pv) * m_letter}
+    assert sp.simplify((small.lhs - small.rhs).subs(small_at).doit()) == 0
+    assert sp.simplify((comp.lhs - comp.rhs).subs({**at, mj.u: 1 - m_letter}).doit()) == 0
+    assert sp.simplify((comp.lhs - comp.rhs).subs({**at, mj.u: (1 - m_letter) / 2}).doit()) != 0  # and only there

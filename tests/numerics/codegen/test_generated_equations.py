@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 import mpmath as mp
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -66,6 +67,11 @@ TABLE = {
                                                             FUNCTION_SPACE[1]),
     ("theory.function_space", "layer_entropy.binary"): (*FUNCTION_SPACE[:1], "layer_entropy_binary", FUNCTION_SPACE[1]),
     ("theory.majority", None): (*MAJORITY[:1], "majority_pair_probabilities", MAJORITY[1]),
+    ("theory.majority", "deficit_integrand"): (*MAJORITY[:1], "majority_deficit_integrand", MAJORITY[1]),
+    ("theory.majority", "small_m_equation"): (*MAJORITY[:1], "majority_small_m_residual", MAJORITY[1]),
+    ("theory.majority", "complement_integrand"): (*MAJORITY[:1], "majority_complement_integrand", MAJORITY[1]),
+    ("theory.majority", "complement_limit"): (*MAJORITY[:1], "majority_complement_limit", MAJORITY[1]),
+    ("theory.majority", "complement_equation"): (*MAJORITY[:1], "majority_complement_residual", MAJORITY[1]),
 }
 
 # hand-typed forms of the results above, as they once stood in the solvers (none may come back)
@@ -77,6 +83,8 @@ RETYPED = {
     "numerics.solvers.function_space": ("(2.0**layers - 1.0) / layers", "value + alpha * math.log1p(-e)",
                                 "alpha * math.log1p(-0.5 * math.exp(l))", "s + alpha * math.log(0.5)",
                                 "-2.0 * math.exp(X - M) * math.expm1(-2.0 * X)"),
+    "numerics.solvers.majority": ("-np.expm1(n * np.log1p(-tt * tt))", "2.0 * slope * (p_c - p) / (a * slope)",
+                                  "2.0 * p + u - 2.0 * p * u"),
 }
 MIN_NODES = 6  # generated expressions at least this large must not appear typed out in a solver
 
@@ -264,3 +272,33 @@ def test_majority_pair_probabilities_match_theory():
 def test_generators_share_one_emitter():
     for gen in (cst, cfs):
         assert "function_source" in vars(gen) and "banner" in vars(gen)
+
+
+def test_majority_integrands_match_theory():
+    """Elementwise on arrays, to 1e-13 against 40 digits, also at t -> 0 where 1 - (1 - t^2)^n cancels."""
+    t = np.array([1e-9, 1e-4, 0.1, 0.5, 0.9, 0.999])
+    for integrand, generated, var in ((mj.deficit_integrand(), gfs.majority_deficit_integrand, mj.t),
+                                      (mj.complement_integrand(), gfs.majority_complement_integrand, mj.v)):
+        for n in (1, 2, 5, 20):
+            got = generated(t, n)
+            assert got.shape == t.shape
+            for x, value in zip(t, got):
+                assert value == pytest.approx(_mp_value(integrand.subs(mj.n, n), {var: x}), rel=1e-13)
+
+
+def test_majority_equations_match_theory():
+    mean, integral = sp.symbols("mean integral", positive=True)
+    small = mj.small_m_equation()
+    small = small.xreplace({small.lhs: mean})
+    comp = mj.complement_equation()
+    comp = comp.xreplace({next(iter(comp.lhs.atoms(sp.Integral))): integral})
+    rng = random.Random(2)
+    for _ in range(5):
+        m_val, p_val, pc_val = rng.uniform(0, 1), rng.uniform(0, 0.45), rng.uniform(0, 0.5)
+        assert gfs.majority_small_m_residual(m_val, p_val, pc_val) == pytest.approx(
+            _mp_value(small, {mean: m_val, mj.p: p_val, mj.p_c: pc_val}), rel=1e-14, abs=1e-15)
+        i_val, u_val, slope_val = rng.uniform(0, 1), rng.uniform(0, 0.5), rng.uniform(1, 30)
+        assert gfs.majority_complement_residual(i_val, u_val, slope_val) == pytest.approx(
+            _mp_value(comp, {integral: i_val, mj.u: u_val, mj.slope: slope_val}), rel=1e-14, abs=1e-15)
+        assert gfs.majority_complement_limit(u_val, p_val) == pytest.approx(
+            _mp_value(mj.complement_limit(), {mj.u: u_val, mj.p: p_val}), rel=1e-15)
