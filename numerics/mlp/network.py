@@ -206,12 +206,23 @@ def _backward_block(theta, lay, A, P, Q, D, g, first_block, threads):
 
 
 @njit(cache=True)
+def _clear_gradient(lay, g):
+    """g = 0 but for the weights of the BLAS layers, which the first block's products write (beta = 0)."""
+    start = 0
+    for l in range(lay.shape[0]):
+        if lay[l, GEMM]:
+            g[start : lay[l, W_OFF]] = 0.0
+            start = lay[l, W_OFF] + lay[l, N_IN] * lay[l, N_OUT]
+    g[start:] = 0.0
+
+
+@njit(cache=True)
 def _group(theta, X, Y, rows, lo, hi, lay, out_kind, want_grad, g, buf, threads, outputs):
     """Summed loss (and gradient into g) of the samples rows[lo:hi], block by block in the buffer ``buf``;
     BLAS product chunks over the numba threads with ``threads``; the outputs a_L of sample rows[s] into
     outputs[rows[s]] unless ``outputs`` has no rows."""
     if want_grad:
-        g[:] = 0.0
+        _clear_gradient(lay, g)
     loss = 0.0
     for start in range(lo, hi, BLOCK):
         H, A, P, Q, D, T, S = block_views(buf, lay, min(BLOCK, hi - start))
@@ -270,18 +281,20 @@ def batch_loss_outputs(theta, X, Y, rows, lay, out_kind, threads, G, B, losses, 
 @njit(cache=True)
 def _batch(theta, X, Y, rows, lay, out_kind, want_grad, threads, G, B, losses, grad, outputs):
     size = rows.shape[0]
-    if threads == GROUPS:
-        _groups_parallel(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses, outputs)
-    else:
-        _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, G, B, losses, threads == PRODUCTS, outputs)
     ng = n_groups(size)
+    sums = grad.reshape((1, grad.shape[0])) if ng == 1 else G  # one group sums into grad itself
+    if threads == GROUPS:
+        _groups_parallel(theta, X, Y, rows, lay, out_kind, want_grad, sums, B, losses, outputs)
+    else:
+        _groups_serial(theta, X, Y, rows, lay, out_kind, want_grad, sums, B, losses, threads == PRODUCTS, outputs)
     loss = 0.0
     for c in range(ng):
         loss += losses[c]
     if want_grad:
-        grad[:] = G[0]
-        for c in range(1, ng):
-            grad += G[c]
+        if ng > 1:
+            grad[:] = G[0]
+            for c in range(1, ng):
+                grad += G[c]
         grad /= size
     return loss / size
 
