@@ -1,6 +1,6 @@
 """Regenerate every file of ``numerics/_generated/`` from the theory: ``python -m numerics.codegen [--check]``.
 
-One entry point for the three generators (each a module with ``OUTPUT``, the
+One entry point for the generators (each a module with ``OUTPUT``, the
 file it owns, and ``generate()``, that file's source); ``--check`` only
 reports the files that differ from a fresh generation (exit status 1), which
 is what the test suite asserts never happens on a committed tree.
@@ -15,7 +15,8 @@ from pathlib import Path
 
 from numerics.files import write_atomic
 
-GENERATORS = ("numerics.codegen.activations", "numerics.codegen.storage", "numerics.codegen.function_space")
+GENERATORS = ("numerics.codegen.activations", "numerics.codegen.storage", "numerics.codegen.function_space",
+              "numerics.codegen.output")
 
 
 def stale_files() -> list[Path]:

@@ -28,6 +28,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.linalg import ensure_blas
 
+from numerics._generated import output as out
 from numerics._numba import KERNEL_SOURCES, flush_stale_caches
 from numerics.kernels._primitives import EXP_MIN, exact_product_low, exp_fast, log1p_unit, sigmoid_tanh
 from numerics.kernels.activations import NAMES as ACTIVATIONS
@@ -318,15 +319,17 @@ def _sigmoid_output(h, beta, y, nb, a, r, loss_terms):
         sz, tz, _, e = sigmoid_tanh(z, zl)
         e *= 1.0 - zl if z >= 0.0 else 1.0 + zl
         a[s] = sz
-        r[s] = -tz if y[s] == 1.0 else sz
-        loss_terms[s] = max(-z if y[s] == 1.0 else z, 0.0) + log1p_unit(e)
+        r[s] = out.sigmoid_output_gradient(y[s], sz, tz)
+        log_term = log1p_unit(e)
+        loss_terms[s] = out.sigmoid_output_loss(y[s], max(z, 0.0) + log_term, max(-z, 0.0) + log_term)
         slow += not abs(z) <= SIGMOID_TAIL
     if slow:
         for s in range(nb):
             if not abs(beta * h[s]) <= SIGMOID_TAIL:
                 a[s] = _sigmoid(h[s], beta)
-                r[s] = -_sigmoid(-h[s], beta) if y[s] == 1.0 else a[s]
-                loss_terms[s] = _softplus((1.0 - 2.0 * y[s]) * beta * h[s])
+                r[s] = out.sigmoid_output_gradient(y[s], a[s], _sigmoid(-h[s], beta))
+                z = beta * h[s]
+                loss_terms[s] = out.sigmoid_output_loss(y[s], _softplus(z), _softplus(-z))
 
 
 @njit(cache=True, error_model="numpy")
@@ -379,7 +382,7 @@ def _softmax_output(theta, lay, H, A, T, D, S, want_grad):
     for j in range(n_out):
         bj = theta[bto + j]
         for s in range(nb):
-            loss_terms[s] += T[j, s] * (zmax[s] - bj * H[uo + j, s] + excess[s])
+            loss_terms[s] += out.softmax_output_loss_term(T[j, s], zmax[s] - bj * H[uo + j, s], excess[s])
     for j in range(n_out):
         for s in range(nb):
             inv = 1.0 / (1.0 + rest[s])  # recomputed rather than stored: a division per entry, n_out small
@@ -387,8 +390,8 @@ def _softmax_output(theta, lay, H, A, T, D, S, want_grad):
             p = e * inv
             A[ao + j, s] = p
             if want_grad:
-                other = (rest[s] if first[s] == j else 1.0 + rest[s] - e) * inv
-                D[uo + j, s] = -other if T[j, s] == 1.0 else p - T[j, s]
+                others = (rest[s] if first[s] == j else 1.0 + rest[s] - e) * inv
+                D[uo + j, s] = out.softmax_output_gradient(T[j, s], p, others)
 
 
 @njit(cache=True)
@@ -397,7 +400,8 @@ def output_block(theta, lay, out_kind, H, A, T, D, S, g, want):
     into D and dL/dbeta_L into g.
 
     Gradients: dL/dz = sigma(z) - y (sigmoid, binary cross-entropy), softmax(z) - y (softmax,
-    cross-entropy), a - y (linear, squared error), with z = beta_L h_L.
+    cross-entropy), a - y (linear, squared error), with z = beta_L h_L, the losses and gradients in the
+    generated forms of numerics._generated.output.
     """
     nb = H.shape[1]
     n0 = lay[0, N_IN]
@@ -434,8 +438,8 @@ def output_block(theta, lay, out_kind, H, A, T, D, S, g, want):
             u = uo + j
             for s in range(nb):
                 A[ao + j, s] = H[u, s]
-                D[u, s] = H[u, s] - T[j, s]
-                S[0, s] = 0.5 * D[u, s] * D[u, s]
+                D[u, s] = out.linear_output_gradient(H[u, s], T[j, s])
+                S[0, s] = out.linear_output_loss(H[u, s], T[j, s])
             if want >= WANT_LOSS:
                 loss += dot(S[0], None, nb)
     return loss
@@ -448,9 +452,10 @@ def output_curvature(out_kind, h, beta, Y, lo, gz, lam):
 
     sigmoid, binary cross-entropy: dl/dz = sigma(z) - y, d2l/dz2 = sigma(z) sigma(-z);
     softmax, cross-entropy: dl/dz = p - y, d2l/dz2 = diag(p) - p p^T;
-    linear, squared error: dl/dz = z - y, d2l/dz2 = 1
-    (theory.cross_entropy.output_derivation)."""
+    linear, squared error: dl/dz = z - y, d2l/dz2 = 1;
+    each in the cancellation-free quantities of theory.cross_entropy's ``*.stable`` steps (numerics._generated.output)."""
     n, nb = h.shape
+    total_other = np.empty(n)
     for j in range(n):
         for k in range(n):
             for s in range(nb):
@@ -458,16 +463,15 @@ def output_curvature(out_kind, h, beta, Y, lo, gz, lam):
     if out_kind == OUT_LINEAR:
         for j in range(n):
             for s in range(nb):
-                gz[j, s] = h[j, s] - Y[lo + s, j]
+                gz[j, s] = out.linear_output_gradient(h[j, s], Y[lo + s, j])
                 lam[j, j, s] = 1.0
     elif out_kind == OUT_SIGMOID:
         for j in range(n):
             bj = beta[j]
             for s in range(nb):
-                hj = h[j, s]
-                # sigma(z) - y, written -sigma(-z) for y = 1 (no cancellation)
-                gz[j, s] = -_sigmoid(-hj, bj) if Y[lo + s, j] == 1.0 else _sigmoid(hj, bj)
-                lam[j, j, s] = _sigmoid_h(bj * hj, 1.0)
+                sz, tz = _sigmoid(h[j, s], bj), _sigmoid(-h[j, s], bj)
+                gz[j, s] = out.sigmoid_output_gradient(Y[lo + s, j], sz, tz)
+                lam[j, j, s] = out.sigmoid_output_curvature(sz, tz)
     else:
         for s in range(nb):
             zmax = -math.inf
@@ -480,24 +484,17 @@ def output_curvature(out_kind, h, beta, Y, lo, gz, lam):
                 total += e
             for j in range(n):
                 gz[j, s] /= total
-            for j in range(n):  # p_j (1 - p_j) as p_j sum_{k != j} p_k: no cancellation where p_j is near 1
+            for j in range(n):  # 1 - p_j as sum_{k != j} p_k: no cancellation where p_j is near 1
                 others = 0.0
                 for k in range(n):
-                    lam[j, k, s] = -gz[j, s] * gz[k, s]
+                    lam[j, k, s] = out.softmax_output_curvature_pair(gz[j, s], gz[k, s])
                     others += gz[k, s] if k != j else 0.0
-                lam[j, j, s] = gz[j, s] * others
-            # p - y, with p_c - 1 = -sum_{k != c} p_k for the labelled class c
+                lam[j, j, s] = out.softmax_output_curvature(gz[j, s], others)
+                total_other[j] = others
             for j in range(n):
-                if Y[lo + s, j] == 1.0:
-                    r = 0.0
-                    for k in range(n):
-                        if k != j:
-                            r -= gz[k, s]
-                    gz[j, s] = r
-                else:
-                    gz[j, s] -= Y[lo + s, j]
+                gz[j, s] = out.softmax_output_gradient(Y[lo + s, j], gz[j, s], total_other[j])
 
 
 # numba revalidates a cached function against its own file only; these inline the generated kernels
-SOURCES = KERNEL_SOURCES + (__file__,)  # every file compiled into the engine's kernels
+SOURCES = KERNEL_SOURCES + (out.__file__, __file__)  # every file compiled into the engine's kernels
 flush_stale_caches(__name__, SOURCES)

@@ -32,3 +32,13 @@ def test_output_layers_gradient_and_curvature():
     assert all(sp.simplify(d["softmax.d2l_dz2"][j, k] - (p[j] * int(j == k) - p[j] * p[k])) == 0
                for j in range(3) for k in range(3))
     assert d["linear.dl_dz"] == z - y and d["linear.d2l_dz2"] == 1
+
+
+def test_stable_forms_equal_the_derived_ones():
+    """Every *.residual step of the cancellation-free forms reduces to 0."""
+    d = derivation()
+    residuals = [s for s in d.steps if s.key.endswith("residual")]
+    assert len(residuals) == 5
+    for step in residuals:
+        values = step.expr if isinstance(step.expr, sp.Tuple) else (step.expr,)
+        assert all(v == 0 for v in values), step.key

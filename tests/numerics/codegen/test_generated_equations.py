@@ -22,8 +22,10 @@ import pytest
 import sympy as sp
 
 from numerics._generated import function_space as gfs
+from numerics._generated import output as gout
 from numerics._generated import storage as gst
 from numerics.codegen import function_space as cfs
+from numerics.codegen import output as cout
 from numerics.codegen import storage as cst
 from theory import function_space as fs
 from theory import majority as mj
@@ -34,6 +36,7 @@ STORAGE = ("numerics._generated.storage", ("numerics.solvers.storage",))
 FUNCTION_SPACE = ("numerics._generated.function_space", ("numerics.solvers.function_space",))
 PROPAGATION = ("numerics._generated.function_space", ("numerics.solvers.propagation",))
 MAJORITY = ("numerics._generated.function_space", ("numerics.solvers.majority",))
+OUTPUT = ("numerics._generated.output", ("numerics.mlp.engine",))
 
 # (theory module, derivation key): (generated module, function, solver modules that must call it)
 TABLE = {
@@ -72,6 +75,15 @@ TABLE = {
     ("theory.majority", "complement_integrand"): (*MAJORITY[:1], "majority_complement_integrand", MAJORITY[1]),
     ("theory.majority", "complement_limit"): (*MAJORITY[:1], "majority_complement_limit", MAJORITY[1]),
     ("theory.majority", "complement_equation"): (*MAJORITY[:1], "majority_complement_residual", MAJORITY[1]),
+    ("theory.cross_entropy", "sigmoid.loss.stable"): (*OUTPUT[:1], "sigmoid_output_loss", OUTPUT[1]),
+    ("theory.cross_entropy", "sigmoid.dl_dz.stable"): (*OUTPUT[:1], "sigmoid_output_gradient", OUTPUT[1]),
+    ("theory.cross_entropy", "sigmoid.d2l_dz2.stable"): (*OUTPUT[:1], "sigmoid_output_curvature", OUTPUT[1]),
+    ("theory.cross_entropy", "softmax.loss_term.stable"): (*OUTPUT[:1], "softmax_output_loss_term", OUTPUT[1]),
+    ("theory.cross_entropy", "softmax.dl_dz.stable"): (*OUTPUT[:1], "softmax_output_gradient", OUTPUT[1]),
+    ("theory.cross_entropy", "softmax.d2l_dz2.stable"): (*OUTPUT[:1], "softmax_output_curvature", OUTPUT[1]),
+    ("theory.cross_entropy", "softmax.d2l_dz2.pair.stable"): (*OUTPUT[:1], "softmax_output_curvature_pair", OUTPUT[1]),
+    ("theory.cross_entropy", "linear.loss"): (*OUTPUT[:1], "linear_output_loss", OUTPUT[1]),
+    ("theory.cross_entropy", "linear.dl_dz"): (*OUTPUT[:1], "linear_output_gradient", OUTPUT[1]),
 }
 
 # hand-typed forms of the results above, as they once stood in the solvers (none may come back)
@@ -85,6 +97,10 @@ RETYPED = {
                                 "-2.0 * math.exp(X - M) * math.expm1(-2.0 * X)"),
     "numerics.solvers.majority": ("-np.expm1(n * np.log1p(-tt * tt))", "2.0 * slope * (p_c - p) / (a * slope)",
                                   "2.0 * p + u - 2.0 * p * u"),
+    "numerics.mlp.engine": ("-tz if y[s] == 1.0 else sz", "max(-z if y[s] == 1.0 else z, 0.0) + log1p_unit(e)",
+                            "T[j, s] * (zmax[s] - bj * H[uo + j, s] + excess[s])",
+                            "-other if T[j, s] == 1.0 else p - T[j, s]", "0.5 * D[u, s] * D[u, s]",
+                            "(1.0 - 2.0 * y[s]) * beta * h[s]"),
 }
 MIN_NODES = 6  # generated expressions at least this large must not appear typed out in a solver
 
@@ -177,7 +193,7 @@ def test_solver_does_not_retype_a_generated_expression(solver):
 def test_every_generated_equation_has_a_row():
     """A new generated equation must name the solver that calls it."""
     rows = {function for _, function, _ in TABLE.values()}
-    emitted = set(cst.EQUATIONS) | set(re.findall(r"^def (\w+)\(", "\n".join(cfs.equations()), re.M))
+    emitted = set(cst.EQUATIONS) | set(re.findall(r"^def (\w+)\(", "\n".join(cfs.equations()), re.M)) | set(cout.FUNCTIONS)
     assert emitted <= rows, f"generated without a TABLE row: {sorted(emitted - rows)}"
 
 
@@ -270,7 +286,7 @@ def test_majority_pair_probabilities_match_theory():
 
 
 def test_generators_share_one_emitter():
-    for gen in (cst, cfs):
+    for gen in (cst, cfs, cout):
         assert "function_source" in vars(gen) and "banner" in vars(gen)
 
 
@@ -302,3 +318,16 @@ def test_majority_equations_match_theory():
             _mp_value(comp, {integral: i_val, mj.u: u_val, mj.slope: slope_val}), rel=1e-14, abs=1e-15)
         assert gfs.majority_complement_limit(u_val, p_val) == pytest.approx(
             _mp_value(mj.complement_limit(), {mj.u: u_val, mj.p: p_val}), rel=1e-15)
+
+
+def test_output_forms_match_theory():
+    """Each generated output-layer function equals its theory step at random points (labels 0, 1 and between)."""
+    from theory import cross_entropy as ce
+
+    d = ce.derivation()
+    rng = random.Random(3)
+    for name, (key, args) in cout.FUNCTIONS.items():
+        for label in (0.0, 1.0, 0.3):
+            point = {a: (label if a == ce.y else rng.uniform(-3.0, 3.0) if a == ce.z else rng.uniform(0.05, 3.0))
+                     for a in args}
+            assert getattr(gout, name)(*point.values()) == pytest.approx(_mp_value(d[key], point), rel=1e-15, abs=1e-300)
