@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from numba import njit
@@ -177,9 +178,17 @@ class MajorityStationary:
     p_c: float
 
 
+@cache
+def _legendre_rule(nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on [-1, 1], computed once per size (an eigenproblem of order nodes)."""
+    t, w = np.polynomial.legendre.leggauss(nodes)
+    t.flags.writeable = w.flags.writeable = False
+    return t, w
+
+
 def _gauss_legendre_mean(f, lo: float, hi: float, nodes: int) -> float:
     """(1/(hi - lo)) int_lo^hi f(t) dt by Gauss-Legendre (exact for polynomials of degree < 2 nodes)."""
-    t, w = np.polynomial.legendre.leggauss(nodes)
+    t, w = _legendre_rule(nodes)
     mid, half = 0.5 * (hi + lo), 0.5 * (hi - lo)
     return 0.5 * float(np.dot(w, f(mid + half * t)))
 
