@@ -284,10 +284,9 @@ def _valid_moments():
     return st.tuples(frac, frac, frac).filter(valid)
 
 
-def _majority_map_error(ex):
-    from numerics.solvers.majority import overlap_split
-
-    k, (mh, me, qe) = ex
+def enumerate_overlap(k: int, mh, me, qe) -> tuple[Fraction, Fraction]:
+    """Eq. 14 by brute force over the 4^k configurations of k (reference, perturbed) input pairs, in exact
+    rationals: the probabilities that the two majorities agree and disagree."""
     P = {(a, b): (1 + a * mh + b * me + a * b * qe) / 4 for a in (1, -1) for b in (1, -1)}
     agree = disagree = Fraction(0)
     for cfg in itertools.product(P, repeat=k):
@@ -298,6 +297,14 @@ def _majority_map_error(ex):
             agree += w
         else:
             disagree += w
+    return agree, disagree
+
+
+def _majority_map_error(ex):
+    from numerics.solvers.majority import overlap_split
+
+    k, (mh, me, qe) = ex
+    agree, disagree = enumerate_overlap(k, mh, me, qe)
     a, d = overlap_split(k, float(mh), float(me), float(qe))
     return max(abs(a - float(agree)), abs(d - float(disagree)))
 

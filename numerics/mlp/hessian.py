@@ -547,6 +547,18 @@ def _accumulate_parallel(theta, X, Y, out_kind, tabs, dims, ROWS, Z, work):
 
 
 @njit(cache=True)
+def _pair_index(n):
+    """Index of the pair (i, j) = (j, i), i <= j, in the row-major upper triangle of an n x n matrix."""
+    index = np.empty((n, n), dtype=np.int64)
+    t = 0
+    for i in range(n):
+        for j in range(i, n):
+            index[i, j] = index[j, i] = t
+            t += 1
+    return index
+
+
+@njit(cache=True)
 def _scatter(tabs, positions, pos_off, ROWS, Z, scale, out):
     """The (P, P) Hessian from the block rows ROWS and the symmetric diagonal products Z, times ``scale``."""
     lay, groups, pair_off, fa_off, g_off, col_off, width, ap_off, hp_off, row_off, z_off = tabs
@@ -578,20 +590,7 @@ def _scatter(tabs, positions, pos_off, ROWS, Z, scale, out):
                         out[c, r] = v * scale
         if kind == KIND_W:
             r0 = positions[pos_off[g]]
-            tc = np.empty((n_c, n_c), dtype=np.int64)
-            t = 0
-            for p in range(n_c):
-                for i in range(p, n_c):
-                    tc[p, i] = t
-                    tc[i, p] = t
-                    t += 1
-            tg = np.empty((n_g, n_g), dtype=np.int64)
-            t = 0
-            for j in range(n_g):
-                for q in range(j, n_g):
-                    tg[j, q] = t
-                    tg[q, j] = t
-                    t += 1
+            tc, tg = _pair_index(n_c), _pair_index(n_g)
             n_tg = n_g * (n_g + 1) // 2
             for p in range(n_c):
                 for j in range(n_g):
@@ -852,6 +851,9 @@ def _blas_sums(s: _Structure, args, threads):
 # -- Hessian-vector products ---------------------------------------------------------------------
 
 
+CURVATURE_ENTRIES = 1 << 20  # output curvature entries the NumPy operator holds at once (8 MB)
+
+
 class HessianOperator:
     """v -> H v for one network, parameter set and data, without forming H (Pearlmutter's R-operator).
 
@@ -878,10 +880,8 @@ class HessianOperator:
         self.beta = [p[f"beta{l + 1}"] for l in range(L)]
         self.H, self.A, self.dv = forward_pass(net, p, X)
         h, b = self.H[-1], self.beta[-1]
-        n = h.shape[1]
-        gz, self.lam = np.empty((n, self.m)), np.empty((n, n, self.m))
-        output_curvature(net.out_kind, np.ascontiguousarray(h.T), b, Y, 0, gz, self.lam)
-        self.gz = gz.T
+        self.h_units, self.Y = np.ascontiguousarray(h.T), Y
+        self.gz = np.concatenate([gz.T for gz, _ in self._output_blocks()])
         # dl/dh and dl/da of every layer, per sample
         self.delta = [None] * L
         self.ga = [None] * L
@@ -890,9 +890,25 @@ class HessianOperator:
             self.ga[l] = self.delta[l + 1] @ self.W[l + 1].T
             self.delta[l] = self.ga[l] * self.dv[l][0]
 
+    def _output_blocks(self):
+        """(dl/dz, d2l/dz2) of the output layer (engine.output_curvature) over consecutive blocks of samples,
+        each holding at most CURVATURE_ENTRIES curvature entries (n_L^2 per sample)."""
+        n = self.h_units.shape[0]
+        step = max(1, CURVATURE_ENTRIES // (n * n))
+        for lo in range(0, self.m, step):
+            hi = min(self.m, lo + step)
+            gz, lam = np.empty((n, hi - lo)), np.empty((n, n, hi - lo))
+            output_curvature(self.net.out_kind, self.h_units[:, lo:hi], self.beta[-1], self.Y, lo, gz, lam)
+            yield gz, lam
+
     def _curvature(self, rz):
         """d2l/dz2 applied to rz, per sample."""
-        return np.einsum("jks,sk->sj", self.lam, rz)
+        out, lo = np.empty_like(rz), 0
+        for _, lam in self._output_blocks():
+            hi = lo + lam.shape[2]
+            out[lo:hi] = np.einsum("jks,sk->sj", lam, rz[lo:hi])
+            lo = hi
+        return out
 
     def matvec(self, v) -> np.ndarray:
         net = self.net

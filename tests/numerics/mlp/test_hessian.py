@@ -125,6 +125,17 @@ def test_hvp_matches_dense_product(arch, hidden, output, train_beta):
     np.testing.assert_array_equal(hvp(net, params, X, y, v), Hv)
 
 
+@pytest.mark.parametrize("output", ["sigmoid", "softmax", "linear"])
+def test_hvp_output_curvature_in_sample_blocks(monkeypatch, output):
+    """The NumPy operator's output curvature taken a few samples at a time gives the dense product."""
+    net = Network.from_spec("3-5-4", hidden="esp", output=output)
+    params, X, y = _random(net, 5, 23)
+    H = hessian(net, params, X, y)
+    monkeypatch.setattr(hm, "CURVATURE_ENTRIES", 3 * 16)  # three samples per block of 4 x 4 entries
+    v = np.random.default_rng(1).standard_normal(net.n_params)
+    assert np.max(np.abs(HessianOperator(net, params, X, y) @ v - H @ v)) <= 1e-13 * np.max(np.abs(H @ v))
+
+
 @pytest.mark.parametrize("small, parallel", [(True, False), (False, False), (True, True), (False, True)])
 def test_numba_and_blas_routes_agree(monkeypatch, small, parallel):
     """The sample sums in numba (small networks) and as BLAS products (large ones), serial or threaded, over

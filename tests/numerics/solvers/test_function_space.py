@@ -13,7 +13,7 @@ from theory import function_space as fs
 from theory.activations import REGISTRY
 from theory.activations import beta as act_beta
 from theory.activations import h as act_h
-from verify.function_space import grid_max_entropy
+from verify.function_space import fp_pair_expectation, grid_max_entropy
 
 # E[tanh(b u) tanh(b v)] by nested mpmath quadrature at 20 digits (tanh-sinh, split at 0 and at the
 # zero of the inner argument): an independent algorithm on the raw integrand of Eq. 6.
@@ -23,20 +23,6 @@ MPMATH_TANH = {
     (0.7, 20.0): 0.49235522749016987,
     (0.001, 1.0): 0.000366879186396014446,
 }
-
-
-def fp_pair_expectation(f, g, rho):
-    """E[f(u) g(v)], unit Gaussians with correlation rho: mpmath.fp nested tanh-sinh quadrature."""
-    fp = mp.fp
-    s = math.sqrt(1 - rho * rho)
-    c = 1 / math.sqrt(2 * math.pi)
-
-    def inner(x):
-        w0 = -rho * x / s
-        pts = [-fp.inf] + sorted({0.0, w0}) + [fp.inf]
-        return fp.quad(lambda w: g(rho * x + s * w) * math.exp(-w * w / 2) * c, pts)
-
-    return fp.quad(lambda x: f(x) * math.exp(-x * x / 2) * c * inner(x), [-fp.inf, 0, fp.inf])
 
 
 def test_error_step_kernel_keeps_relative_precision():

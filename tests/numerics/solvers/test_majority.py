@@ -1,6 +1,5 @@
 """MAJ-k recursions and stationary states against the theory's polynomials and closed forms."""
 
-import itertools
 from fractions import Fraction
 
 import mpmath as mp
@@ -10,25 +9,13 @@ import sympy as sp
 
 from numerics.solvers import majority as nm
 from theory import majority as mj
-
-
-def _enumerate_overlap(k, mh, me, qe):
-    """Eq. 14 by brute force over the 4^k configurations, in exact rationals."""
-    P = {(a, b): (1 + a * mh + b * me + a * b * qe) / 4 for a in (1, -1) for b in (1, -1)}
-    agree = disagree = Fraction(0)
-    for cfg in itertools.product(P, repeat=k):
-        w = Fraction(1)
-        for pair in cfg:
-            w *= P[pair]
-        same = (sum(a for a, _ in cfg) > 0) == (sum(b for _, b in cfg) > 0)
-        agree, disagree = (agree + w, disagree) if same else (agree, disagree + w)
-    return agree, disagree
+from verify.function_space import enumerate_overlap
 
 
 @pytest.mark.parametrize("k", [3, 5, 7])
 def test_overlap_split_against_enumeration(k):
     for mh, me, qe in [(Fraction(3, 10), Fraction(1, 5), Fraction(1, 10)), (Fraction(9, 10), Fraction(7, 10), Fraction(13, 20))]:
-        agree, disagree = _enumerate_overlap(k, mh, me, qe)
+        agree, disagree = enumerate_overlap(k, mh, me, qe)
         a, d = nm.overlap_split(k, float(mh), float(me), float(qe))
         assert a == pytest.approx(float(agree), rel=1e-14) and d == pytest.approx(float(disagree), rel=1e-14)
 
